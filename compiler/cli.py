@@ -1,0 +1,195 @@
+"""The `infracc` command line.
+
+Exit codes: 0 ok (warnings allowed), 1 the spec has errors or output is stale, 2 usage error.
+No traceback reaches a user for bad input: spec problems are diagnostics.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from infracc.compiler import render
+from infracc.compiler.diagnostics import Diagnostic, Severity
+from infracc.compiler.pipeline import Result, analyze, emit
+from infracc.compiler.version import VERSION
+from infracc.schema.models import TARGETS
+
+FORMATS = click.Choice(["text", "json", "sarif"])
+
+
+def _report(result: Result, fmt: str, extra: dict | None = None, quiet_ok: bool = False) -> None:
+    diags = result.diagnostics
+    if fmt == "json":
+        payload = {"ok": result.ok, "diagnostics": render.as_json(diags, result.source), **(extra or {})}
+        click.echo(render.dumps(payload), nl=False)
+    elif fmt == "sarif":
+        click.echo(render.dumps(render.as_sarif(diags, result.source, VERSION)), nl=False)
+    elif diags:
+        color = sys.stderr.isatty()
+        click.echo(render.as_text(diags, result.source, color), err=True, nl=False)
+        click.echo(_summary(diags), err=True)
+    elif not quiet_ok:
+        pass
+
+
+def _summary(diags: list[Diagnostic]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diags)
+    warnings = sum(d.severity is Severity.WARNING for d in diags)
+    return f"{errors} error(s), {warnings} warning(s)"
+
+
+def _stack_path(path: str) -> Path:
+    return Path(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, prog_name="infracc")
+def main() -> None:
+    """infracc: compile one stack.yaml into Terraform, Kubernetes, Helm, Docker, Compose, CI and runbooks."""
+
+
+@main.command()
+@click.argument("stack", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def validate(stack: str, fmt: str) -> None:
+    """Check a stack.yaml and report every problem with file:line:col."""
+    result = analyze(_stack_path(stack), run_passes=False)
+    _report(result, fmt)
+    if fmt == "text" and result.ok:
+        click.echo(f"{stack}: ok ({_summary(result.diagnostics)})")
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command(name="compile")
+@click.argument("stack", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", default="out", show_default=True, type=click.Path(file_okay=False),
+              help="Output directory (replaced as a whole).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(TARGETS),
+              help="Only these backends (repeatable).")
+@click.option("--check", is_flag=True, help="Do not write; exit 1 if the output directory is not up to date.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="json includes every decision the passes made.")
+def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: str) -> None:
+    """Generate everything for a stack into the output directory."""
+    from infracc.compiler import writer
+    from infracc.compiler.report import decisions
+
+    started = time.perf_counter()
+    result = analyze(_stack_path(stack))
+    if result.ok:
+        emit(result, list(targets) or None)
+    if not result.ok:
+        _report(result, fmt)
+        sys.exit(1)
+    files = writer.with_lock(result.files, VERSION)
+    extra = {"decisions": decisions(result.ir)} if fmt == "json" else {}
+    if check:
+        drift = writer.check(Path(out), files)
+        extra["drift"] = {"stale": drift.stale, "missing": drift.missing, "unexpected": drift.unexpected}
+        _report(result, fmt, extra)
+        if fmt == "text":
+            for label, paths in (("stale", drift.stale), ("missing", drift.missing), ("unexpected", drift.unexpected)):
+                for p in paths:
+                    click.echo(f"{label}: {Path(out) / p}", err=True)
+            click.echo(f"{out}: up to date" if drift.clean else
+                       f"{out}: out of date; run `infracc compile {stack} -o {out}`", err=not drift.clean)
+        sys.exit(0 if drift.clean else 1)
+    try:
+        writer.write(Path(out), files)
+    except writer.OutputError as exc:
+        click.echo(f"{out}: error[IC-OUT-001]: {exc}\n       = hint: choose a new directory with -o", err=True)
+        sys.exit(1)
+    _report(result, fmt, extra)
+    if fmt == "text":
+        elapsed = time.perf_counter() - started
+        click.echo(f"wrote {len(files)} files to {out}/ in {elapsed:.2f}s ({_summary(result.diagnostics)})")
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--list", "list_all", is_flag=True, help="List every diagnostic code and policy rule.")
+def explain(code: str | None, list_all: bool) -> None:
+    """Explain a diagnostic code or policy rule, e.g. `infracc explain IC-REF-001`."""
+    from infracc.compiler.catalogue import registry
+    from infracc.compiler.diagnostics import did_you_mean
+
+    reg = registry()
+    if list_all or code is None:
+        for rule in reg:
+            click.echo(f"{rule.id:<15} {rule.severity:<8} {rule.title}")
+        return
+    rule = reg.get(code.upper())
+    if rule is None:
+        hint = did_you_mean(code.upper(), reg.ids())
+        raise click.UsageError(f"unknown code {code!r}" + (f"; {hint}" if hint else "; see `infracc explain --list`"))
+    click.echo(f"{rule.id}: {rule.title}\n")
+    click.echo(f"severity:  {rule.severity}")
+    if rule.pack:
+        click.echo(f"pack:      {rule.pack}")
+    if rule.controls:
+        click.echo(f"controls:  {', '.join(rule.controls)}")
+    if rule.allowable:
+        click.echo("allowable: yes, with `allow: [{rule: " + rule.id + ", reason: ...}]`")
+    click.echo(f"\nwhy:  {rule.rationale}\nfix:  {rule.fix}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of stack.yaml (for editors and agents)."""
+    from infracc.schema.stack import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("stack", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True)
+@click.option("--env", "env_name", help="Environment (default: the last one).")
+def graph(stack: str, fmt: str, env_name: str | None) -> None:
+    """Print the component graph of one environment."""
+    from infracc.compiler import graph_view
+
+    result = analyze(_stack_path(stack), run_passes=False)
+    if not result.ok or result.ir is None:
+        _report(result, "text")
+        sys.exit(1)
+    env = _env(result, env_name)
+    click.echo({"mermaid": graph_view.mermaid, "dot": graph_view.dot, "json": graph_view.as_json}[fmt](env), nl=False)
+
+
+def _env(result: Result, name: str | None):
+    assert result.ir is not None
+    if name is None:
+        return list(result.ir.envs.values())[-1]
+    if name not in result.ir.envs:
+        raise click.BadParameter(f"no environment {name!r}; environments: {', '.join(result.ir.envs)}",
+                                 param_hint="--env")
+    return result.ir.envs[name]
+
+
+@main.command()
+@click.argument("stack", type=click.Path(dir_okay=False))
+@click.option("--env", "env_name", help="Only this environment.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+def cost(stack: str, env_name: str | None, fmt: str) -> None:
+    """Monthly cost estimate per environment and component, with the naive baseline."""
+    from infracc.compiler import cost_report
+
+    result = analyze(_stack_path(stack))
+    if not result.ok or result.ir is None:
+        _report(result, "text")
+        sys.exit(1)
+    envs = [_env(result, env_name)] if env_name else list(result.ir.envs.values())
+    click.echo(cost_report.render(result.ir, envs, fmt), nl=False)
+    if fmt == "table":
+        for d in result.diagnostics:
+            if d.code.startswith("IC-COST"):
+                click.echo(f"warning[{d.code}]: {d.message}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,159 @@
+"""Typed decisions that passes attach to the IR and backends translate.
+
+Every decision carries what a backend or the docs need to act on it, and nothing is a
+free-form dict. The pass that fills each type is named in its docstring.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _D(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Allowance(_D):
+    """A reasoned exception from the spec's `allow`, carried to the docs (security pass)."""
+
+    rule: str
+    reason: str
+    origin: tuple[str | int, ...]
+    checkov: list[str] = Field(default_factory=list)
+
+
+class Sizing(_D):
+    """Effective size of one component in one environment (sizing pass)."""
+
+    profile: str
+    cpu: float | None = None
+    memory_mib: int | None = None
+    replicas_min: int | None = None
+    replicas_max: int | None = None
+    cpu_target: int | None = None
+    instance_class: str | None = None
+    storage_gb: int | None = None
+    multi_az: bool | None = None
+    node_type: str | None = None
+    num_nodes: int | None = None
+    lambda_memory_mb: int | None = None
+    volume_gb: int | None = None
+
+
+class NetworkRule(_D):
+    """Traffic allowed by one `uses` edge (security pass)."""
+
+    source: str
+    target: str
+    port: int | None
+    protocol: Literal["tcp", "https", "aws-api"]
+    description: str
+
+
+class Grant(_D):
+    """Least-privilege IAM actions for one `uses` edge, on that one resource (security pass)."""
+
+    actions: list[str]
+    resource: str
+    resource_kind: str
+    kms: bool = False
+
+
+class WorkloadSecurity(_D):
+    """Hardening profile of a workload's containers (security pass)."""
+
+    run_as_user: int = 10001
+    run_as_group: int = 10001
+    read_only_root_filesystem: bool = True
+    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])
+    drop_capabilities: list[str] = Field(default_factory=lambda: ["ALL"])
+    allow_privilege_escalation: bool = False
+    seccomp_profile: str = "RuntimeDefault"
+    automount_service_account_token: bool = False
+    needs_kubernetes_api: bool = False
+    tls_required: bool = True
+
+
+class Encryption(_D):
+    """Encryption of a data store (security pass)."""
+
+    at_rest: bool = True
+    key: Literal["aws-managed", "customer-managed"] = "customer-managed"
+    key_alias: str
+    dedicated: bool = Field(False, description="a key for this store alone (contains_pii)")
+    in_transit: bool = True
+    reason: str
+
+
+class Retention(_D):
+    """Retention and protection of a component (security pass)."""
+
+    log_retention_days: int
+    backup_retention_days: int | None = None
+    deletion_protection: bool = False
+    final_snapshot: bool = False
+    access_logging: bool = False
+    alarms: list[str] = Field(default_factory=list)
+
+
+class Optimization(_D):
+    """Cost decisions for a component (cost pass)."""
+
+    arch: Literal["arm64", "x86_64"] | None = None
+    capacity: Literal["on-demand", "spot"] | None = None
+    storage_type: str | None = None
+    storage_class_transitions: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+
+
+class LineItem(_D):
+    """One priced line: `monthly = unit_price × quantity`, or usage-dependent (no total)."""
+
+    component: str
+    item: str
+    unit: str
+    unit_price: float | None
+    quantity: float | None
+    monthly: float | None
+    source: str | None = None
+    assumption: str | None = None
+
+
+class ComponentCost(_D):
+    items: list[LineItem]
+    monthly: float
+    baseline_monthly: float
+
+
+class EnvNetwork(_D):
+    """Network layout of one environment (sizing + cost passes)."""
+
+    cidr: str
+    az_count: int
+    nat_gateways: int
+    nat_strategy: Literal["none", "single", "per-az"]
+    s3_gateway_endpoint: bool = True
+    public_subnets: list[str]
+    private_subnets: list[str]
+    isolated_subnets: list[str]
+    flow_log_retention_days: int
+
+
+class EnvCost(_D):
+    currency: str = "USD"
+    monthly: float
+    baseline_monthly: float
+    savings_percent: float
+    items: list[LineItem]
+    missing_prices: list[str] = Field(default_factory=list)
+
+
+class ControlDecision(_D):
+    """One policy rule applied in an environment and where it is implemented (security pass)."""
+
+    rule: str
+    title: str
+    pack: str
+    implemented_by: str
+    controls: list[str] = Field(default_factory=list)

@@ -1,0 +1,61 @@
+"""The IR graph as Mermaid, Graphviz dot or JSON (`infracc graph`, and the docs backend)."""
+from __future__ import annotations
+
+import json
+
+from infracc.compiler.ir import EnvIR
+
+SHAPES = {  # Mermaid node shapes per kind: stores are cylinders, entry points are stadiums.
+    "service": ('["', '"]'), "job": ('[/"', '"/]'), "function": ('[["', '"]]'),
+    "database": ('[("', '")]'), "cache": ('[("', '")]'), "bucket": ('[("', '")]'),
+    "queue": ('>"', '"]'), "site": ('(["', '"])'),
+}
+
+
+def node_key(node_id: str) -> str:
+    return node_id.replace(".", "_").replace("-", "_")
+
+
+def mermaid(env: EnvIR) -> str:
+    lines = ["flowchart LR"]
+    public = [c for c in env.graph.components("service", "site")
+              if c.kind == "site" or getattr(c.spec, "public", None)]
+    if public:
+        lines.append('  internet(("internet"))')
+    for comp in env.graph.components():
+        left, right = SHAPES[comp.kind]
+        lines.append(f"  {node_key(comp.id)}{left}{comp.kind}: {comp.name}{right}")
+    for comp in public:
+        lines.append(f"  internet --> {node_key(comp.id)}")
+    for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
+        label = f"|{conn.mode}|" if conn.mode else ""
+        lines.append(f"  {node_key(conn.source)} -->{label} {node_key(conn.target)}")
+    for comp in env.graph.components("function"):
+        trig = comp.spec.trigger
+        for field in ("bucket", "queue"):
+            name = getattr(trig, field, None)
+            if name and env.graph.get(f"{field}.{name}"):
+                lines.append(f"  {node_key(f'{field}.{name}')} -.->|triggers| {node_key(comp.id)}")
+    return "\n".join(lines) + "\n"
+
+
+def dot(env: EnvIR) -> str:
+    lines = [f'digraph "{env.name}" {{', "  rankdir=LR;"]
+    for comp in env.graph.components():
+        shape = "cylinder" if comp.kind in ("database", "cache", "bucket", "queue") else "box"
+        lines.append(f'  "{comp.id}" [label="{comp.kind}: {comp.name}", shape={shape}];')
+    for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
+        label = f' [label="{conn.mode}"]' if conn.mode else ""
+        lines.append(f'  "{conn.source}" -> "{conn.target}"{label};')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(env: EnvIR) -> str:
+    data = {
+        "environment": env.name,
+        "nodes": [{"id": c.id, "kind": c.kind, "name": c.name} for c in env.graph.components()],
+        "edges": [{"source": c.source, "target": c.target, "mode": c.mode}
+                  for c in sorted(env.graph.connections(), key=lambda c: (c.source, c.target))],
+    }
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,217 @@
+"""The intermediate representation: one resolved graph per environment.
+
+`StackIR` holds stack facts and an ordered ``envs`` map. Each `EnvIR` wraps a networkx
+DiGraph behind :class:`EnvGraph`, so passes and backends never call networkx directly.
+Nodes are keyed ``kind.name`` (``service.api``); edges are `uses` connections. Passes attach
+their decisions as typed fields (see :mod:`infracc.compiler.decisions`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field
+
+from infracc.compiler import decisions as d
+from infracc.compiler.diagnostics import Path
+
+# Outputs each kind exposes to placeholders and injected env vars; True marks secret outputs
+# (a database/cache url embeds the password).
+OUTPUTS: dict[str, dict[str, bool]] = {
+    "database": {"host": False, "port": False, "name": False, "user": False, "password": True, "url": True},
+    "cache": {"host": False, "port": False, "password": True, "url": True},
+    "bucket": {"bucket": False, "arn": False},
+    "queue": {"queue_url": False, "queue_arn": False},
+    "service": {"url": False, "host": False, "port": False},
+    "function": {"arn": False, "name": False},
+}
+# `uses` of a service injects only its URL (network access, no IAM).
+INJECTED: dict[str, tuple[str, ...]] = {**{k: tuple(v) for k, v in OUTPUTS.items()}, "service": ("url",)}
+MODES: dict[str, tuple[str, ...]] = {
+    "bucket": ("read", "write", "read-write"),
+    "queue": ("send", "consume", "send-consume"),
+    "function": ("invoke",),
+    "database": (),
+    "cache": (),
+    "service": (),
+}
+DEFAULT_MODE = {"bucket": "read-write", "queue": "send-consume", "function": "invoke"}
+WORKLOAD_KINDS = ("service", "job")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+
+class OutputRef(_Model):
+    """A reference to another component's output, e.g. ``${db.url}``."""
+
+    component: str
+    output: str
+
+    def __str__(self) -> str:
+        return f"${{{self.component}.{self.output}}}"
+
+
+class EnvVar(_Model):
+    """One environment variable of a workload, as every backend must deliver it."""
+
+    name: str
+    segments: list[str | OutputRef]
+    secret: bool = False
+    source: Literal["literal", "placeholder", "injected", "secret"]
+    origin: Path = ()
+
+    @property
+    def references(self) -> list[OutputRef]:
+        return [s for s in self.segments if isinstance(s, OutputRef)]
+
+    def literal(self) -> str | None:
+        """The plain value when the variable has no references."""
+        if self.source == "secret" or self.references:
+            return None
+        return "".join(s for s in self.segments if isinstance(s, str))
+
+
+class UseRef(_Model):
+    """A `uses` entry as written: kept even when unresolved so validation can point at it."""
+
+    name: str
+    mode: str | None
+    origin: Path
+
+
+class Component(_Model):
+    id: str
+    kind: str
+    name: str
+    section: str
+    spec: Any = Field(description="the effective spec model for this environment (overrides merged)")
+    origin: Path
+    uses: list[UseRef] = Field(default_factory=list)
+    env: list[EnvVar] = Field(default_factory=list)
+    # Decisions, filled by passes.
+    sizing: d.Sizing | None = None
+    security: d.WorkloadSecurity | None = None
+    encryption: d.Encryption | None = None
+    retention: d.Retention | None = None
+    optimization: d.Optimization | None = None
+    cost: d.ComponentCost | None = None
+    allowances: list[d.Allowance] = Field(default_factory=list)
+
+    @property
+    def env_name(self) -> str:
+        """Prefix of the variables injected for this component: ``DB``, ``THUMB_STORE``."""
+        return self.name.upper().replace("-", "_")
+
+
+class Connection(_Model):
+    source: str
+    target: str
+    mode: str | None
+    origin: Path
+    network: d.NetworkRule | None = None
+    grant: d.Grant | None = None
+
+
+class EnvSettings(_Model):
+    name: str
+    index: int
+    size: str
+    high_availability: bool
+    region: str
+    cidr: str
+    approval: bool
+    spot: bool
+    account_id: str | None
+    deletion_protection: bool
+    is_last: bool
+    origin: Path
+    allow: list[Any] = Field(default_factory=list)
+
+
+class EnvGraph:
+    """The components of one environment and their `uses` connections."""
+
+    def __init__(self) -> None:
+        self._g = nx.DiGraph()
+
+    def add_component(self, component: Component) -> None:
+        self._g.add_node(component.id, component=component)
+
+    def connect(self, connection: Connection) -> None:
+        self._g.add_edge(connection.source, connection.target, connection=connection)
+
+    def component(self, node_id: str) -> Component:
+        return self._g.nodes[node_id]["component"]
+
+    def get(self, node_id: str) -> Component | None:
+        data = self._g.nodes.get(node_id)
+        return data["component"] if data else None
+
+    def components(self, *kinds: str) -> list[Component]:
+        """Components in spec order, optionally of the given kinds."""
+        nodes = (self._g.nodes[n]["component"] for n in self._g.nodes)
+        return [c for c in nodes if not kinds or c.kind in kinds]
+
+    def uses(self, node_id: str) -> list[Connection]:
+        return [self._g.edges[node_id, t]["connection"] for t in self._g.successors(node_id)]
+
+    def users(self, node_id: str) -> list[Connection]:
+        return [self._g.edges[s, node_id]["connection"] for s in self._g.predecessors(node_id)]
+
+    def connections(self) -> list[Connection]:
+        return [data["connection"] for _, _, data in self._g.edges(data=True)]
+
+    def topological(self) -> list[Component]:
+        """Used components before their users, ties broken by id (deterministic)."""
+        order = nx.lexicographical_topological_sort(self._g.reverse(copy=False))
+        return [self.component(n) for n in order]
+
+    def cycles(self, kind: str) -> list[list[str]]:
+        """Simple cycles among components of one kind, each rotated to start at its smallest id."""
+        sub = self._g.subgraph([c.id for c in self.components(kind)])
+        found = []
+        for cycle in nx.simple_cycles(sub):
+            start = cycle.index(min(cycle))
+            found.append(cycle[start:] + cycle[:start])
+        return sorted(found)
+
+    def __iter__(self) -> Iterator[Component]:
+        return iter(self.components())
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+
+class EnvIR(_Model):
+    settings: EnvSettings
+    graph: EnvGraph
+    # Environment-level decisions.
+    network: d.EnvNetwork | None = None
+    cost: d.EnvCost | None = None
+    controls: list[d.ControlDecision] = Field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+
+class StackIR(_Model):
+    name: str
+    description: str | None
+    owner: str | None
+    region: str
+    platform: str
+    compliance: list[str]
+    domain: str | None
+    tags: dict[str, str]
+    targets: list[str]
+    source_dir: str = Field(description="directory of stack.yaml (absolute; never written into output)")
+    file: str
+    envs: dict[str, EnvIR]
+    provided: set[str] = Field(default_factory=set, description="facts provided by passes that ran")
+
+    def env_names(self) -> list[str]:
+        return list(self.envs)

@@ -1,0 +1,147 @@
+"""Cited data tables from `infracc.library`, loaded once and validated on load.
+
+The library holds facts (with their sources), never logic; this module is the only reader.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+def _json(name: str) -> Any:
+    return json.loads((resources.files("infracc.library") / name).read_text(encoding="utf-8"))
+
+
+class Region(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    eu: bool
+    eea: bool
+
+
+@lru_cache(maxsize=1)
+def region_table() -> dict[str, Region]:
+    data = _json("regions.json")
+    return {code: Region.model_validate(row) for code, row in data["regions"].items()}
+
+
+def regions() -> list[str]:
+    return sorted(region_table())
+
+
+def in_eea(region: str) -> bool:
+    row = region_table().get(region)
+    return bool(row and (row.eea or row.eu))
+
+
+@lru_cache(maxsize=1)
+def _fargate() -> dict[str, list[int]]:
+    data = _json("fargate.json")
+    return {key: list(values) for key, values in data["memory_mib"].items()}
+
+
+def fargate_memory(cpu: float) -> list[int]:
+    """Valid Fargate memory sizes (MiB) for a vCPU step."""
+    key = f"{cpu:g}"
+    return _fargate().get(key, [])
+
+
+def fargate_cpu_steps() -> list[float]:
+    return sorted(float(k) for k in _fargate())
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cpu: float
+    memory: str
+    replicas: dict[str, int]
+    cpu_target: int
+    database_class: str
+    database_storage_gb: int
+    cache_node: str
+    az_count: int
+    nat_gateways: str
+    log_retention_days: int
+    backup_retention_days: int
+    node_instance: str
+    node_count: dict[str, int]
+    rationale: str
+
+
+@lru_cache(maxsize=1)
+def profiles() -> dict[str, Profile]:
+    return {name: Profile.model_validate(row) for name, row in _json("sizing.json")["profiles"].items()}
+
+
+@lru_cache(maxsize=1)
+def engines() -> dict[str, Any]:
+    return _json("engines.json")
+
+
+def engine_info(section: str, engine: str) -> dict[str, Any]:
+    """Supported versions, default and allowed class families of a database/cache engine."""
+    return engines()[section][engine]
+
+
+def log_retention_steps() -> list[int]:
+    return list(_json("sizing.json")["constraints"]["log_retention_days"])
+
+
+class Price(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    service: str
+    item: str
+    unit: str
+    region: str
+    usd: float
+    source: str
+    key: str
+    engine: str | None = None
+    deployment: str | None = None
+    arch: str | None = None
+    support: str | None = None
+    edge: str | None = None
+    tier: str | None = None
+
+
+_ATTRS = ("engine", "deployment", "arch", "support", "edge", "tier")
+
+
+@lru_cache(maxsize=1)
+def _price_index() -> dict[tuple, Price]:
+    index = {}
+    for row in _json("prices.json")["prices"]:
+        price = Price.model_validate(row)
+        index[(price.service, price.item, price.region, *(getattr(price, a) for a in _ATTRS))] = price
+    return index
+
+
+def price(service: str, item: str, region: str, **attrs: str) -> Price | None:
+    """The one row matching every attribute, or None (a missing price is never zero).
+
+    Rows without a given attribute match only a lookup that does not name it; `tier` is
+    matched when the row has one and the lookup gives none, picking the row's only tier.
+    """
+    return _lookup(service, item, region, tuple(sorted(attrs.items())))
+
+
+@lru_cache(maxsize=4096)
+def _lookup(service: str, item: str, region: str, pairs: tuple[tuple[str, str], ...]) -> Price | None:
+    attrs = dict(pairs)
+    index = _price_index()
+    key = (service, item, region, *(attrs.get(a) for a in _ATTRS))
+    if key in index:
+        return index[key]
+    for (s, i, r, *vals), row in index.items():
+        if (s, i, r) == (service, item, region) and all(
+                v == attrs.get(a) or (a == "tier" and a not in attrs) for a, v in zip(_ATTRS, vals, strict=True)):
+            return row
+    return None
+
+
+def hours_per_month() -> int:
+    return int(_json("prices.json")["hours_per_month"])

@@ -1,0 +1,54 @@
+"""Stable names shared by every backend, derived only from names in the spec.
+
+A name here is a contract between backends (Terraform creates a secret, Kubernetes'
+ExternalSecret and ECS read it; CI pushes the image Terraform's ECR repository holds), so
+backends call these functions instead of formatting names themselves. Changing one renames
+real resources: treat it as a breaking change.
+
+>>> secret_name("shop", "prod", "api", "STRIPE_KEY")
+'shop/prod/api/STRIPE_KEY'
+"""
+from __future__ import annotations
+
+
+def prefix(stack: str, env: str) -> str:
+    """Resource name prefix for one environment: ``shop-prod``."""
+    return f"{stack}-{env}"
+
+
+def resource(stack: str, env: str, component: str, suffix: str = "") -> str:
+    """AWS resource name: ``shop-prod-api`` (+ ``-suffix``)."""
+    return "-".join(p for p in (stack, env, component, suffix) if p)
+
+
+def namespace(stack: str, env: str) -> str:
+    """Kubernetes namespace of an environment."""
+    return f"{stack}-{env}"
+
+
+def service_account(component: str) -> str:
+    return component
+
+
+def secret_name(stack: str, env: str, component: str, variable: str) -> str:
+    """Secrets Manager name of a declared secret (`secrets:` entry) of one workload."""
+    return f"{stack}/{env}/{component}/{variable}"
+
+
+def connection_secret(stack: str, env: str, store: str) -> str:
+    """Secrets Manager name holding a database/cache connection (JSON: host, port, username, password, url…)."""
+    return f"{stack}/{env}/{store}/connection"
+
+
+def image_repository(stack: str, workload: str) -> str:
+    """ECR repository of a built workload (shared by all environments)."""
+    return f"{stack}/{workload}"
+
+
+def kms_alias(stack: str, env: str, store: str | None = None) -> str:
+    return f"alias/{stack}-{env}" + (f"-{store}" if store else "")
+
+
+def state_bucket(stack: str, account_hint: str = "") -> str:
+    """Terraform state bucket (bootstrapped once per account)."""
+    return f"{stack}-tfstate" + (f"-{account_hint}" if account_hint else "")

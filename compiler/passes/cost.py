@@ -1,0 +1,272 @@
+"""Cost pass: optimization decisions, a monthly estimate and the naive baseline.
+
+Decisions (`component.optimization`): Graviton/arm64 where infracc builds the image,
+Fargate Spot for interruptible work in `spot` environments, gp3, lifecycle. The estimate
+prices each component's line items from `library/prices.json` (730 h/month); the baseline
+prices the same spec naively (x86, on-demand, NAT per AZ, gp2). Usage-priced items without
+`usage` are listed with their unit price and left out of the total; a missing price is a
+warning, never a zero.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infracc.compiler import library_data as lib
+from infracc.compiler.decisions import ComponentCost, EnvCost, LineItem, Optimization
+from infracc.compiler.diagnostics import Diagnostic, warning
+from infracc.compiler.ir import Component, EnvIR, StackIR
+
+REQUIRES = frozenset({"sizing", "security"})
+PROVIDES = frozenset({"cost"})
+
+GRAVITON_LANGUAGES = ("python", "node", "go", "java", "static")
+X86_EQUIVALENT = {"t4g": "t3", "m7g": "m6i", "c7g": "m6i", "r7g": "r7g"}
+
+
+@dataclass
+class Estimator:
+    """Prices line items for one environment, remembering which prices are missing."""
+
+    env: EnvIR
+    hours: int = field(default_factory=lib.hours_per_month)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def region(self) -> str:
+        return self.env.settings.region
+
+    def item(self, component: str, label: str, service: str, item: str, quantity: float | None,
+             region: str | None = None, assumption: str | None = None, **attrs: str) -> LineItem:
+        row = lib.price(service, item, region or self.region, **attrs)
+        if row is None:
+            what = f"{service} {item}" + (f" ({', '.join(f'{k}={v}' for k, v in sorted(attrs.items()))})" if attrs else "")
+            self.missing.append(f"{what} in {region or self.region}")
+            return LineItem(component=component, item=label, unit="?", unit_price=None, quantity=quantity,
+                            monthly=None, assumption=assumption or "price not available; not in the total")
+        monthly = None if quantity is None else round(row.usd * quantity, 4)
+        return LineItem(component=component, item=label, unit=row.unit, unit_price=row.usd, quantity=quantity,
+                        monthly=monthly, source=f"{row.source} [{row.key}]", assumption=assumption)
+
+
+def cost(ir: StackIR, data: dict) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    for env in ir.envs.values():
+        est, base = Estimator(env), Estimator(env)
+        items: list[LineItem] = []
+        baseline: list[LineItem] = []
+        for comp in env.graph:
+            comp.optimization = optimize(ir, env, comp)
+            mine = component_items(ir, env, comp, est, naive=False)
+            theirs = component_items(ir, env, comp, base, naive=True)
+            comp.cost = ComponentCost(items=mine, monthly=_total(mine), baseline_monthly=_total(theirs))
+            items += mine
+            baseline += theirs
+        items += env_items(ir, env, est, naive=False)
+        baseline += env_items(ir, env, base, naive=True)
+        total, naive = _total(items), _total(baseline)
+        missing = sorted(set(est.missing + base.missing))
+        env.cost = EnvCost(monthly=total, baseline_monthly=naive,
+                           savings_percent=round(100 * (naive - total) / naive, 1) if naive else 0.0,
+                           items=items, missing_prices=missing)
+        for what in missing:
+            diags.append(warning("IC-COST-006", f"no price for {what} (environment `{env.name}`); left out of the estimate",
+                                 env.settings.origin, "treat the estimate as a lower bound"))
+    return diags
+
+
+def _total(items: list[LineItem]) -> float:
+    return round(sum(i.monthly for i in items if i.monthly is not None), 2)
+
+
+def optimize(ir: StackIR, env: EnvIR, comp: Component) -> Optimization:
+    spec = comp.spec
+    reasons: list[str] = []
+    if comp.kind in ("service", "job"):
+        arch = workload_arch(comp)
+        reasons.append("arm64 (Graviton): the image is built by infracc" if arch == "arm64"
+                       else "x86_64: the image architecture is not known to infracc")
+        interruptible = comp.kind == "job" or spec.port is None
+        capacity = "spot" if env.settings.spot and interruptible and ir.platform == "ecs" else "on-demand"
+        if capacity == "spot":
+            reasons.append("Fargate Spot: interruptible work in a `spot` environment (IC-COST-003)")
+        return Optimization(arch=arch, capacity=capacity, reasons=reasons)
+    if comp.kind == "function":
+        return Optimization(arch="arm64", reasons=["arm64 Lambda: about 20% cheaper per GB-second (IC-COST-001)"])
+    if comp.kind == "database":
+        return Optimization(arch=_class_arch(comp.sizing.instance_class), storage_type="gp3",
+                            reasons=["gp3 storage (IC-COST-002)"])
+    if comp.kind == "cache":
+        return Optimization(arch=_class_arch(comp.sizing.node_type), reasons=[])
+    if comp.kind == "bucket":
+        transitions = []
+        if spec.lifecycle and spec.lifecycle.archive_after_days:
+            transitions.append(f"GLACIER_IR after {spec.lifecycle.archive_after_days} days")
+        transitions.append("noncurrent versions expire after 30 days" if spec.versioning else "no versions kept")
+        return Optimization(storage_class_transitions=transitions, reasons=["lifecycle rules (IC-COST-005)"])
+    return Optimization()
+
+
+def workload_arch(comp: Component) -> str:
+    build = getattr(comp.spec, "build", None)
+    return "arm64" if build is not None and build.language in GRAVITON_LANGUAGES else "x86_64"
+
+
+def _class_arch(name: str | None) -> str:
+    family = (name or "").split(".")[1] if name and name.count(".") == 2 else ""
+    return "arm64" if family.endswith("g") else "x86_64"
+
+
+def _x86(instance: str) -> str:
+    prefix, family, size = instance.split(".") if instance.count(".") == 2 else ("", *instance.split("."))
+    swapped = X86_EQUIVALENT.get(family, family)
+    return ".".join(p for p in (prefix, swapped, size) if p)
+
+
+def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    return _PRICERS.get(comp.kind, lambda *a: [])(ir, env, comp, est, naive)
+
+
+def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    if ir.platform == "eks":
+        return []  # pods run on the environment's node group, priced at env level
+    sz, opt = comp.sizing, comp.optimization
+    arch = "x86_64" if naive else opt.arch
+    name = comp.name
+    spot_note = None
+    if not naive and opt.capacity == "spot":
+        est.missing.append(f"fargate spot discount in {est.region}")
+        spot_note = "Fargate Spot priced at on-demand (spot price not in the table): an upper bound"
+    if comp.kind == "job":
+        note = "per vCPU-hour of run time; run time depends on the job"
+        return [est.item(name, f"Fargate vCPU ({arch})", "fargate", "vcpu", None, assumption=note, arch=arch),
+                est.item(name, f"Fargate memory ({arch})", "fargate", "memory", None, assumption=note, arch=arch)]
+    tasks = sz.replicas_min or (1 if comp.spec.port is None else 0)
+    tasks = max(tasks, 1)
+    hours = est.hours * tasks
+    basis = f"{tasks} task(s) × {est.hours} h, at minimum replicas" + (f"; {spot_note}" if spot_note else "")
+    items = [
+        est.item(name, f"Fargate vCPU ({arch})", "fargate", "vcpu", sz.cpu * hours, assumption=basis, arch=arch),
+        est.item(name, f"Fargate memory ({arch})", "fargate", "memory", sz.memory_mib / 1024 * hours, assumption=basis, arch=arch),
+    ]
+    return items + _transfer(comp, est)
+
+
+def _transfer(comp: Component, est: Estimator) -> list[LineItem]:
+    if not getattr(comp.spec, "public", None) and comp.kind != "site":
+        return []
+    usage = comp.spec.usage
+    gb = usage.transfer_gb if usage and usage.transfer_gb is not None else None
+    return [est.item(comp.name, "data transfer out", "data-transfer", "out-to-internet", gb,
+                     assumption=None if gb is not None else "usage-dependent: set usage.transfer_gb")]
+
+
+def _database(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    sz, spec = comp.sizing, comp.spec
+    deployment = "multi-az" if sz.multi_az else "single-az"
+    klass = _x86(sz.instance_class) if naive else sz.instance_class
+    storage = "storage-gp2" if naive else "storage-gp3"
+    return [
+        est.item(comp.name, f"{klass} ({deployment})", "rds", klass, est.hours, engine=spec.engine, deployment=deployment),
+        est.item(comp.name, f"{storage} {sz.storage_gb} GB ({deployment})", "rds", storage, sz.storage_gb, deployment=deployment),
+        est.item(comp.name, "backup storage beyond the database size", "rds", "backup-storage", None,
+                 assumption="usage-dependent: backup storage up to the database size is free"),
+    ]
+
+
+def _cache(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    sz = comp.sizing
+    return [est.item(comp.name, f"{sz.node_type} × {sz.num_nodes}", "elasticache", sz.node_type,
+                     est.hours * sz.num_nodes, engine=comp.spec.engine)]
+
+
+def _bucket(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    usage = comp.spec.usage
+    gb = usage.storage_gb if usage and usage.storage_gb is not None else None
+    reqs = usage.requests if usage and usage.requests is not None else None
+    note = None if naive or not comp.spec.lifecycle else "before lifecycle transitions (savings not modelled)"
+    return [
+        est.item(comp.name, "S3 Standard storage", "s3", "standard-storage", gb,
+                 assumption=note if gb is not None else "usage-dependent: set usage.storage_gb"),
+        est.item(comp.name, "S3 GET requests", "s3", "standard-get-requests", None if reqs is None else reqs / 1000,
+                 assumption=None if reqs is not None else "usage-dependent: set usage.requests"),
+    ]
+
+
+def _queue(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    usage = comp.spec.usage
+    reqs = usage.requests if usage and usage.requests is not None else None
+    item = "fifo-requests" if comp.spec.fifo else "standard-requests"
+    return [est.item(comp.name, f"SQS {item}", "sqs", item, None if reqs is None else reqs / 1e6,
+                     assumption=None if reqs is not None else "usage-dependent: set usage.requests")]
+
+
+def _function(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    usage, arch = comp.spec.usage, "x86_64" if naive else "arm64"
+    reqs = usage.requests if usage and usage.requests is not None else None
+    ms = usage.duration_ms if usage and usage.duration_ms is not None else None
+    gb_s = None if reqs is None or ms is None else reqs * ms / 1000 * comp.sizing.lambda_memory_mb / 1024
+    needs = "usage-dependent: set usage.requests and usage.duration_ms"
+    return [
+        est.item(comp.name, f"Lambda requests ({arch})", "lambda", "requests", None if reqs is None else reqs / 1e6,
+                 assumption=None if reqs is not None else needs, arch=arch),
+        est.item(comp.name, f"Lambda duration ({arch})", "lambda", "duration", gb_s,
+                 assumption=None if gb_s is not None else needs, arch=arch),
+    ]
+
+
+def _site(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    usage = comp.spec.usage
+    edge = "europe" if env.settings.region.startswith("eu-") else "united-states"
+    gb = usage.transfer_gb if usage and usage.transfer_gb is not None else None
+    reqs = usage.requests if usage and usage.requests is not None else None
+    return [
+        est.item(comp.name, f"CloudFront transfer ({edge})", "cloudfront", "data-transfer-out", gb, region="global",
+                 assumption=None if gb is not None else "usage-dependent: set usage.transfer_gb", edge=edge),
+        est.item(comp.name, f"CloudFront HTTPS requests ({edge})", "cloudfront", "https-requests",
+                 None if reqs is None else reqs / 1e4, region="global",
+                 assumption=None if reqs is not None else "usage-dependent: set usage.requests", edge=edge),
+    ]
+
+
+_PRICERS = {"service": _workload, "job": _workload, "database": _database, "cache": _cache,
+            "bucket": _bucket, "queue": _queue, "function": _function, "site": _site}
+
+
+def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
+    net = env.network
+    nats = net.az_count if naive else net.nat_gateways
+    comps = env.graph.components()
+    items = [
+        est.item("network", f"NAT gateway × {nats}", "vpc", "nat-gateway", est.hours * nats,
+                 assumption=None if naive else f"{net.nat_strategy} NAT (IC-COST-004)"),
+        est.item("network", f"NAT public IPv4 × {nats}", "vpc", "public-ipv4-address", est.hours * nats),
+        est.item("network", "NAT data processed", "vpc", "nat-gateway-data-processed", None,
+                 assumption="usage-dependent" + ("" if naive else "; S3 traffic uses the free gateway endpoint")),
+    ]
+    if any(getattr(c.spec, "public", None) for c in env.graph.components("service")):
+        items += [est.item("load-balancer", "Application Load Balancer", "elb", "alb", est.hours),
+                  est.item("load-balancer", "ALB public IPv4", "vpc", "public-ipv4-address", est.hours * net.az_count),
+                  est.item("load-balancer", "ALB LCU", "elb", "alb-lcu", None, assumption="usage-dependent")]
+    if ir.platform == "eks" and env.graph.components("service", "job"):
+        items += _eks(env, est, naive)
+    keys = 1 + sum(1 for c in comps if c.encryption is not None and c.encryption.dedicated)
+    secrets = sum(len(getattr(c.spec, "secrets", [])) for c in comps) + len(env.graph.components("database", "cache"))
+    alarms = sum(len(c.retention.alarms) for c in comps if c.retention)
+    items += [est.item("security", f"KMS customer-managed keys × {keys}", "kms", "customer-managed-key", keys),
+              est.item("security", f"Secrets Manager secrets × {secrets}", "secretsmanager", "secret", secrets)]
+    if alarms:
+        items.append(est.item("operations", f"CloudWatch alarms × {alarms}", "cloudwatch", "alarm-standard-resolution", alarms))
+    items.append(est.item("operations", "CloudWatch Logs ingestion", "cloudwatch", "logs-ingestion", None,
+                          assumption="usage-dependent"))
+    if ir.domain:
+        items.append(est.item("dns", "Route 53 hosted zone", "route53", "hosted-zone", 1, region="global"))
+    return items
+
+
+def _eks(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
+    profile = lib.profiles()[env.settings.size]
+    node = _x86(profile.node_instance) if naive else profile.node_instance
+    count = profile.node_count["min"]
+    return [est.item("cluster", "EKS control plane", "eks", "cluster", est.hours, support="standard"),
+            est.item("cluster", f"nodes {node} × {count}", "ec2", node, est.hours * count,
+                     assumption="at the node group's minimum size")]

@@ -1,0 +1,242 @@
+"""Security pass: the baseline and the soc2/gdpr packs, decided per environment.
+
+For every `uses` edge: the network rule and the least-privilege IAM grant. For every
+component: encryption, retention/protection, the workload hardening profile, and the
+allowances the spec declared. A spec asking for something weaker than a rule is an error
+unless the component (or environment) carries `allow` for that rule.
+"""
+from __future__ import annotations
+
+from infracc.compiler import library_data as lib
+from infracc.compiler import naming
+from infracc.compiler.catalogue import registry
+from infracc.compiler.decisions import (
+    Allowance,
+    ControlDecision,
+    Encryption,
+    Grant,
+    NetworkRule,
+    Retention,
+    WorkloadSecurity,
+)
+from infracc.compiler.diagnostics import Diagnostic, error, warning
+from infracc.compiler.ir import Component, Connection, EnvIR, StackIR
+
+REQUIRES = frozenset({"valid"})
+PROVIDES = frozenset({"security"})
+
+DATA_STORES = ("database", "cache", "bucket", "queue")
+ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "redis": 6379, "valkey": 6379}
+ALARMS = {
+    "service": ["cpu-high", "memory-high", "5xx-errors", "latency-p99"],
+    "job": ["failed-runs"],
+    "database": ["cpu-high", "free-storage-low", "connections-high"],
+    "cache": ["cpu-high", "memory-high"],
+    "queue": ["oldest-message-age", "dead-letter-messages"],
+    "function": ["errors", "throttles"],
+}
+# Smallest action sets per kind and mode (IAM action names from the AWS Service
+# Authorization Reference for S3, SQS, Lambda and RDS IAM authentication).
+ACTIONS: dict[tuple[str, str | None], list[str]] = {
+    ("bucket", "read"): ["s3:GetObject", "s3:ListBucket"],
+    ("bucket", "write"): ["s3:AbortMultipartUpload", "s3:PutObject"],
+    ("bucket", "read-write"): ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"],
+    ("queue", "send"): ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
+    ("queue", "consume"): ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                           "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+    ("queue", "send-consume"): ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"],
+    ("function", "invoke"): ["lambda:InvokeFunction"],
+    ("database", None): ["rds-db:connect"],
+}
+KMS_FOR_MODE = {"read": ["kms:Decrypt"], "write": ["kms:GenerateDataKey"], "send": ["kms:GenerateDataKey", "kms:Decrypt"]}
+
+
+def security(ir: StackIR, data: dict) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    for env in ir.envs.values():
+        diags += _environment(ir, env)
+        for conn in env.graph.connections():
+            _edge(env, conn)
+        for comp in env.graph:
+            diags += _component(ir, env, comp)
+        env.controls = controls(ir, env)
+    return list(dict.fromkeys(diags))
+
+
+def _allowed(rule: str, allow: list, origin: tuple) -> Allowance | None:
+    reg = registry()
+    for i, entry in enumerate(allow):
+        if entry.rule == rule:
+            return Allowance(rule=rule, reason=entry.reason, origin=(*origin, "allow", i),
+                             checkov=list(reg.get(rule).checkov) if reg.get(rule) else [])
+    return None
+
+
+def _violation(comp_or_env_allow: list, origin: tuple, rule: str, message: str, where: tuple,
+               hint: str, sink: list[Allowance]) -> list[Diagnostic]:
+    allowance = _allowed(rule, comp_or_env_allow, origin)
+    if allowance is not None:
+        sink.append(allowance)
+        return []
+    return [error(rule, message, where, hint)]
+
+
+def _environment(ir: StackIR, env: EnvIR) -> list[Diagnostic]:
+    s = env.settings
+    sink: list[Allowance] = []
+    out = []
+    if "gdpr" in ir.compliance and not lib.in_eea(s.region):
+        where = (*s.origin, "region") if s.region != ir.region else ("region",)
+        out += _violation(s.allow, s.origin, "IC-GDPR-001",
+                          f"environment `{s.name}` runs in {s.region}, outside the EU/EEA (gdpr)", where,
+                          "use an EU region such as eu-west-1, or `allow` IC-GDPR-001 on the environment with the legal basis", sink)
+    if "soc2" in ir.compliance and s.is_last and not s.deletion_protection:
+        out += _violation(s.allow, s.origin, "IC-SOC2-002",
+                          f"the last environment `{s.name}` must keep deletion protection (soc2)",
+                          (*s.origin, "deletion_protection"), "remove `deletion_protection: false`", sink)
+    out += _unused(s.allow, sink, s.origin)
+    return out
+
+
+def _edge(env: EnvIR, conn: Connection) -> None:
+    target = env.graph.component(conn.target)
+    port, protocol = _port(target)
+    conn.network = NetworkRule(source=conn.source, target=conn.target, port=port, protocol=protocol,
+                               description=f"{conn.source} uses {conn.target}" + (f" ({conn.mode})" if conn.mode else ""))
+    actions = ACTIONS.get((target.kind, conn.mode))
+    if actions:
+        conn.grant = Grant(actions=list(actions), resource=conn.target, resource_kind=target.kind,
+                           kms=target.kind in ("bucket", "queue"))
+
+
+def _port(target: Component) -> tuple[int | None, str]:
+    if target.kind in ("database", "cache"):
+        return ENGINE_PORTS[target.spec.engine], "tcp"
+    if target.kind == "service":
+        return target.spec.port, "tcp"
+    return 443, "aws-api"
+
+
+def kms_actions(conn: Connection) -> list[str]:
+    """KMS actions a grant needs on the store's key (encrypted buckets and queues)."""
+    if conn.mode in ("read", "consume"):
+        return ["kms:Decrypt"]
+    if conn.mode in ("write", "send"):
+        return ["kms:GenerateDataKey"]
+    return ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    sink: list[Allowance] = []
+    spec = comp.spec
+    if comp.kind in ("service", "job"):
+        comp.security = WorkloadSecurity(tls_required=True)
+    if comp.kind in DATA_STORES:
+        comp.encryption = _encryption(ir, env, comp)
+    if comp.kind == "bucket" and spec.public_read:
+        out += _violation(spec.allow, comp.origin, "IC-SEC-010", f"bucket `{comp.name}` is publicly readable",
+                          (*comp.origin, "public_read"),
+                          "serve public files through a `sites` entry, or `allow` IC-SEC-010 with a reason", sink)
+    retention, found = _retention(ir, env, comp, sink)
+    comp.retention = retention
+    out += found
+    comp.allowances = sink
+    out += _unused(spec.allow, sink, comp.origin)
+    return out
+
+
+def _encryption(ir: StackIR, env: EnvIR, comp: Component) -> Encryption:
+    pii = bool(getattr(comp.spec, "contains_pii", False))
+    if pii:
+        return Encryption(key_alias=naming.kms_alias(ir.name, env.name, comp.name), dedicated=True,
+                          reason="contains_pii: a dedicated customer-managed key (IC-GDPR-002)")
+    return Encryption(key_alias=naming.kms_alias(ir.name, env.name), dedicated=False,
+                      reason="environment key, customer-managed and rotated (IC-SEC-001)")
+
+
+def log_retention(ir: StackIR, env: EnvIR, comp: Component) -> int:
+    days = lib.profiles()[env.settings.size].log_retention_days
+    if "soc2" in ir.compliance:
+        days = max(days, 365)
+    if "gdpr" in ir.compliance and _touches_pii(env, comp):
+        days = min(days, 400)
+    steps = lib.log_retention_steps()
+    return next(s for s in steps if s >= days) if days <= steps[-1] else steps[-1]
+
+
+def _touches_pii(env: EnvIR, comp: Component) -> bool:
+    if getattr(comp.spec, "contains_pii", False):
+        return True
+    return any(getattr(env.graph.component(c.target).spec, "contains_pii", False) for c in env.graph.uses(comp.id))
+
+
+def _retention(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) -> tuple[Retention, list[Diagnostic]]:
+    s = env.settings
+    out: list[Diagnostic] = []
+    backup = None
+    if comp.kind == "database":
+        backup, out = _backup_days(ir, env, comp, sink)
+    protect = s.deletion_protection or ("soc2" in ir.compliance and s.is_last)
+    return Retention(
+        log_retention_days=log_retention(ir, env, comp),
+        backup_retention_days=backup,
+        deletion_protection=protect and comp.kind in ("database", "bucket", "service"),
+        final_snapshot=protect and comp.kind == "database",
+        access_logging=comp.kind in ("bucket", "site", "service"),
+        alarms=list(ALARMS.get(comp.kind, [])),
+    ), out
+
+
+def _backup_days(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) -> tuple[int, list[Diagnostic]]:
+    s, spec = env.settings, comp.spec
+    floor = lib.profiles()[s.size].backup_retention_days
+    required = 0
+    if "soc2" in ir.compliance:
+        required = 14 if s.is_last else 7
+    where = (*comp.origin, "backup_retention_days")
+    if spec.backup_retention_days is None:
+        return max(floor, required, 1), []
+    days = spec.backup_retention_days
+    out = []
+    if days < 1:
+        out += _violation(spec.allow, comp.origin, "IC-SEC-011", f"database `{comp.name}` has automated backups off in `{s.name}`",
+                          where, "set backup_retention_days ≥ 1", sink)
+    if days < required:
+        out += _violation(spec.allow, comp.origin, "IC-SOC2-001",
+                          f"database `{comp.name}` keeps backups {days} days in `{s.name}`; soc2 needs {required}",
+                          where, f"set backup_retention_days ≥ {required}, or omit it", sink)
+    return days, out
+
+
+def _unused(allow: list, used: list[Allowance], origin: tuple) -> list[Diagnostic]:
+    taken = {a.rule for a in used}
+    return [warning("IC-ALLOW-002", f"allowance for {entry.rule} is not needed here", (*origin, "allow", i),
+                    "remove it")
+            for i, entry in enumerate(allow) if entry.rule not in taken and entry.rule in registry()
+            and registry().get(entry.rule).allowable]
+
+
+def controls(ir: StackIR, env: EnvIR) -> list[ControlDecision]:
+    """Which rules apply in this environment and where each is implemented (for the docs)."""
+    packs = {"baseline", *ir.compliance}
+    return [ControlDecision(rule=r.id, title=r.title, pack=r.pack, controls=list(r.controls),
+                            implemented_by=IMPLEMENTED_BY.get(r.id, r.fix))
+            for r in registry() if r.pack in packs]
+
+
+IMPLEMENTED_BY = {
+    "IC-SEC-001": "KMS keys (terraform); RDS/ElastiCache/S3/SQS/log-group encryption settings",
+    "IC-SEC-002": "ALB HTTPS listener + redirect; RDS parameter group (force TLS); ElastiCache transit encryption; S3 TLS-only bucket policy",
+    "IC-SEC-003": "IAM policy documents per workload role (terraform); Pod Identity associations on eks",
+    "IC-SEC-004": "VPC subnet tiers: public (load balancers), private (workloads), isolated (data stores)",
+    "IC-SEC-005": "ECS container definitions; Kubernetes securityContext; Dockerfile USER",
+    "IC-SEC-006": "security groups per workload; Kubernetes NetworkPolicies",
+    "IC-SEC-007": "Secrets Manager; ECS task secrets; ExternalSecret; compose .env (git-ignored)",
+    "IC-SEC-008": "CloudWatch log groups with retention and KMS",
+    "IC-SEC-009": "AWS WAF web ACLs on ALB and CloudFront",
+    "IC-SOC2-003": "CloudTrail trail (terraform)",
+    "IC-SOC2-005": "SNS alarm topic (KMS) and CloudWatch alarms",
+    "IC-GDPR-004": "docs: data inventory section",
+}

@@ -1,0 +1,127 @@
+"""Sizing pass: profile (small/medium/large) × component settings × overrides → `Sizing`.
+
+Fills `component.sizing` for every component and `env.network` (AZs, subnets, NAT layout)
+for every environment, and validates the result: Fargate cpu/memory pairs, engine versions
+and instance-class families.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+from infracc.compiler import library_data as lib
+from infracc.compiler.decisions import EnvNetwork, Sizing
+from infracc.compiler.diagnostics import Diagnostic, did_you_mean, error
+from infracc.compiler.ir import Component, EnvIR, StackIR
+from infracc.schema.types import memory_mib
+
+REQUIRES = frozenset({"valid"})
+PROVIDES = frozenset({"sizing", "network"})
+
+
+def sizing(ir: StackIR, data: dict) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    for env in ir.envs.values():
+        profile = lib.profiles()[env.settings.size]
+        env.network = network_layout(env, profile)
+        for comp in env.graph:
+            comp.sizing, found = size_component(comp, env, profile)
+            diags += found
+    return list(dict.fromkeys(diags))
+
+
+def network_layout(env: EnvIR, profile: lib.Profile) -> EnvNetwork:
+    s = env.settings
+    az = max(profile.az_count, 2)
+    net = ipaddress.ip_network(s.cidr)
+    blocks = list(net.subnets(new_prefix=net.prefixlen + 4))
+    per_az = s.high_availability or profile.nat_gateways == "per_az"
+    return EnvNetwork(
+        cidr=s.cidr, az_count=az,
+        nat_gateways=az if per_az else 1, nat_strategy="per-az" if per_az else "single",
+        public_subnets=[str(b) for b in blocks[0:az]],
+        private_subnets=[str(b) for b in blocks[4:4 + az]],
+        isolated_subnets=[str(b) for b in blocks[8:8 + az]],
+        flow_log_retention_days=profile.log_retention_days,
+    )
+
+
+def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list[Diagnostic]]:
+    spec, ha = comp.spec, env.settings.high_availability
+    base = {"profile": env.settings.size}
+    if comp.kind in ("service", "job"):
+        return _workload(comp, env, p)
+    if comp.kind == "database":
+        diags = _engine_check(comp, "databases", spec.instance, "instance_families")
+        return Sizing(**base, instance_class=spec.instance or p.database_class,
+                      storage_gb=spec.storage_gb or p.database_storage_gb, multi_az=ha), diags
+    if comp.kind == "cache":
+        diags = _engine_check(comp, "caches", spec.node, "node_families")
+        return Sizing(**base, node_type=spec.node or p.cache_node, num_nodes=2 if ha else 1, multi_az=ha), diags
+    if comp.kind == "function":
+        return Sizing(**base, lambda_memory_mb=spec.memory), []
+    return Sizing(**base), []
+
+
+def _workload(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list[Diagnostic]]:
+    spec = comp.spec
+    cpu, memory, diag = fargate_pair(spec.cpu, memory_mib(spec.memory) if spec.memory else None, p)
+    diags = [error("IC-SIZE-001", f"`{comp.name}` in `{env.name}`: {diag}", (*comp.origin, "memory" if spec.memory else "cpu"),
+                   "set both `cpu` and `memory` to a valid Fargate pair")] if diag else []
+    fields = {"profile": env.settings.size, "cpu": cpu, "memory_mib": memory}
+    if comp.kind == "service":
+        lo, hi, target = _replicas(spec.replicas, p)
+        if env.settings.high_availability and spec.port is not None:
+            lo = max(lo, 2)
+            hi = max(hi, lo)
+        fields.update(replicas_min=lo, replicas_max=hi, cpu_target=target)
+        if spec.stateful:
+            fields["volume_gb"] = spec.volume_gb or 10
+    return Sizing(**fields), diags
+
+
+def _replicas(value, p: lib.Profile) -> tuple[int, int, int]:
+    if value is None:
+        return p.replicas["min"], p.replicas["max"], p.cpu_target
+    if isinstance(value, int):
+        return value, value, p.cpu_target
+    return value.min, value.max, value.cpu_target
+
+
+def fargate_pair(cpu: float | None, memory: int | None, p: lib.Profile) -> tuple[float, int, str | None]:
+    """Complete a partial cpu/memory request into a valid Fargate pair.
+
+    >>> fargate_pair(2, None, lib.profiles()["small"])
+    (2, 4096, None)
+    """
+    wanted = memory_mib(p.memory)
+    if cpu is None and memory is None:
+        return p.cpu, wanted, None
+    if cpu is not None and memory is None:
+        valid = lib.fargate_memory(cpu)
+        return cpu, next((m for m in valid if m >= wanted), valid[-1]), None
+    if cpu is None:
+        for step in lib.fargate_cpu_steps():
+            if step >= p.cpu and memory in lib.fargate_memory(step):
+                return step, memory, None
+        return p.cpu, memory, f"no Fargate cpu step accepts memory {memory} MiB"
+    if memory not in lib.fargate_memory(cpu):
+        return cpu, memory, f"memory {memory} MiB is not valid with cpu {cpu:g} on Fargate"
+    return cpu, memory, None
+
+
+def _engine_check(comp: Component, section: str, explicit: str | None, families_key: str) -> list[Diagnostic]:
+    spec = comp.spec
+    info = lib.engine_info(section, spec.engine)
+    diags = []
+    if spec.version is not None and spec.version not in info["supported"]:
+        diags.append(error("IC-SIZE-003", f"{spec.engine} version {spec.version} is not supported",
+                           (*comp.origin, "version"),
+                           did_you_mean(spec.version, info["supported"]) or f"supported: {', '.join(info['supported'])}"))
+    if explicit is not None:
+        family = explicit.rsplit(".", 1)[0]
+        allowed = info[families_key]
+        if family not in allowed:
+            field = "instance" if section == "databases" else "node"
+            diags.append(error("IC-SIZE-004", f"`{explicit}` is not an allowed class for {spec.engine}",
+                               (*comp.origin, field), f"families: {', '.join(allowed)}"))
+    return diags

@@ -1,0 +1,108 @@
+"""The compile pipeline: load → schema → build IR → passes → backends.
+
+Every stage returns diagnostics; the pipeline stops after a stage that produced errors, so
+later stages only ever see a well-formed input. Exceptions are bugs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from pathlib import PurePosixPath
+
+from pydantic import ValidationError
+
+from infracc.compiler.build import build
+from infracc.compiler.diagnostics import Diagnostic, has_errors, note
+from infracc.compiler.ir import StackIR
+from infracc.compiler.loader import Loaded, load_file, load_text
+from infracc.compiler.passes.validate import validate
+from infracc.compiler.schema_errors import diagnostics_from
+from infracc.compiler.sourcemap import SourceMap
+from infracc.schema.stack import Stack
+
+
+@dataclass(frozen=True)
+class Pass:
+    name: str
+    run: Callable[[StackIR, dict], list[Diagnostic]]
+    requires: frozenset[str]
+    provides: frozenset[str]
+
+
+def _passes() -> tuple[Pass, ...]:
+    from infracc.compiler.passes import cost, security, sizing, validate as v
+
+    return tuple(
+        Pass(m.__name__.rsplit(".", 1)[-1], getattr(m, m.__name__.rsplit(".", 1)[-1]), m.REQUIRES, m.PROVIDES)
+        for m in (v, security, sizing, cost)
+    )
+
+
+@dataclass
+class Result:
+    source: SourceMap
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    ir: StackIR | None = None
+    files: dict[PurePosixPath, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def analyze(file: str | FsPath | None = None, *, text: str | None = None, name: str = "stack.yaml",
+            source_dir: str | None = None, run_passes: bool = True) -> Result:
+    """Load, validate and build the IR, then run the passes (unless `run_passes` is false)."""
+    loaded: Loaded = load_file(file) if text is None else load_text(text, name)
+    result = Result(loaded.source, list(loaded.diagnostics))
+    if loaded.data is None:
+        return result
+    try:
+        stack = Stack.model_validate(loaded.data)
+    except ValidationError as exc:
+        result.diagnostics += diagnostics_from(exc, loaded.data, Stack)
+        return result
+    base = source_dir or str(FsPath(file if text is None else ".").resolve().parent if text is None
+                             else FsPath(".").resolve())
+    ir, diags = build(stack, loaded.data, loaded.source.file, base)
+    result.diagnostics += diags
+    if has_errors(diags):
+        return result
+    result.ir = ir
+    if run_passes:
+        run(ir, loaded.data, result)
+    else:
+        result.diagnostics += validate(ir, loaded.data)
+    return result
+
+
+def run(ir: StackIR, data: dict, result: Result) -> None:
+    for p in _passes():
+        missing = p.requires - ir.provided
+        if missing:
+            raise AssertionError(f"pass {p.name} requires {sorted(missing)} (bug in PASSES order)")
+        diags = p.run(ir, data)
+        result.diagnostics += diags
+        if has_errors(diags):
+            return
+        ir.provided |= p.provides
+
+
+def emit(result: Result, targets: list[str] | None = None) -> None:
+    """Run the backends on a checked IR; their files and diagnostics go into `result`."""
+    from infracc.backends.registry import BACKENDS
+
+    assert result.ir is not None and result.ok
+    chosen = [t for t in result.ir.targets if targets is None or t in targets]
+    for name in chosen:
+        backend = BACKENDS.get(name)
+        if backend is None:
+            result.diagnostics.append(note("IC-TARGET-001", f"target `{name}` has no backend in this version; nothing was generated for it"))
+            continue
+        files, diags = backend(result.ir)
+        result.diagnostics += diags
+        for path, text in files.items():
+            if path in result.files:
+                raise AssertionError(f"two backends wrote {path}")
+            result.files[path] = text

@@ -1,0 +1,3 @@
+module github.com/acme/marketplace/gateway
+
+go 1.23

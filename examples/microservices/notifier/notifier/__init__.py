@@ -1,0 +1,2 @@
+"""Order e-mail notifier (`python -m notifier`) and its probe (`python -m notifier.health`)."""
+HEARTBEAT = "/tmp/notifier-heartbeat"

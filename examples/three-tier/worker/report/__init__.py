@@ -1,0 +1,1 @@
+"""Nightly sales report (`python -m report`)."""

@@ -1,0 +1,252 @@
+"""Pydantic models of `stack.yaml`, spec version 1 (see SPEC.md).
+
+Strict: unknown keys are errors (``extra="forbid"``) and every field carries a description,
+which becomes the JSON Schema editors use. Cross-field and cross-component rules (references,
+cycles, regions, CIDRs) live in the validate pass, where they can point at spec paths.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from infracc.schema.types import (
+    ENV_RE,
+    STACK_RE,
+    ComponentName,
+    Duration,
+    EnvVarName,
+    ImageRef,
+    Quantity,
+    Version,
+)
+
+Language = Literal["python", "node", "go", "java", "static", "dockerfile"]
+Platform = Literal["ecs", "eks"]
+Size = Literal["small", "medium", "large"]
+Target = Literal["terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs"]
+TARGETS: tuple[str, ...] = ("terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs")
+
+
+def _shape(value: object) -> str:
+    # Scalar-or-object fields: pick the branch from the YAML shape so errors name one branch.
+    return "Object" if isinstance(value, dict | BaseModel) else "Scalar"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Allow(Strict):
+    """An explicit, reasoned exception to one security or compliance rule."""
+
+    rule: str = Field(description="Rule id from the policy catalogue, e.g. `IC-SEC-010` (see `infracc explain`).",
+                      pattern=r"^IC-[A-Z][A-Z0-9]*-[0-9]{3}$")
+    reason: str = Field(min_length=10, description="Why the exception is acceptable; printed in the generated docs.")
+
+
+class Usage(Strict):
+    """Expected monthly volumes, used only by the cost estimate."""
+
+    storage_gb: float | None = Field(None, ge=0, description="Average stored GB (buckets).")
+    requests: int | None = Field(None, ge=0, description="Requests per month (buckets, queues, functions, sites).")
+    transfer_gb: float | None = Field(None, ge=0, description="GB transferred out to the internet per month (services, sites).")
+    duration_ms: int | None = Field(None, ge=1, description="Average invocation duration in milliseconds (functions).")
+
+
+class Build(Strict):
+    """How to build the workload's image from source."""
+
+    context: str = Field(description="Build context directory, relative to stack.yaml; must stay inside the stack's directory.")
+    language: Language = Field(description="Toolchain: python, node, go, java, static (built site served by an unprivileged web server) or dockerfile (use the Dockerfile in `context`).")
+    version: Version | None = Field(None, description="Language/runtime version, e.g. \"3.12\" for python, \"22\" for node. Quote it.")
+    dockerfile: str | None = Field(None, description="Path of an existing Dockerfile inside `context` (language `dockerfile`); default `Dockerfile`.")
+    digest: str | None = Field(None, pattern=r"^sha256:[a-f0-9]{64}$", description="Optional digest to pin the runtime base image to, in addition to its tag.")
+
+
+class HealthCommand(Strict):
+    """An exec probe for workloads without an HTTP port."""
+
+    command: list[str] = Field(min_length=1, description="Command run inside the container; exit 0 means healthy.")
+
+
+class Public(Strict):
+    """Internet exposure of a service (load balancer / Ingress)."""
+
+    path: str = Field("/", pattern=r"^/[A-Za-z0-9._~\-/]*$", description="URL path prefix routed to this service. Default `/`.")
+    cdn: bool = Field(False, description="Put a CloudFront distribution in front of the service.")
+    host: str | None = Field(None, description="Host name (must be under `domain` when set). Default: the stack domain.")
+
+
+class Replicas(Strict):
+    """Horizontal scaling bounds."""
+
+    min: int = Field(1, ge=0, le=1000, description="Minimum replicas. High-availability environments raise it to at least 2.")
+    max: int = Field(1, ge=1, le=1000, description="Maximum replicas for autoscaling.")
+    cpu_target: int = Field(70, ge=10, le=95, description="Target average CPU utilisation (percent) for autoscaling.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Replicas:
+        if self.max < self.min:
+            raise ValueError(f"replicas.max ({self.max}) is below replicas.min ({self.min})")
+        return self
+
+
+class Deploy(Strict):
+    """Rollout strategy."""
+
+    strategy: Literal["rolling", "blue-green", "canary"] = Field("rolling", description="rolling, blue-green (switch all traffic after checks) or canary (shift traffic in `steps`).")
+    steps: list[Annotated[int, Field(ge=1, le=100)]] | None = Field(None, description="Canary traffic percentages, increasing, ending at 100. Default [10, 50, 100] for canary.")
+
+    @model_validator(mode="after")
+    def _steps(self) -> Deploy:
+        if self.steps is None:
+            return self
+        if self.strategy != "canary":
+            raise ValueError("`steps` only applies to strategy `canary`")
+        if self.steps != sorted(set(self.steps)) or self.steps[-1] != 100:
+            raise ValueError("canary steps must increase strictly and end at 100")
+        return self
+
+
+class Common(Strict):
+    """Fields every component has."""
+
+    description: str | None = Field(None, description="What this component is for; shown in the runbook.")
+    allow: list[Allow] = Field(default_factory=list, description="Reasoned exceptions to named policy rules.")
+    usage: Usage | None = Field(None, description="Expected monthly volumes for the cost estimate.")
+
+
+class WorkloadFields(Strict):
+    image: ImageRef | None = Field(None, description="Prebuilt image reference, pinned by tag or digest. Exactly one of `image`/`build`.")
+    build: Build | None = Field(None, description="Build the image from source. Exactly one of `image`/`build`.")
+    command: list[str] | None = Field(None, min_length=1, description="Override the image's command.")
+    env: dict[EnvVarName, str] = Field(default_factory=dict, description="Environment variables: literals or `${component.output}` placeholders; `$${` writes a literal `${`.")
+    secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names whose values come from the secret store (AWS Secrets Manager). Values never appear in the spec.")
+    cpu: Literal[0.25, 0.5, 1, 2, 4, 8, 16] | None = Field(None, description="vCPU: 0.25, 0.5, 1, 2, 4, 8 or 16. Default from the environment's size.")
+    memory: Quantity | None = Field(None, description="Memory such as `512Mi` or `2Gi`; must be a valid Fargate pairing with `cpu`. Default from size.")
+    uses: list[str] = Field(default_factory=list, description="Connections: `name` or `name:mode`. Each grants network access, least-privilege IAM and injected env vars.")
+    health: Annotated[Annotated[str, Tag("Scalar")] | Annotated[HealthCommand, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="HTTP path (services with a port; default `/`) or `{command: [...]}` exec probe.")
+
+
+class ServiceFields(WorkloadFields):
+    port: int | None = Field(None, ge=1, le=65535, description="Container port. Absent: a background worker with no load balancer.")
+    protocol: Literal["http", "grpc", "tcp"] = Field("http", description="http, grpc or tcp; only http and grpc can be public.")
+    public: Annotated[Annotated[bool, Tag("Scalar")] | Annotated[Public, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="`true` or `{path, cdn, host}`: reachable from the internet through the load balancer / Ingress.")
+    replicas: Annotated[Annotated[int, Tag("Scalar")] | Annotated[Replicas, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="Fixed count or `{min, max, cpu_target}`. Default from size.")
+    deploy: Deploy | None = Field(None, description="Rollout strategy; default rolling.")
+    stateful: bool = Field(False, description="Run as a StatefulSet with a volume (eks only).")
+    volume_gb: int | None = Field(None, ge=1, le=16384, description="Volume size for stateful services (GiB). Default 10.")
+    migrate: list[str] | None = Field(None, min_length=1, description="Command run once per deploy before new replicas start.")
+
+
+class JobFields(WorkloadFields):
+    schedule: str | None = Field(None, description="5-field cron expression in UTC. Absent: a run-once job.")
+    timeout: Duration | None = Field(None, description="Maximum run time, e.g. `30m`. Default 1h.")
+    retries: int = Field(1, ge=0, le=10, description="Retries after a failed run.")
+
+
+class DatabaseFields(Strict):
+    engine: Literal["postgres", "mysql"] = Field("postgres", description="postgres or mysql.")
+    version: Version | None = Field(None, description="Major engine version, e.g. \"16\" (postgres) or \"8.0\" (mysql). Default: the newest supported.")
+    storage_gb: int | None = Field(None, ge=20, le=65536, description="Allocated gp3 storage in GB. Default from size.")
+    instance: str | None = Field(None, pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="Explicit instance class such as `db.m7g.large`; overrides sizing.")
+    backup_retention_days: int | None = Field(None, ge=0, le=35, description="Automated backup retention. Default from size and compliance.")
+    contains_pii: bool = Field(False, description="Holds personal data: customer-managed KMS key, tagging, data inventory.")
+
+
+class CacheFields(Strict):
+    engine: Literal["redis", "valkey"] = Field("valkey", description="valkey or redis.")
+    version: Version | None = Field(None, description="Engine version, e.g. \"8.0\" (valkey) or \"7.1\" (redis).")
+    node: str | None = Field(None, pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="Explicit node type such as `cache.t4g.small`; overrides sizing.")
+    contains_pii: bool = Field(False, description="Holds personal data.")
+
+
+class Lifecycle(Strict):
+    archive_after_days: int | None = Field(None, ge=1, description="Move objects to a colder storage class after this many days.")
+    expire_after_days: int | None = Field(None, ge=1, description="Delete objects after this many days.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Lifecycle:
+        a, e = self.archive_after_days, self.expire_after_days
+        if a is not None and e is not None and e <= a:
+            raise ValueError("expire_after_days must be later than archive_after_days")
+        return self
+
+
+class BucketFields(Strict):
+    versioning: bool = Field(True, description="Keep object versions.")
+    lifecycle: Lifecycle | None = Field(None, description="Archive and expiry rules.")
+    cors: list[str] = Field(default_factory=list, description="Origins allowed by CORS, e.g. `https://app.example.com`.")
+    public_read: bool = Field(False, description="Public read access; refused unless allowed (serve public files through a site instead).")
+    contains_pii: bool = Field(False, description="Holds personal data.")
+
+
+class DeadLetter(Strict):
+    max_receives: int = Field(5, ge=1, le=1000, description="Receives before a message moves to the dead-letter queue.")
+
+
+class QueueFields(Strict):
+    fifo: bool = Field(False, description="FIFO queue with exactly-once processing.")
+    visibility_timeout: Duration = Field("30s", description="How long a received message stays hidden (≤ 12h).")
+    retention: Duration = Field("4d", description="How long unconsumed messages are kept (60s..14d).")
+    dead_letter: DeadLetter = Field(default_factory=DeadLetter, description="Dead-letter queue settings (always created).")
+    contains_pii: bool = Field(False, description="Holds personal data.")
+
+
+class BucketTrigger(Strict):
+    bucket: ComponentName = Field(description="Bucket whose object events invoke the function.")
+    events: list[Literal["created", "deleted"]] = Field(default_factory=lambda: ["created"], min_length=1, description="Object events: created, deleted.")
+
+
+class QueueTrigger(Strict):
+    queue: ComponentName = Field(description="Queue whose messages invoke the function.")
+    batch_size: int = Field(10, ge=1, le=10000, description="Messages per invocation.")
+
+
+class ScheduleTrigger(Strict):
+    schedule: str = Field(description="5-field cron expression in UTC.")
+
+
+class HttpRoute(Strict):
+    path: str = Field("/", pattern=r"^/[A-Za-z0-9._~\-/{}+]*$", description="Route path on the HTTP API.")
+
+
+class HttpTrigger(Strict):
+    http: HttpRoute = Field(description="Expose the function through an API Gateway HTTP API.")
+
+
+def _trigger_tag(value: object) -> str | None:
+    if isinstance(value, dict):
+        for key in ("bucket", "queue", "schedule", "http"):
+            if key in value:
+                return key.capitalize().replace("Http", "Http") + "Trigger"
+        return None
+    return type(value).__name__
+
+
+Trigger = Annotated[
+    Annotated[BucketTrigger, Tag("BucketTrigger")] | Annotated[QueueTrigger, Tag("QueueTrigger")]
+    | Annotated[ScheduleTrigger, Tag("ScheduleTrigger")] | Annotated[HttpTrigger, Tag("HttpTrigger")],
+    Discriminator(_trigger_tag, custom_error_type="trigger",
+                  custom_error_message="a trigger is one of {bucket, events}, {queue}, {schedule} or {http: {path}}"),
+]
+
+
+class FunctionFields(Strict):
+    runtime: str = Field(pattern=r"^(python3\.(9|1[0-4])|nodejs(18|20|22|24)\.x|java(11|17|21|25)|provided\.al2023|provided\.al2|ruby3\.[2-4]|dotnet[0-9]+)$",
+                         description="AWS Lambda runtime id, e.g. `python3.12`, `nodejs22.x`.")
+    source: str = Field(description="Source directory, relative to stack.yaml.")
+    handler: str = Field(min_length=1, description="Handler entry point, e.g. `app.handler`.")
+    memory: int = Field(256, ge=128, le=10240, description="Memory in MB (128..10240).")
+    timeout: Duration = Field("30s", description="Maximum run time (≤ 15m).")
+    trigger: Trigger | None = Field(None, description="One of `{bucket, events}`, `{queue}`, `{schedule}`, `{http: {path}}`.")
+    env: dict[EnvVarName, str] = Field(default_factory=dict, description="Environment variables (literals or placeholders).")
+    secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names from the secret store.")
+    uses: list[str] = Field(default_factory=list, description="Connections, as for services.")
+
+
+class SiteFields(Strict):
+    source: str = Field(description="Directory of the built static site, relative to stack.yaml.")
+    spa: bool = Field(False, description="Single-page app: unknown paths serve index.html.")
+    host: str | None = Field(None, description="Host name under `domain`.")

@@ -1,0 +1,82 @@
+"""The top-level `stack.yaml` model."""
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from infracc.schema.components import Bucket, Cache, Database, Function, Job, Queue, Service, Site
+from infracc.schema.models import ENV_RE, STACK_RE, Allow, ComponentName, Platform, Size, Strict, Target
+
+DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+class Environment(Strict):
+    """One deployment environment. Map order is promotion order."""
+
+    size: Size | None = Field(None, description="Sizing profile: small, medium or large. Default: dev small, staging medium, prod large, others small.")
+    high_availability: bool | None = Field(None, description="Multi-AZ data stores, ≥2 replicas, NAT per AZ, PDBs. Default: true for size large.")
+    region: str | None = Field(None, description="AWS region for this environment. Default: the stack's `region`.")
+    cidr: str | None = Field(None, description="VPC IPv4 range, /16 to /20. Default: derived, distinct per environment.")
+    approval: bool | None = Field(None, description="CI waits for manual approval before deploying here. Default: true for the last environment.")
+    spot: bool = Field(False, description="Allow Fargate Spot / spot nodes for interruptible work.")
+    account_id: str | None = Field(None, pattern=r"^[0-9]{12}$", description="12-digit AWS account id the provider is pinned to.")
+    deletion_protection: bool | None = Field(None, description="RDS/ALB deletion protection and retained buckets. Default: true for size large.")
+    allow: list[Allow] = Field(default_factory=list, description="Reasoned exceptions to environment-level rules (e.g. the GDPR region rule).")
+
+
+class Stack(Strict):
+    """An application stack: workloads, data stores and environments."""
+
+    infracc: int = Field(description="Spec version; only 1 exists.")
+    name: str = Field(pattern=STACK_RE, description="Stack name: lowercase a-z, 0-9 and `-`, 3..24 characters, starting with a letter.")
+    description: str | None = Field(None, description="What the stack is; shown in the docs.")
+    owner: str | None = Field(None, max_length=256, description="Owning team; becomes an `owner` tag on everything.")
+    region: str = Field("us-east-1", description="Default AWS region for every environment.")
+    platform: Platform = Field("ecs", description="Where services and jobs run: ecs (Fargate) or eks (Kubernetes).")
+    compliance: list[str] = Field(default_factory=list, description="Policy packs to enforce: soc2, gdpr.")
+    domain: str | None = Field(None, max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", description="DNS name: Route 53 zone, ACM certificates and HTTPS everywhere.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags added to every taggable resource.")
+    targets: list[Target] | None = Field(None, description="Backends `compile` runs; default all. CLI `--target` narrows further.")
+    environments: dict[str, Environment] = Field(default_factory=lambda: {n: Environment() for n in DEFAULT_ENVIRONMENTS}, description="Ordered map of environments; order is promotion order. Default dev, staging, prod.")
+    services: dict[ComponentName, Service] = Field(default_factory=dict, description="Long-running workloads.")
+    jobs: dict[ComponentName, Job] = Field(default_factory=dict, description="Scheduled or run-once workloads.")
+    databases: dict[ComponentName, Database] = Field(default_factory=dict, description="Relational databases.")
+    caches: dict[ComponentName, Cache] = Field(default_factory=dict, description="In-memory caches.")
+    buckets: dict[ComponentName, Bucket] = Field(default_factory=dict, description="Object storage buckets.")
+    queues: dict[ComponentName, Queue] = Field(default_factory=dict, description="Message queues.")
+    functions: dict[ComponentName, Function] = Field(default_factory=dict, description="Serverless functions.")
+    sites: dict[ComponentName, Site] = Field(default_factory=dict, description="Static websites.")
+
+    @field_validator("infracc")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError(f"spec version {value} is not supported; only `infracc: 1` exists")
+        return value
+
+    @field_validator("compliance")
+    @classmethod
+    def _packs(cls, value: list[str]) -> list[str]:
+        unknown = [p for p in value if p not in ("soc2", "gdpr")]
+        if unknown:
+            raise ValueError(f"unknown compliance pack {unknown[0]!r}; known: soc2, gdpr")
+        return list(dict.fromkeys(value))
+
+    @field_validator("environments")
+    @classmethod
+    def _envs(cls, value: dict[str, Environment]) -> dict[str, Environment]:
+        import re
+
+        if not value:
+            raise ValueError("at least one environment is required")
+        for name in value:
+            if not re.match(ENV_RE, name):
+                raise ValueError(f"environment name {name!r} must match {ENV_RE}")
+        return value
+
+
+def json_schema() -> dict:
+    schema = Stack.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://infracc.dev/schema/stack.schema.json"
+    schema["title"] = "infracc stack.yaml (spec version 1)"
+    return schema
