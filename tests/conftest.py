@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/stack.yaml"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden from current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(example: str):
+    """Compile an example once per test process: (result with files, IR)."""
+    from infracc.compiler.pipeline import analyze, emit
+
+    result = analyze(ROOT / "examples" / example / "stack.yaml")
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    emit(result)
+    return result
+
+
+def output_files(example: str, top: str) -> dict[str, str]:
+    """Generated files of one example under one top-level output folder (e.g. `kubernetes`)."""
+    return {str(p): t for p, t in compiled(example).files.items() if p.parts[0] == top}
