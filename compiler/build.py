@@ -13,8 +13,6 @@ import re
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import ValidationError
-
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error
 from infracc.compiler.ir import (
     DEFAULT_MODE,
@@ -34,6 +32,7 @@ from infracc.compiler.schema_errors import diagnostics_from
 from infracc.schema.components import KINDS
 from infracc.schema.models import TARGETS
 from infracc.schema.stack import Stack
+from pydantic import ValidationError
 
 DEFAULT_SIZE = {"dev": "small", "staging": "medium", "prod": "large"}
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}?")
@@ -54,8 +53,11 @@ def build(stack: Stack, data: dict, file: str, source_dir: str) -> tuple[StackIR
                 spec = _effective(model, base, raw, env.name, (section, name), diags)
                 if spec is None:
                     continue
+                override = ((raw.get("overrides") or {}).get(env.name)) or {}
                 comp = Component(id=f"{kind}.{name}", kind=kind, name=name, section=section,
-                                 spec=spec, origin=(section, name))
+                                 spec=spec, origin=(section, name),
+                                 override_origin=(section, name, "overrides", env.name) if override else None,
+                                 overridden=frozenset(override))
                 comp.uses = _uses(spec, comp.origin, raw, env.name)
                 comp.env = _env_vars(comp, kinds_by_name, raw, env.name, diags)
                 graph.add_component(comp)
@@ -119,8 +121,7 @@ def _effective(model: type, base: Any, raw: dict, env: str, origin: Path,
     except ValidationError as exc:
         for diag in diagnostics_from(exc, merged, model):
             rel = diag.origin
-            in_override = _contains(override, rel)
-            where = (*origin, "overrides", env, *rel) if in_override else (*origin, *rel)
+            where = (*origin, "overrides", env, *rel) if rel and rel[0] in override else (*origin, *rel)
             diags.append(error(diag.code, f"{diag.message} (in environment `{env}`)", where, diag.hint))
         return None
 
@@ -133,16 +134,6 @@ def _merge(base: dict, override: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-def _contains(tree: Any, path: Path) -> bool:
-    if not path:
-        return False
-    node = tree
-    for part in path[:1]:
-        if not isinstance(node, dict) or part not in node:
-            return False
-    return True
 
 
 def _uses(spec: Any, origin: Path, raw: dict, env: str) -> list[UseRef]:

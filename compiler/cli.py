@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import click
-
 from infracc.compiler import render
 from infracc.compiler.diagnostics import Diagnostic, Severity
 from infracc.compiler.pipeline import Result, analyze, emit
@@ -57,7 +56,8 @@ def main() -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 def validate(stack: str, fmt: str) -> None:
     """Check a stack.yaml and report every problem with file:line:col."""
-    result = analyze(_stack_path(stack), run_passes=False)
+    # Every check, without the cost estimate (its price warnings belong to `cost`/`compile`).
+    result = analyze(_stack_path(stack), skip=frozenset({"cost"}))
     _report(result, fmt)
     if fmt == "text" and result.ok:
         click.echo(f"{stack}: ok ({_summary(result.diagnostics)})")
@@ -153,7 +153,7 @@ def graph(stack: str, fmt: str, env_name: str | None) -> None:
     """Print the component graph of one environment."""
     from infracc.compiler import graph_view
 
-    result = analyze(_stack_path(stack), run_passes=False)
+    result = analyze(_stack_path(stack), skip=frozenset({"security", "sizing", "cost"}))
     if not result.ok or result.ir is None:
         _report(result, "text")
         sys.exit(1)
@@ -193,3 +193,11 @@ def cost(stack: str, env_name: str | None, fmt: str) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# Workflow and agent integration (issue 8); each command lives in its own module.
+from infracc.compiler.cli_workflow import check, diff_envs, tasks  # noqa: E402
+
+main.add_command(tasks)
+main.add_command(diff_envs)
+main.add_command(check)

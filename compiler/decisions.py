@@ -157,3 +157,39 @@ class ControlDecision(_D):
     pack: str
     implemented_by: str
     controls: list[str] = Field(default_factory=list)
+
+
+class ImageSize(_D):
+    """Estimated runtime base image vs the naive single-stage baseline (build_context pass)."""
+
+    runtime_image: str
+    runtime_mb: float | None
+    baseline_image: str
+    baseline_mb: float | None
+    reduction_percent: float | None = Field(None, description="None when a size is not in library/images.json")
+    basis: str = Field(description="how the figures were measured, from library/images.json")
+
+
+class BuildPlan(_D):
+    """How a workload's image is built, detected from its build context (build_context pass)."""
+
+    language: str
+    context: str = Field(description="build context relative to stack.yaml, POSIX, no leading ./")
+    generated: bool = Field(description="False when the user's own Dockerfile is used (language dockerfile)")
+    dockerfile: str = Field("Dockerfile", description="user Dockerfile inside the context (language dockerfile)")
+    builder_image: str | None = None
+    runtime_image: str | None = None
+    package_manager: Literal["pip", "uv", "npm", "go", "maven", "gradle", "none"] = "none"
+    dependency_files: list[str] = Field(default_factory=list)
+    build_script: bool = Field(False, description="node/static: package.json has a `build` script")
+    artifact: str | None = Field(None, description="jar path, Go package or static output directory")
+    command: list[str] = Field(default_factory=list)
+    command_source: str = ""
+    port: int | None = None
+    healthcheck: list[str] | None = Field(None, description="exec-form probe; None: no probe (see healthcheck_note)")
+    probe: Literal["none", "go", "java"] = Field("none", description="tiny probe binary built for shell-less runtimes")
+    healthcheck_note: str | None = None
+    run_as_user: int = 10001
+    run_as_group: int = 10001
+    assumptions: list[str] = Field(default_factory=list)
+    size: ImageSize | None = None

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field
-
 from infracc.compiler import decisions as d
 from infracc.compiler.diagnostics import Path
+from pydantic import BaseModel, ConfigDict, Field
 
 # Outputs each kind exposes to placeholders and injected env vars; True marks secret outputs
 # (a database/cache url embeds the password).
@@ -91,6 +90,8 @@ class Component(_Model):
     origin: Path
     uses: list[UseRef] = Field(default_factory=list)
     env: list[EnvVar] = Field(default_factory=list)
+    override_origin: Path | None = Field(None, description="path of this environment's override, when there is one")
+    overridden: frozenset[str] = Field(default_factory=frozenset, description="top-level keys the override sets")
     # Decisions, filled by passes.
     sizing: d.Sizing | None = None
     security: d.WorkloadSecurity | None = None
@@ -99,6 +100,20 @@ class Component(_Model):
     optimization: d.Optimization | None = None
     cost: d.ComponentCost | None = None
     allowances: list[d.Allowance] = Field(default_factory=list)
+    build: d.BuildPlan | None = None
+
+    def where(self, *path: str | int) -> Path:
+        """Spec path of a field as it applies in this environment: the override when it sets it.
+
+        >>> c = Component(id="service.api", kind="service", name="api", section="services", spec=None,
+        ...               origin=("services", "api"), override_origin=("services", "api", "overrides", "prod"),
+        ...               overridden=frozenset({"cpu"}))
+        >>> c.where("cpu"), c.where("memory")
+        (('services', 'api', 'overrides', 'prod', 'cpu'), ('services', 'api', 'memory'))
+        """
+        if path and self.override_origin and path[0] in self.overridden:
+            return (*self.override_origin, *path)
+        return (*self.origin, *path)
 
     @property
     def env_name(self) -> str:

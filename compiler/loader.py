@@ -6,16 +6,16 @@ duplicate keys, a root that is not a mapping, and alias expansion beyond a bound
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path as FsPath
 
+from infracc.compiler.diagnostics import Diagnostic, Path, Severity, error
+from infracc.compiler.sourcemap import SourceMap
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-from infracc.compiler.diagnostics import Diagnostic, Path, Severity, error
-from infracc.compiler.sourcemap import SourceMap
 
 MAX_BYTES = 1024 * 1024
 # Nodes visited when expanding the tree into plain data; aliases count every time they are
@@ -135,7 +135,8 @@ def _syntax(name: str, text: str, exc: MarkedYAMLError) -> Loaded:
     code, hint = "IC-YAML-001", "check indentation, quotes and `key: value` spacing"
     if "duplicate key" in str(exc).lower() or type(exc).__name__ == "DuplicateKeyError":
         code, hint = "IC-YAML-002", "each key may appear once in a mapping; merge the two entries"
-        problem = f"duplicate key: {problem}"
+        key = re.search(r'duplicate key "([^"]*)"', str(exc))
+        problem = f"duplicate key `{key[1]}`" if key else "duplicate key"
     diag = Diagnostic(code, problem, (), Severity.ERROR, hint, position)
     return Loaded(None, SourceMap(name, text, None), [diag])
 

@@ -10,16 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from pathlib import PurePosixPath
 
-from pydantic import ValidationError
-
 from infracc.compiler.build import build
 from infracc.compiler.diagnostics import Diagnostic, has_errors, note
 from infracc.compiler.ir import StackIR
 from infracc.compiler.loader import Loaded, load_file, load_text
-from infracc.compiler.passes.validate import validate
 from infracc.compiler.schema_errors import diagnostics_from
 from infracc.compiler.sourcemap import SourceMap
 from infracc.schema.stack import Stack
+from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
@@ -31,11 +29,13 @@ class Pass:
 
 
 def _passes() -> tuple[Pass, ...]:
-    from infracc.compiler.passes import cost, security, sizing, validate as v
+    from infracc.compiler.passes import cost, security, sizing
+    from infracc.compiler.passes import build_context
+    from infracc.compiler.passes import validate as v
 
     return tuple(
         Pass(m.__name__.rsplit(".", 1)[-1], getattr(m, m.__name__.rsplit(".", 1)[-1]), m.REQUIRES, m.PROVIDES)
-        for m in (v, security, sizing, cost)
+        for m in (v, security, sizing, cost, build_context)
     )
 
 
@@ -52,8 +52,8 @@ class Result:
 
 
 def analyze(file: str | FsPath | None = None, *, text: str | None = None, name: str = "stack.yaml",
-            source_dir: str | None = None, run_passes: bool = True) -> Result:
-    """Load, validate and build the IR, then run the passes (unless `run_passes` is false)."""
+            source_dir: str | None = None, skip: frozenset[str] = frozenset()) -> Result:
+    """Load, validate and build the IR, then run the passes (minus those named in `skip`)."""
     loaded: Loaded = load_file(file) if text is None else load_text(text, name)
     result = Result(loaded.source, list(loaded.diagnostics))
     if loaded.data is None:
@@ -63,22 +63,20 @@ def analyze(file: str | FsPath | None = None, *, text: str | None = None, name: 
     except ValidationError as exc:
         result.diagnostics += diagnostics_from(exc, loaded.data, Stack)
         return result
-    base = source_dir or str(FsPath(file if text is None else ".").resolve().parent if text is None
-                             else FsPath(".").resolve())
+    base = source_dir or str(FsPath(file).resolve().parent if text is None else FsPath.cwd())
     ir, diags = build(stack, loaded.data, loaded.source.file, base)
     result.diagnostics += diags
     if has_errors(diags):
         return result
     result.ir = ir
-    if run_passes:
-        run(ir, loaded.data, result)
-    else:
-        result.diagnostics += validate(ir, loaded.data)
+    run(ir, loaded.data, result, skip)
     return result
 
 
-def run(ir: StackIR, data: dict, result: Result) -> None:
+def run(ir: StackIR, data: dict, result: Result, skip: frozenset[str] = frozenset()) -> None:
     for p in _passes():
+        if p.name in skip:
+            continue
         missing = p.requires - ir.provided
         if missing:
             raise AssertionError(f"pass {p.name} requires {sorted(missing)} (bug in PASSES order)")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
-
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error
+from pydantic import BaseModel, ValidationError
 
 
 def diagnostics_from(exc: ValidationError, data: Any, model: type[BaseModel],
@@ -53,10 +52,7 @@ def _clean_loc(loc: tuple, data: Any) -> Path:
     node = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
         elif isinstance(part, str) and (part[:1].isupper() or "[" in part or part in ("str", "int", "bool", "float", "list", "dict")):

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from infracc.compiler.diagnostics import Path
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 
 @dataclass

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, create_model, model_validator
-
 from infracc.schema.models import (
     BucketFields,
     CacheFields,
@@ -23,6 +21,7 @@ from infracc.schema.models import (
     Usage,
     WorkloadFields,
 )
+from pydantic import Field, create_model, model_validator
 
 
 def _partial(name: str, fields_model: type[Strict]) -> type[Strict]:

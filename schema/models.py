@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
-
 from infracc.schema.types import (
-    ENV_RE,
-    STACK_RE,
     ComponentName,
     Duration,
     EnvVarName,
@@ -20,6 +16,7 @@ from infracc.schema.types import (
     Quantity,
     Version,
 )
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Language = Literal["python", "node", "go", "java", "static", "dockerfile"]
 Platform = Literal["ecs", "eks"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from infracc.schema.components import Bucket, Cache, Database, Function, Job, Queue, Service, Site
-from infracc.schema.models import ENV_RE, STACK_RE, Allow, ComponentName, Platform, Size, Strict, Target
+from infracc.schema.models import Allow, Platform, Size, Strict, Target
+from infracc.schema.types import ENV_RE, STACK_RE, ComponentName
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
 

@@ -59,7 +59,7 @@ def _version(value: object) -> object:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        raise ValueError(f"version {value!r} is a number; quote it (e.g. \"{value}\") so 3.10 stays 3.10")
+        raise ValueError(f"version {value!r} is a YAML number (3.10 would read as 3.1); quote it as a string, e.g. \"3.12\"")
     return value
 
 

@@ -137,7 +137,7 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
         comp.encryption = _encryption(ir, env, comp)
     if comp.kind == "bucket" and spec.public_read:
         out += _violation(spec.allow, comp.origin, "IC-SEC-010", f"bucket `{comp.name}` is publicly readable",
-                          (*comp.origin, "public_read"),
+                          comp.where("public_read"),
                           "serve public files through a `sites` entry, or `allow` IC-SEC-010 with a reason", sink)
     retention, found = _retention(ir, env, comp, sink)
     comp.retention = retention
@@ -195,7 +195,7 @@ def _backup_days(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]
     required = 0
     if "soc2" in ir.compliance:
         required = 14 if s.is_last else 7
-    where = (*comp.origin, "backup_retention_days")
+    where = comp.where("backup_retention_days")
     if spec.backup_retention_days is None:
         return max(floor, required, 1), []
     days = spec.backup_retention_days

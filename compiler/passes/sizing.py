@@ -65,7 +65,7 @@ def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing,
 def _workload(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list[Diagnostic]]:
     spec = comp.spec
     cpu, memory, diag = fargate_pair(spec.cpu, memory_mib(spec.memory) if spec.memory else None, p)
-    diags = [error("IC-SIZE-001", f"`{comp.name}` in `{env.name}`: {diag}", (*comp.origin, "memory" if spec.memory else "cpu"),
+    diags = [error("IC-SIZE-001", f"`{comp.name}` in `{env.name}`: {diag}", comp.where("memory" if spec.memory else "cpu"),
                    "set both `cpu` and `memory` to a valid Fargate pair")] if diag else []
     fields = {"profile": env.settings.size, "cpu": cpu, "memory_mib": memory}
     if comp.kind == "service":
@@ -115,7 +115,7 @@ def _engine_check(comp: Component, section: str, explicit: str | None, families_
     diags = []
     if spec.version is not None and spec.version not in info["supported"]:
         diags.append(error("IC-SIZE-003", f"{spec.engine} version {spec.version} is not supported",
-                           (*comp.origin, "version"),
+                           comp.where("version"),
                            did_you_mean(spec.version, info["supported"]) or f"supported: {', '.join(info['supported'])}"))
     if explicit is not None:
         family = explicit.rsplit(".", 1)[0]
@@ -123,5 +123,5 @@ def _engine_check(comp: Component, section: str, explicit: str | None, families_
         if family not in allowed:
             field = "instance" if section == "databases" else "node"
             diags.append(error("IC-SIZE-004", f"`{explicit}` is not an allowed class for {spec.engine}",
-                               (*comp.origin, field), f"families: {', '.join(allowed)}"))
+                               comp.where(field), f"families: {', '.join(allowed)}"))
     return diags

@@ -224,41 +224,42 @@ def _env_literals(comp: Component) -> list[Diagnostic]:
 
 def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
     out = []
-    spec, o = comp.spec, comp.origin
+    spec = comp.spec
     if comp.kind in ("service", "job"):
-        out += _fargate(spec, o)
-        out += _image(spec, o)
+        out += _fargate(comp)
+        out += _image(comp)
     if comp.kind == "service":
         if spec.public and spec.port is None:
-            out.append(error("IC-SVC-001", f"`{comp.name}` has no `port` and cannot be public", (*o, "public"),
+            out.append(error("IC-SVC-001", f"`{comp.name}` has no `port` and cannot be public", comp.where("public"),
                              "add `port:` or remove `public`"))
         elif spec.public and spec.protocol == "tcp":
-            out.append(error("IC-SVC-002", f"`{comp.name}` speaks tcp and cannot be public", (*o, "protocol"),
+            out.append(error("IC-SVC-002", f"`{comp.name}` speaks tcp and cannot be public", comp.where("protocol"),
                              "use protocol http or grpc, or keep it internal"))
         if spec.stateful and ir.platform == "ecs":
-            out.append(error("IC-SVC-003", f"`{comp.name}` is stateful, which ECS Fargate cannot run", (*o, "stateful"),
+            out.append(error("IC-SVC-003", f"`{comp.name}` is stateful, which ECS Fargate cannot run", comp.where("stateful"),
                              "use `platform: eks`, or keep state in a database or bucket"))
         if spec.volume_gb is not None and not spec.stateful:
-            out.append(error("IC-SVC-004", "`volume_gb` needs `stateful: true`", (*o, "volume_gb"), "set `stateful: true` or remove `volume_gb`"))
+            out.append(error("IC-SVC-004", "`volume_gb` needs `stateful: true`", comp.where("volume_gb"), "set `stateful: true` or remove `volume_gb`"))
         if isinstance(spec.health, str) and spec.port is None:
-            out.append(error("IC-SVC-004", "an HTTP health path needs a `port`", (*o, "health"),
+            out.append(error("IC-SVC-004", "an HTTP health path needs a `port`", comp.where("health"),
                              "use `health: {command: [...]}` for a worker"))
-        out += _hosts(ir, spec.public.host if spec.public and not isinstance(spec.public, bool) else None, (*o, "public", "host"))
+        out += _hosts(ir, spec.public.host if spec.public and not isinstance(spec.public, bool) else None, comp.where("public", "host"))
     if comp.kind == "job":
         if spec.schedule is not None and (p := cron_problem(spec.schedule)):
-            out.append(error("IC-CRON-001", f"schedule `{spec.schedule}`: {p}", (*o, "schedule"), "e.g. `0 3 * * *` runs daily at 03:00 UTC"))
+            out.append(error("IC-CRON-001", f"schedule `{spec.schedule}`: {p}", comp.where("schedule"), "e.g. `0 3 * * *` runs daily at 03:00 UTC"))
         if spec.timeout and duration_seconds(spec.timeout) > 7 * 86400:
-            out.append(error("IC-SIZE-002", f"job timeout {spec.timeout} is over 7 days", (*o, "timeout"), "split the work"))
+            out.append(error("IC-SIZE-002", f"job timeout {spec.timeout} is over 7 days", comp.where("timeout"), "split the work"))
     if comp.kind == "function":
-        out += _function(spec, o)
+        out += _function(comp)
     if comp.kind == "queue":
-        out += _queue(spec, o)
+        out += _queue(comp)
     if comp.kind == "site":
-        out += _hosts(ir, spec.host, (*o, "host"))
+        out += _hosts(ir, spec.host, comp.where("host"))
     return out
 
 
-def _fargate(spec, origin) -> list[Diagnostic]:
+def _fargate(comp: Component) -> list[Diagnostic]:
+    spec = comp.spec
     if spec.cpu is None or spec.memory is None:
         return []
     valid = library_data.fargate_memory(spec.cpu)
@@ -266,43 +267,48 @@ def _fargate(spec, origin) -> list[Diagnostic]:
     if mib in valid:
         return []
     choices = ", ".join(_quantity(m) for m in valid)
+    # Point at whichever half this environment's override changed, else at memory.
+    field = "cpu" if "cpu" in comp.overridden and "memory" not in comp.overridden else "memory"
     return [error("IC-SIZE-001", f"memory {spec.memory} is not valid with cpu {spec.cpu} on Fargate",
-                  (*origin, "memory"), f"with cpu {spec.cpu} use one of: {choices}")]
+                  comp.where(field), f"with cpu {spec.cpu} use one of: {choices}")]
 
 
 def _quantity(mib: int) -> str:
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
 
 
-def _image(spec, origin) -> list[Diagnostic]:
+def _image(comp: Component) -> list[Diagnostic]:
+    spec = comp.spec
     image = spec.image
     if image is None or "@sha256:" in image:
         return []
     last = image.rsplit("/", 1)[-1]
     if ":" not in last or last.endswith(":latest"):
-        return [warning("IC-SVC-005", f"image `{image}` is not pinned", (*origin, "image"),
+        return [warning("IC-SVC-005", f"image `{image}` is not pinned", comp.where("image"),
                         "pin a version tag such as `:1.4.2`, or a digest")]
     return []
 
 
-def _function(spec, origin) -> list[Diagnostic]:
+def _function(comp: Component) -> list[Diagnostic]:
+    spec = comp.spec
     out = []
     if duration_seconds(spec.timeout) > 900:
-        out.append(error("IC-SIZE-002", f"Lambda timeout {spec.timeout} is over 15m", (*origin, "timeout"), "use at most `15m`"))
+        out.append(error("IC-SIZE-002", f"Lambda timeout {spec.timeout} is over 15m", comp.where("timeout"), "use at most `15m`"))
     schedule = getattr(spec.trigger, "schedule", None)
     if schedule is not None and (p := cron_problem(schedule)):
-        out.append(error("IC-CRON-001", f"schedule `{schedule}`: {p}", (*origin, "trigger", "schedule"), "e.g. `*/15 * * * *`"))
+        out.append(error("IC-CRON-001", f"schedule `{schedule}`: {p}", comp.where("trigger", "schedule"), "e.g. `*/15 * * * *`"))
     return out
 
 
-def _queue(spec, origin) -> list[Diagnostic]:
+def _queue(comp: Component) -> list[Diagnostic]:
+    spec = comp.spec
     out = []
     if duration_seconds(spec.visibility_timeout) > 12 * 3600:
         out.append(error("IC-SIZE-002", f"visibility_timeout {spec.visibility_timeout} is over 12h",
-                         (*origin, "visibility_timeout"), "SQS accepts 0s..12h"))
+                         comp.where("visibility_timeout"), "SQS accepts 0s..12h"))
     retention = duration_seconds(spec.retention)
     if not 60 <= retention <= 14 * 86400:
-        out.append(error("IC-SIZE-002", f"retention {spec.retention} is outside 60s..14d", (*origin, "retention"),
+        out.append(error("IC-SIZE-002", f"retention {spec.retention} is outside 60s..14d", comp.where("retention"),
                          "SQS keeps messages between 60s and 14d"))
     return out
 
@@ -322,9 +328,9 @@ def _paths(ir: StackIR, comp: Component) -> list[Diagnostic]:
     spec = comp.spec
     found = []
     if getattr(spec, "build", None) is not None:
-        found.append((spec.build.context, (*comp.origin, "build", "context")))
+        found.append((spec.build.context, comp.where("build", "context")))
     if comp.kind in ("function", "site"):
-        found.append((spec.source, (*comp.origin, "source")))
+        found.append((spec.source, comp.where("source")))
     out = []
     root = FsPath(ir.source_dir)
     for rel, origin in found:

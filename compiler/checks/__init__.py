@@ -1,0 +1,114 @@
+"""`infracc check OUT`: run the independent validators that are installed on generated output.
+
+One small adapter per tool (`kube`, `helm`, `checkov`, `hadolint`); each knows which files
+it reads, whether it is installed (and how to install it), and turns the tool's own output
+into :class:`Finding` rows. A missing tool is reported as missing, never as passing.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Finding:
+    tool: str
+    rule: str
+    severity: str          # error | warning | note
+    message: str
+    file: str              # relative to the output directory
+    line: int = 1
+    column: int = 1
+
+
+@dataclass
+class ToolRun:
+    tool: str
+    status: str            # passed | findings | missing | skipped | error
+    checked: int = 0       # files/objects/checks the tool actually examined
+    findings: list[Finding] = field(default_factory=list)
+    detail: str = ""       # install hint (missing), reason (skipped), error text (error)
+
+    @property
+    def error(self) -> bool:
+        return self.status == "error"
+
+
+@dataclass
+class Outcome:
+    out: str
+    runs: list[ToolRun]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.runs for f in r.findings]
+
+    @property
+    def missing(self) -> list[ToolRun]:
+        return [r for r in self.runs if r.status == "missing"]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """An adapter: `inputs(out)` are the files it checks, `run(out, inputs)` → (checked, findings)."""
+
+    name: str
+    install: str
+    available: Callable[[], bool]
+    inputs: Callable[[Path], list[Path]]
+    run: Callable[[Path, list[Path]], tuple[int, list[Finding]]]
+
+
+def executable(name: str) -> str | None:
+    """A tool on PATH, or installed next to this Python (the project's virtualenv)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    local = Path(sys.executable).parent / name
+    return str(local) if local.is_file() else None
+
+
+def tools() -> list[Tool]:
+    from infracc.compiler.checks import checkov, hadolint, helm, kube
+
+    return [kube.tool(), helm.TOOL, checkov.TOOL, hadolint.TOOL]
+
+
+def run_one(tool: Tool, out: Path) -> ToolRun:
+    inputs = tool.inputs(out)
+    if not inputs:
+        return ToolRun(tool.name, "skipped", detail="nothing to check in this output")
+    if not tool.available():
+        return ToolRun(tool.name, "missing", detail=tool.install)
+    try:
+        checked, findings = tool.run(out, inputs)
+    except ToolFailed as exc:
+        return ToolRun(tool.name, "error", detail=str(exc))
+    return ToolRun(tool.name, "findings" if findings else "passed", checked, findings)
+
+
+class ToolFailed(Exception):
+    """A validator crashed or produced output we cannot read (reported, exit 1)."""
+
+
+def run_all(out: Path, progress: bool = False) -> Outcome:
+    selected = tools()
+    runs: list[ToolRun] = []
+    if not progress:
+        return Outcome(str(out), [run_one(t, out) for t in selected])
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("validators", total=len(selected))
+        for tool in selected:
+            bar.update(task, description=f"running {tool.name}")
+            runs.append(run_one(tool, out))
+            console.print(f"{tool.name}: {runs[-1].status}", highlight=False)
+            bar.advance(task)
+    return Outcome(str(out), runs)

@@ -1,0 +1,69 @@
+"""checkov on Terraform JSON, Kubernetes, Dockerfiles and the GitHub Actions workflow.
+
+ORACLES.md traps: always `--skip-download`, results go to a file outside the scanned folder,
+and checkov can exit 0 having checked nothing, so the number of passed checks is reported.
+Skipped checks (suppressions that carry a reason) are not findings.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from infracc.compiler.checks import Finding, Tool, ToolFailed, executable
+
+# Output folder → checkov framework.
+FRAMEWORKS = {"terraform": "terraform_json", "kubernetes": "kubernetes", "docker": "dockerfile", "ci": "github_actions"}
+
+
+def folders(out: Path) -> list[Path]:
+    return [out / d for d in FRAMEWORKS if (out / d).is_dir() and any(p.is_file() for p in (out / d).rglob("*"))]
+
+
+def _scan(out: Path, folder: Path) -> tuple[int, list[Finding]]:
+    framework = FRAMEWORKS[folder.name]
+    with tempfile.TemporaryDirectory(prefix="infracc-checkov-") as results:
+        cmd = [executable("checkov") or "checkov", "-d", folder.name, "--framework", framework, "--skip-download",
+               "-o", "json", "--output-file-path", results]
+        proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=False)
+        report = Path(results) / "results_json.json"
+        if not report.is_file():
+            raise ToolFailed(f"checkov ({framework}) wrote no report: {proc.stderr.strip()[-300:]}")
+        data = json.loads(report.read_text(encoding="utf-8"))
+    reports = data if isinstance(data, list) else [data]
+    passed, findings = 0, []
+    for rep in reports:
+        passed += int(rep.get("summary", {}).get("passed", 0))
+        for f in rep.get("results", {}).get("failed_checks", []):
+            line = (f.get("file_line_range") or [1])[0] or 1
+            findings.append(Finding("checkov", f["check_id"], _severity(f.get("severity")),
+                                    f"{f.get('resource', '?')}: {f.get('check_name', '')} [{framework}]",
+                                    _relative(out, folder, f), int(line)))
+    return passed + len(findings), findings
+
+
+def _relative(out: Path, folder: Path, failed: dict) -> str:
+    """checkov's `file_path` is relative to the cwd for some frameworks, to `-d` for others."""
+    absolute = failed.get("file_abs_path")
+    if absolute and Path(absolute).is_absolute():
+        try:
+            return Path(absolute).resolve().relative_to(out.resolve()).as_posix()
+        except ValueError:
+            pass
+    rel = str(failed.get("file_path", "")).lstrip("/")
+    return rel if (out / rel).exists() else f"{folder.name}/{rel}"
+
+
+def _severity(value: str | None) -> str:
+    return "warning" if value in ("LOW", "INFO") else "error"
+
+
+def _run(out: Path, found: list[Path]) -> tuple[int, list[Finding]]:
+    with ThreadPoolExecutor(max_workers=len(found)) as pool:
+        results = list(pool.map(lambda f: _scan(out, f), found))
+    return sum(r[0] for r in results), [f for r in results for f in r[1]]
+
+
+TOOL = Tool("checkov", "pip install checkov", lambda: executable("checkov") is not None, folders, _run)

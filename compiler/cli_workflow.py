@@ -1,0 +1,75 @@
+"""Workflow commands: `tasks`, `diff`, `check` (registered at the end of `cli.py`)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from infracc.compiler import render
+from infracc.compiler.pipeline import Result, analyze
+
+
+def analyzed(stack: str) -> Result:
+    """Analyze a stack or exit: 2 when the file is missing, 1 (with diagnostics) when it has errors."""
+    if not Path(stack).is_file():
+        raise click.BadParameter(f"file {stack!r} does not exist", param_hint="STACK")
+    result = analyze(Path(stack))
+    if not result.ok or result.ir is None:
+        click.echo(render.as_text(result.diagnostics, result.source, sys.stderr.isatty()), err=True, nl=False)
+        sys.exit(1)
+    return result
+
+
+def _known_env(result: Result, name: str | None, option: str) -> None:
+    assert result.ir is not None
+    if name is not None and name not in result.ir.envs:
+        raise click.BadParameter(f"no environment {name!r}; environments: {', '.join(result.ir.envs)}",
+                                 param_hint=option)
+
+
+@click.command()
+@click.argument("stack", type=click.Path(dir_okay=False))
+@click.option("--env", "env_name", help="Only this environment (plus the bootstrap it needs).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+def tasks(stack: str, env_name: str | None, fmt: str) -> None:
+    """Ordered infrastructure task checklist: bootstrap, secrets, apply, images, deploy, verify."""
+    from infracc.compiler import tasks as t
+
+    result = analyzed(stack)
+    _known_env(result, env_name, "--env")
+    assert result.ir is not None
+    items = t.breakdown(result.ir, env_name)
+    click.echo((t.as_json if fmt == "json" else t.as_markdown)(result.ir, items), nl=False)
+
+
+@click.command(name="diff")
+@click.argument("stack", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, help="Environment promoted from, e.g. staging.")
+@click.option("--to", "target", required=True, help="Environment promoted to, e.g. prod.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def diff_envs(stack: str, source: str, target: str, fmt: str) -> None:
+    """Effective differences between two environments (sizing, HA, retention, policies, cost)."""
+    from infracc.compiler import env_diff
+
+    result = analyzed(stack)
+    _known_env(result, source, "--from")
+    _known_env(result, target, "--to")
+    assert result.ir is not None
+    click.echo(env_diff.render(env_diff.diff(result.ir, source, target), fmt), nl=False)
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--require-all", is_flag=True, help="Exit 1 when a validator is not installed.")
+def check(out: str, fmt: str, require_all: bool) -> None:
+    """Run the installed independent validators (kubeconform/kubernetes-validate, helm lint,
+    checkov, hadolint) on a compiled output directory; exit 1 on findings."""
+    from infracc.compiler.checks import report, run_all
+
+    if not Path(out).is_dir():
+        raise click.BadParameter(f"directory {out!r} does not exist; run `infracc compile` first", param_hint="OUT")
+    outcome = run_all(Path(out), progress=True)
+    click.echo(report.render(outcome, fmt), nl=False)
+    failed = bool(outcome.findings) or any(r.error for r in outcome.runs)
+    sys.exit(1 if failed or (require_all and outcome.missing) else 0)
