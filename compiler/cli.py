@@ -191,8 +191,24 @@ def cost(stack: str, env_name: str | None, fmt: str) -> None:
                 click.echo(f"warning[{d.code}]: {d.message}", err=True)
 
 
+def run() -> None:
+    """Entry point: a bug in infracc prints one line and how to report it, not a traceback."""
+    import os
+
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+        if os.environ.get("INFRACC_DEBUG"):
+            raise
+        click.echo(f"infracc: internal error ({type(exc).__name__}: {exc}). This is a bug in infracc, not in "
+                   "your spec; rerun with INFRACC_DEBUG=1 for details and report it.", err=True)
+        sys.exit(3)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()
 
 
 # Workflow and agent integration (issue 8); each command lives in its own module.
