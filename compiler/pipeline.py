@@ -74,8 +74,10 @@ def analyze(file: str | FsPath | None = None, *, text: str | None = None, name: 
 
 
 def run(ir: StackIR, data: dict, result: Result, skip: frozenset[str] = frozenset()) -> None:
+    skipped: set[str] = set()
     for p in _passes():
-        if p.name in skip:
+        if p.name in skip or p.requires & skipped:
+            skipped |= p.provides  # what depends on a skipped pass is skipped too
             continue
         missing = p.requires - ir.provided
         if missing:

@@ -1,0 +1,113 @@
+"""Cost pass: estimates checked against arithmetic written out from the cited unit prices.
+
+Unit prices (library/prices.json, each row's source in brackets):
+- rds db.m7g.large postgres multi-az eu-west-1: 0.372 USD/h   [Q:processed/rds-postgresql-ondemand.json]
+- rds db.m6i.large postgres multi-az eu-west-1: 0.394 USD/h   [same file]
+- rds storage-gp3 multi-az eu-west-1: 0.254 USD/GB-month      [Q:processed/rds-storage.json]
+- rds storage-gp2 multi-az eu-west-1: 0.253 USD/GB-month      [same file]
+- fargate eu-west-1 vCPU: arm64 0.03238, x86_64 0.04048 USD/h; GB: arm64 0.00356, x86_64 0.004445 USD/h [Q:processed/ecs.json]
+- vpc nat-gateway us-east-1: 0.045 USD/h                       [L:lib/data/pricing/natgateway.json]
+- elasticache cache.t4g.micro valkey eu-central-1: 0.0144 USD/h [Q:processed/elasticache.json]
+- lambda eu-central-1: duration arm64 0.0000133334 USD/GB-s, x86 0.0000166667; requests 0.2 USD/1M [Q:processed/lambda.json]
+"""
+from __future__ import annotations
+
+import pytest
+
+from infracc.compiler.pipeline import analyze
+
+H = 730
+
+
+def estimate(yaml: str, env: str = "prod"):
+    result = analyze(text="infracc: 1\nname: shop\n" + yaml)
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    return result.ir.envs[env]
+
+
+def item(env, component: str, prefix: str):
+    return next(i for i in env.cost.items if i.component == component and i.item.startswith(prefix))
+
+
+def test_multi_az_postgres_m7g_large_100gb_gp3_eu_west_1() -> None:
+    env = estimate("region: eu-west-1\ndatabases:\n  db: {instance: db.m7g.large, storage_gb: 100}\n")
+    db = env.graph.component("database.db")
+    assert db.sizing.multi_az is True  # prod is large → high availability
+    assert item(env, "db", "db.m7g.large").monthly == pytest.approx(0.372 * H)      # 271.56
+    assert item(env, "db", "storage-gp3").monthly == pytest.approx(0.254 * 100)     # 25.40
+    assert db.cost.monthly == pytest.approx(0.372 * H + 0.254 * 100)                 # 296.96
+    assert db.cost.baseline_monthly == pytest.approx(0.394 * H + 0.253 * 100)        # 312.92 (x86, gp2)
+    assert item(env, "db", "backup storage").monthly is None  # usage-dependent, not summed
+
+
+def test_fargate_arm64_vs_x86_baseline() -> None:
+    env = estimate("region: eu-west-1\nservices:\n  w:\n    build: {context: ., language: go}\n"
+                   "    cpu: 1\n    memory: 2Gi\n    replicas: 2\n", env="dev")
+    w = env.graph.component("service.w")
+    assert w.optimization.arch == "arm64"
+    expected = 2 * H * (1 * 0.03238 + 2 * 0.00356)       # 57.67
+    baseline = 2 * H * (1 * 0.04048 + 2 * 0.004445)      # 72.08
+    assert w.cost.monthly == pytest.approx(expected, abs=0.01)
+    assert w.cost.baseline_monthly == pytest.approx(baseline, abs=0.01)
+
+
+def test_prebuilt_image_stays_x86() -> None:
+    env = estimate("services:\n  w: {image: 'ghcr.io/a/w:1.0'}\n", env="dev")
+    assert env.graph.component("service.w").optimization.arch == "x86_64"
+
+
+def test_nat_single_outside_ha_and_per_az_in_baseline() -> None:
+    env = estimate("region: us-east-1\nservices:\n  w: {image: 'ghcr.io/a/w:1.0'}\n", env="dev")
+    assert env.network.nat_strategy == "single" and env.network.nat_gateways == 1
+    assert item(env, "network", "NAT gateway").monthly == pytest.approx(0.045 * H)    # 32.85
+    prod = estimate("region: us-east-1\nservices:\n  w: {image: 'ghcr.io/a/w:1.0'}\n")
+    assert prod.network.nat_strategy == "per-az" and prod.network.nat_gateways == 3
+
+
+def test_cache_nodes_double_in_ha() -> None:
+    env = estimate("region: eu-central-1\ncompliance: [gdpr]\nenvironments:\n  dev: {}\n  prod: {size: small, high_availability: true}\n"
+                   "caches:\n  c: {}\n")
+    assert item(env, "c", "cache.t4g.micro").monthly == pytest.approx(0.0144 * H * 2)
+
+
+def test_lambda_usage_priced_arm64() -> None:
+    env = estimate("region: eu-central-1\nfunctions:\n  f:\n    runtime: python3.12\n    source: .\n    handler: a.h\n"
+                   "    memory: 512\n    usage: {requests: 3000000, duration_ms: 200}\n")
+    gb_s = 3_000_000 * 0.2 * 0.5                                          # 300,000 GB-s
+    assert item(env, "f", "Lambda duration").monthly == pytest.approx(gb_s * 0.0000133334, rel=1e-4)
+    assert item(env, "f", "Lambda requests").monthly == pytest.approx(3 * 0.2)
+    f = env.graph.component("function.f")
+    assert f.cost.baseline_monthly == pytest.approx(gb_s * 0.0000166667 + 0.6, rel=1e-4)
+
+
+def test_usage_dependent_items_are_listed_not_summed() -> None:
+    env = estimate("buckets:\n  b: {}\nqueues:\n  q: {}\n")
+    for comp in ("b", "q"):
+        for i in env.graph.component(f"{'bucket' if comp == 'b' else 'queue'}.{comp}").cost.items:
+            assert i.monthly is None and i.unit_price is not None and "usage" in (i.assumption or "")
+
+
+def test_missing_price_is_a_warning_not_zero() -> None:
+    result = analyze(text="infracc: 1\nname: shop\ndatabases:\n  db: {instance: db.r6g.large}\n")
+    assert result.ok
+    codes = [d.code for d in result.diagnostics]
+    assert "IC-COST-006" in codes
+    line = next(i for i in result.ir.envs["dev"].cost.items if i.item.startswith("db.r6g.large"))
+    assert line.unit_price is None and line.monthly is None
+
+
+def test_spot_for_interruptible_work_only() -> None:
+    env = estimate("environments:\n  dev: {spot: true}\nservices:\n  web: {image: 'ghcr.io/a/w:1', port: 80}\n"
+                   "  worker: {image: 'ghcr.io/a/k:1'}\njobs:\n  j: {image: 'ghcr.io/a/j:1', schedule: '0 1 * * *'}\n", env="dev")
+    caps = {c.name: c.optimization.capacity for c in env.graph.components("service", "job")}
+    assert caps == {"web": "on-demand", "worker": "spot", "j": "spot"}
+
+
+def test_savings_are_reported_for_the_examples() -> None:
+    from conftest import ROOT
+
+    result = analyze(ROOT / "examples" / "three-tier" / "stack.yaml")
+    for env in result.ir.envs.values():
+        assert env.cost.baseline_monthly > env.cost.monthly > 0
+        assert env.cost.savings_percent == pytest.approx(
+            100 * (env.cost.baseline_monthly - env.cost.monthly) / env.cost.baseline_monthly, abs=0.1)
