@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
-from pathlib import Path as FsPath
 from typing import Any
 
-from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error
+from pydantic import ValidationError
+
+from infracc.compiler.diagnostics import Diagnostic, Path, error
 from infracc.compiler.ir import (
     DEFAULT_MODE,
     INJECTED,
@@ -32,7 +33,6 @@ from infracc.compiler.schema_errors import diagnostics_from
 from infracc.schema.components import KINDS
 from infracc.schema.models import TARGETS
 from infracc.schema.stack import Stack
-from pydantic import ValidationError
 
 DEFAULT_SIZE = {"dev": "small", "staging": "medium", "prod": "large"}
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}?")
@@ -224,9 +224,3 @@ def parse_value(value: str) -> tuple[list[str | OutputRef], str | None]:
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return list(dict.fromkeys(diags))
 
-
-def resolve_source_dir(file: str) -> str:
-    return str(FsPath(file).resolve().parent)
-
-
-__all__ = ["build", "parse_value", "did_you_mean"]

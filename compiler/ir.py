@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field
+
 from infracc.compiler import decisions as d
 from infracc.compiler.diagnostics import Path
-from pydantic import BaseModel, ConfigDict, Field
 
 # Outputs each kind exposes to placeholders and injected env vars; True marks secret outputs
 # (a database/cache url embeds the password).

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any, get_args, get_origin
 
-from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error
 from pydantic import BaseModel, ValidationError
+
+from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error
 
 
 def diagnostics_from(exc: ValidationError, data: Any, model: type[BaseModel],
@@ -50,17 +51,13 @@ def _clean_loc(loc: tuple, data: Any) -> Path:
     """Drop union/discriminator tags pydantic inserts, keeping real keys and indexes."""
     out: list[str | int] = []
     node = data
-    for i, part in enumerate(loc):
-        last = i == len(loc) - 1
+    for part in loc:
         if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
         elif isinstance(part, str) and (part[:1].isupper() or "[" in part or part in ("str", "int", "bool", "float", "list", "dict")):
             continue  # a union tag such as 'Object', 'BucketTrigger' or 'function-after[...]'
-        elif last or not isinstance(node, dict | list):
-            out.append(part)
-            node = None
-        else:
+        else:  # a missing key (the last part) or a path below a scalar
             out.append(part)
             node = None
     return tuple(out)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infracc.compiler.diagnostics import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from infracc.compiler.diagnostics import Path
 
 
 @dataclass
@@ -37,8 +38,6 @@ class SourceMap:
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 pos = node.lc.item(part)
                 node = node[part]
-            elif isinstance(node, CommentedMap | CommentedSeq) and i == 0:
-                break
             else:
                 break
         return (pos[0] + 1, pos[1] + 1)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field, create_model, model_validator
+
 from infracc.schema.models import (
     BucketFields,
     CacheFields,
@@ -21,7 +23,6 @@ from infracc.schema.models import (
     Usage,
     WorkloadFields,
 )
-from pydantic import Field, create_model, model_validator
 
 
 def _partial(name: str, fields_model: type[Strict]) -> type[Strict]:

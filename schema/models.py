@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
 from infracc.schema.types import (
     ComponentName,
     Duration,
@@ -16,7 +18,6 @@ from infracc.schema.types import (
     Quantity,
     Version,
 )
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Language = Literal["python", "node", "go", "java", "static", "dockerfile"]
 Platform = Literal["ecs", "eks"]

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from conftest import ROOT
+
 from infracc.compiler.pipeline import analyze
 from infracc.compiler.render import position
 

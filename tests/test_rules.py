@@ -4,6 +4,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from infracc.compiler.catalogue import DuplicateRuleError, Registry, Rule, registry
 from infracc.compiler.pipeline import analyze
 

@@ -116,11 +116,10 @@ def _cidr(text: str) -> tuple[ipaddress.IPv4Network | None, str | None]:
 def _graph(env: EnvIR) -> list[Diagnostic]:
     out = []
     for cycle in env.graph.cycles("service"):
-        first = env.graph.component(cycle[0])
         names = [env.graph.component(c).name for c in cycle]
         edge = next(c for c in env.graph.uses(cycle[0]) if c.target == cycle[1 % len(cycle)])
         out.append(error("IC-GRAPH-001", "services use each other in a cycle: " + " --> ".join([*names, names[0]]),
-                         edge.origin if first else (), "break the cycle, e.g. by sending work through a queue"))
+                         edge.origin, "break the cycle, e.g. by sending work through a queue"))
     return out
 
 
