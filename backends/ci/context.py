@@ -1,0 +1,76 @@
+"""What the pipeline needs to know about a stack, read from the IR and `naming` only."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infracc.compiler import naming
+from infracc.compiler.ir import Component, EnvIR, StackIR
+
+ROLE_DEPLOY = "github-deploy"
+ROLE_PLAN = "github-plan"
+ROLE_BUILD = "github-build"
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image the pipeline builds and pushes to ECR."""
+
+    workload: str
+    repository: str
+    context: str
+    dockerfile: str
+    platforms: tuple[str, ...]
+
+
+def workloads(ir: StackIR) -> list[Component]:
+    return list(ir.envs.values())[-1].graph.components("service", "job")
+
+
+def images(ir: StackIR) -> list[Image]:
+    out = []
+    for comp in workloads(ir):
+        build = comp.spec.build
+        if build is None:
+            continue
+        dockerfile = (f"{build.context}/{build.dockerfile or 'Dockerfile'}" if build.language == "dockerfile"
+                      else f"$OUT_DIR/docker/{comp.name}/Dockerfile")
+        out.append(Image(comp.name, naming.image_repository(ir.name, comp.name), build.context, dockerfile,
+                         _platforms(ir, comp.id)))
+    return out
+
+
+def _platforms(ir: StackIR, node_id: str) -> tuple[str, ...]:
+    arches = {(env.graph.component(node_id).optimization or _none()).arch or "x86_64" for env in ir.envs.values()}
+    return tuple(sorted("linux/arm64" if a == "arm64" else "linux/amd64" for a in arches))
+
+
+def _none():  # an Optimization-like default when the cost pass did not decide
+    from infracc.compiler.decisions import Optimization
+
+    return Optimization()
+
+
+def account(env: EnvIR) -> str:
+    """The AWS account id: literal when the spec sets it, else a GitHub variable."""
+    return env.settings.account_id or "${{ vars.AWS_ACCOUNT_ID_" + env_key(env.name) + " }}"
+
+
+def env_key(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def role_name(ir: StackIR, env: str, role: str) -> str:
+    return naming.resource(ir.name, env, role)
+
+
+def role_arn(ir: StackIR, env: EnvIR, role: str) -> str:
+    return f"arn:aws:iam::{account(env)}:role/{role_name(ir, env.name, role)}"
+
+
+def uses_terraform(ir: StackIR) -> bool:
+    return "terraform" in ir.targets
+
+
+def rollout_services(ir: StackIR) -> list[Component]:
+    """Services whose image the pipeline builds, hence rolls out itself."""
+    return [c for c in workloads(ir) if c.kind == "service" and c.spec.build is not None]

@@ -1,0 +1,115 @@
+"""Push-to-main jobs: build and push images, then deploy each environment in promotion order.
+
+Each deploy job is gated by a GitHub environment of the same name (required reviewers are set
+in the repository's environment protection rules where `approval: true`), applies Terraform,
+runs `migrate`, rolls the new image out with the service's strategy, and has a rollback job.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from infracc.backends.ci import context as cx
+from infracc.backends.ci.pins import uses
+from infracc.backends.ci.pull_request import aws_login, checkout, setup_terraform
+from infracc.compiler import naming
+from infracc.compiler.ir import Component, EnvIR, StackIR
+
+ON_PUSH = "github.event_name == 'push'"
+OIDC = {"contents": "read", "id-token": "write"}
+ECS = 'bash "$OUT_DIR/ci/scripts/ecs.sh"'
+
+
+def build_job(ir: StackIR) -> dict[str, Any]:
+    login = aws_login(build_role_arn(ir), ir.region)
+    login["with"]["mask-aws-account-id"] = False  # the registry host is passed to the deploy jobs
+    steps = [checkout(), login,
+             {"name": "Log in to Amazon ECR", "id": "ecr", "uses": uses("aws-actions/amazon-ecr-login")},
+             {"name": "Set up Docker Buildx", "uses": uses("docker/setup-buildx-action")}]
+    for image in cx.images(ir):
+        steps.append({
+            "name": f"Build and push {image.workload} ({', '.join(image.platforms)})",
+            "env": {"REGISTRY": "${{ steps.ecr.outputs.registry }}", "IMAGE_TAG": "${{ github.sha }}"},
+            "run": (f'docker buildx build --platform {",".join(image.platforms)} --provenance=false'
+                    f' --file "{image.dockerfile}" --tag "$REGISTRY/{image.repository}:$IMAGE_TAG" --push'
+                    f' "$(dirname "$STACK_FILE")/{image.context.removeprefix("./")}"'),
+        })
+    return {"name": "Build and push images", "if": ON_PUSH, "runs-on": "ubuntu-24.04", "timeout-minutes": 45,
+            "permissions": OIDC, "outputs": {"registry": "${{ steps.ecr.outputs.registry }}"}, "steps": steps}
+
+
+def build_role_arn(ir: StackIR) -> str:
+    first = list(ir.envs.values())[0]
+    return f"arn:aws:iam::{cx.account(first)}:role/{naming.resource(ir.name, '', cx.ROLE_BUILD)}"
+
+
+def _key(name: str) -> str:
+    return "previous_" + name.replace("-", "_")
+
+
+def _ecs_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
+    cluster = naming.prefix(ir.name, env.name)
+    steps = []
+    services = [env.graph.component(c.id) for c in cx.rollout_services(ir)]
+    for svc in services:
+        if svc.spec.migrate:
+            steps.append({"name": f"Migrate {svc.name}: {' '.join(svc.spec.migrate)}",
+                          "run": f"{ECS} migrate {cluster} {naming.resource(ir.name, env.name, svc.name)} "
+                                 f"{naming.resource(ir.name, env.name, svc.name, 'migrate')} "
+                                 f'"$REGISTRY/{naming.image_repository(ir.name, svc.name)}" "$IMAGE_TAG"'})
+    for svc in services:
+        steps.append({"name": f"Roll out {svc.name} ({strategy(svc)})", "id": f"rollout-{svc.name}",
+                      "run": f"{ECS} rollout {cluster} {naming.resource(ir.name, env.name, svc.name)} "
+                             f'"$REGISTRY/{naming.image_repository(ir.name, svc.name)}" "$IMAGE_TAG"'})
+    return steps
+
+
+def strategy(svc: Component) -> str:
+    deploy = svc.spec.deploy
+    if deploy is None or deploy.strategy == "rolling":
+        return "rolling"
+    if deploy.strategy == "canary":
+        return "canary " + " → ".join(f"{s}%" for s in (deploy.steps or [10, 50, 100]))
+    return deploy.strategy
+
+
+def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
+    ns = naming.namespace(ir.name, env.name)
+    chart = f"$OUT_DIR/helm/{ir.name}"
+    steps = [{"name": "kubeconfig", "run": f"aws eks update-kubeconfig --name {naming.prefix(ir.name, env.name)} "
+                                           f"--region {env.settings.region}"},
+             {"name": "helm upgrade --install (migrate runs as a pre-upgrade hook)",
+              "run": (f'helm upgrade --install {ir.name} "{chart}" --namespace {ns}'
+                      f' --values "{chart}/values-{env.name}.yaml"'
+                      ' --set-string global.image.registry="$REGISTRY" --set-string global.image.tag="$IMAGE_TAG"'
+                      " --atomic --wait --timeout 20m")}]
+    for svc in cx.rollout_services(ir):
+        if strategy(svc) != "rolling":
+            steps.append({"name": f"Wait for {svc.name} ({strategy(svc)}, Argo Rollouts)",
+                          "run": f"kubectl -n {ns} wait --for=condition=Healthy rollout.argoproj.io/{svc.name} --timeout=30m"})
+    return steps
+
+
+def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
+    tf = f"$OUT_DIR/terraform/{env.name}"
+    steps = [checkout()]
+    if cx.uses_terraform(ir):
+        steps += [setup_terraform()]
+    steps.append(aws_login(cx.role_arn(ir, env, cx.ROLE_DEPLOY), env.settings.region))
+    if cx.uses_terraform(ir):
+        steps += [{"name": "terraform init", "run": f'terraform -chdir="{tf}" init -input=false'},
+                  {"name": "terraform apply", "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve'}]
+    job: dict[str, Any] = {
+        "name": f"Deploy {env.name}", "if": ON_PUSH, "needs": needs, "runs-on": "ubuntu-24.04",
+        "timeout-minutes": 60, "permissions": OIDC, "environment": {"name": env.name},
+        "concurrency": {"group": f"{ir.name}-{env.name}", "cancel-in-progress": False},
+        "steps": steps,
+    }
+    if not needs:
+        del job["needs"]
+    if cx.rollout_services(ir):
+        job["env"] = {"REGISTRY": "${{ needs.build.outputs.registry }}", "IMAGE_TAG": "${{ github.sha }}"}
+        steps += _ecs_steps(ir, env) if ir.platform == "ecs" else _eks_steps(ir, env)
+    if cx.rollout_services(ir) and ir.platform == "ecs":
+        job["outputs"] = {_key(s.name): f"${{{{ steps.rollout-{s.name}.outputs.previous }}}}"
+                          for s in cx.rollout_services(ir)}
+    return job
