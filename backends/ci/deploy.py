@@ -80,7 +80,7 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
              {"name": "helm upgrade --install (migrate runs as a pre-upgrade hook)",
               "run": (f'helm upgrade --install {ir.name} "{chart}" --namespace {ns}'
                       f' --values "{chart}/values-{env.name}.yaml"'
-                      ' --set-string global.image.registry="$REGISTRY" --set-string global.image.tag="$IMAGE_TAG"'
+                      ' --set-string image.registry="$REGISTRY" --set-string image.tag="$IMAGE_TAG"'
                       " --atomic --wait --timeout 20m")}]
     for svc in cx.rollout_services(ir):
         if strategy(svc) != "rolling":

@@ -1,0 +1,99 @@
+"""Chart values: per environment, every object of `kubernetes/<env>/` as data for the templates.
+
+Each object becomes an entry under its kind's key (`deployments.api`), holding what varies:
+`component` (label), optional `annotations`/`extraLabels`, `imageRepository` for images built
+by infracc (the templates add `image.registry` and `image.tag`), and the object's body.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from infracc.backends.kubernetes import env_objects, meta
+from infracc.compiler.diagnostics import Diagnostic
+from infracc.compiler.ir import StackIR
+
+# kind → (values key, template file, apiVersion); the order is the order of templates/.
+KINDS: dict[str, tuple[str, str]] = {
+    "Namespace": ("namespaces", "v1"),
+    "ResourceQuota": ("resourceQuotas", "v1"),
+    "LimitRange": ("limitRanges", "v1"),
+    "ServiceAccount": ("serviceAccounts", "v1"),
+    "ConfigMap": ("configMaps", "v1"),
+    "SecretStore": ("secretStores", "external-secrets.io/v1"),
+    "ExternalSecret": ("externalSecrets", "external-secrets.io/v1"),
+    "NetworkPolicy": ("networkPolicies", "networking.k8s.io/v1"),
+    "Service": ("services", "v1"),
+    "Deployment": ("deployments", "apps/v1"),
+    "StatefulSet": ("statefulSets", "apps/v1"),
+    "Rollout": ("rollouts", "argoproj.io/v1alpha1"),
+    "Job": ("jobs", "batch/v1"),
+    "CronJob": ("cronJobs", "batch/v1"),
+    "HorizontalPodAutoscaler": ("horizontalPodAutoscalers", "autoscaling/v2"),
+    "PodDisruptionBudget": ("podDisruptionBudgets", "policy/v1"),
+    "Ingress": ("ingresses", "networking.k8s.io/v1"),
+}
+# Labels the chart's helper writes itself (`infracc.labels`).
+HELPER_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
+                 "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by", "app.kubernetes.io/version")
+
+
+def shared_values(ir: StackIR) -> dict[str, Any]:
+    """`values.yaml`: what every environment shares; objects come from `values-<env>.yaml`."""
+    return {
+        "partOf": ir.name,
+        "image": {"tag": meta.IMAGE_TAG, "registry": ""},
+        "createNamespace": False,
+        **{key: {} for key, _ in KINDS.values()},
+    }
+
+
+def env_values(ir: StackIR, env: str) -> tuple[dict[str, Any], list[Diagnostic]]:
+    objects, diagnostics = env_objects(ir, env)
+    ctx = meta.Ctx(ir, ir.envs[env])
+    values: dict[str, Any] = {"namespace": ctx.namespace, "image": {"registry": ctx.registry}}
+    repos = {c.name: meta.image_repository(ctx, c) for c in ctx.env.graph.components("service", "job")
+             if c.spec.build is not None}
+    for obj in objects:
+        key, _ = KINDS[obj["kind"]]
+        values.setdefault(key, {})[obj["metadata"]["name"]] = _entry(obj, repos)
+    _mark_hooks(values)
+    return values, diagnostics
+
+
+def _mark_hooks(values: dict[str, Any]) -> None:
+    """Migration Jobs run as hooks (weight 0) after what they need exists (weight -5)."""
+    for entry in values.get("jobs", {}).values():
+        if entry["component"] != "migration":
+            continue
+        entry["hook"] = 0
+        app = entry["spec"]["template"]["spec"]["serviceAccountName"]
+        for key in ("serviceAccounts", "configMaps", "secretStores", "externalSecrets"):
+            if app in values.get(key, {}):
+                values[key][app]["hook"] = -5
+
+
+def _entry(obj: dict[str, Any], repos: dict[str, str]) -> dict[str, Any]:
+    body = {k: copy.deepcopy(v) for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+    labels = obj["metadata"]["labels"]
+    entry: dict[str, Any] = {"component": labels["app.kubernetes.io/component"], **body}
+    extra = {k: v for k, v in labels.items() if k not in HELPER_LABELS}
+    if extra:
+        entry["extraLabels"] = extra
+    if obj["metadata"].get("annotations"):
+        entry["annotations"] = dict(obj["metadata"]["annotations"])
+    app = labels["app.kubernetes.io/name"]
+    pod = pod_spec(entry)
+    if pod is not None and app in repos:
+        entry["imageRepository"] = repos[app]
+        for container in pod["containers"]:
+            del container["image"]
+    return entry
+
+
+def pod_spec(entry: dict[str, Any]) -> dict[str, Any] | None:
+    spec = entry.get("spec", {})
+    if "jobTemplate" in spec:
+        return spec["jobTemplate"]["spec"]["template"]["spec"]
+    template = spec.get("template")
+    return template["spec"] if isinstance(template, dict) and "spec" in template else None

@@ -1,0 +1,127 @@
+"""Traffic: Services, the ALB Ingress for public services, and NetworkPolicies that follow `uses`."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infracc.backends.kubernetes import meta
+from infracc.backends.kubernetes.meta import Ctx
+from infracc.backends.kubernetes.workloads import preview_service, strategy
+from infracc.compiler import naming
+from infracc.compiler.ir import Component, Connection
+
+NP_API = "networking.k8s.io/v1"
+# EKS Pod Identity agent: where the SDK fetches the workload's AWS credentials.
+POD_IDENTITY_AGENT = "169.254.170.23/32"
+WORKLOADS = ("service", "job")
+
+
+def services(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
+    if component.spec.port is None:
+        return []
+    names = [component.name]
+    if strategy(component) == "blue-green" and not component.spec.stateful:
+        names.append(preview_service(component))
+    port = {"name": meta.port_name(component), "port": component.spec.port,
+            "targetPort": meta.port_name(component), "protocol": "TCP"}
+    if component.spec.protocol == "grpc":
+        port["appProtocol"] = "grpc"
+    return [meta.obj(ctx, "v1", "Service", name, component.kind, {"spec": {
+        "type": "ClusterIP", "selector": meta.selector(component.name), "ports": [dict(port)]}})
+        for name in names]
+
+
+def ingress(ctx: Ctx, component: Component) -> dict[str, Any] | None:
+    """AWS Load Balancer Controller: HTTPS on 443, HTTP redirected, IP targets, one ALB per environment."""
+    public = component.spec.public
+    if not public or component.spec.port is None:
+        return None
+    path = "/" if public is True else public.path
+    host = (None if public is True else public.host) or ctx.ir.domain
+    health = component.spec.health if isinstance(component.spec.health, str) else "/"
+    annotations = {
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
+        "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "alb.ingress.kubernetes.io/healthcheck-path": health,
+        "alb.ingress.kubernetes.io/group.name": naming.prefix(ctx.ir.name, ctx.env.name),
+    }
+    if component.spec.protocol == "grpc":
+        annotations["alb.ingress.kubernetes.io/backend-protocol-version"] = "GRPC"
+    backend = {"service": {"name": component.name, "port": {"name": meta.port_name(component)}}}
+    rule: dict[str, Any] = {"http": {"paths": [{"path": path, "pathType": "Prefix", "backend": backend}]}}
+    spec: dict[str, Any] = {"ingressClassName": "alb", "rules": [rule]}
+    if host:
+        rule["host"] = host
+        spec["tls"] = [{"hosts": [host]}]
+    return meta.obj(ctx, NP_API, "Ingress", component.name, component.kind, {"spec": spec}, annotations)
+
+
+def _policy(ctx: Ctx, name: str, component: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return meta.obj(ctx, NP_API, "NetworkPolicy", name, component, {"spec": spec})
+
+
+def baseline_policies(ctx: Ctx) -> list[dict[str, Any]]:
+    """Default deny for every pod of the namespace, and DNS to kube-system."""
+    deny = _policy(ctx, "default-deny", "network", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    dns_peer = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+    dns = _policy(ctx, "allow-dns", "network", {
+        "podSelector": {}, "policyTypes": ["Egress"],
+        "egress": [{"to": [dns_peer], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
+    })
+    return [deny, dns]
+
+
+def _tcp(port: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port}]
+
+
+def _egress(ctx: Ctx, edge: Connection) -> dict[str, Any] | None:
+    rule = edge.network
+    target = ctx.env.graph.get(edge.target)
+    if rule is None or rule.port is None or target is None:
+        return None
+    if target.kind in WORKLOADS:
+        return {"to": [{"podSelector": {"matchLabels": meta.selector(target.name)}}], "ports": _tcp(rule.port)}
+    if rule.protocol == "aws-api":
+        return {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(rule.port)}
+    net = ctx.env.network
+    assert net is not None
+    cidrs = sorted(net.private_subnets + net.isolated_subnets)
+    return {"to": [{"ipBlock": {"cidr": c}} for c in cidrs], "ports": _tcp(rule.port)}
+
+
+def _ingress_rules(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
+    rules = []
+    for edge in ctx.env.graph.users(component.id):
+        source = ctx.env.graph.get(edge.source)
+        if source is None or source.kind not in WORKLOADS or edge.network is None or edge.network.port is None:
+            continue
+        rules.append({"from": [{"podSelector": {"matchLabels": meta.selector(source.name)}}],
+                      "ports": _tcp(edge.network.port)})
+    if getattr(component.spec, "public", None) and component.spec.port is not None:
+        net = ctx.env.network
+        assert net is not None
+        rules.append({"from": [{"ipBlock": {"cidr": c}} for c in net.public_subnets],
+                      "ports": _tcp(component.spec.port)})
+    return rules
+
+
+def workload_policy(ctx: Ctx, component: Component) -> dict[str, Any]:
+    """Allow exactly this workload's `uses` edges (egress) and its users (ingress)."""
+    egress = [e for e in (_egress(ctx, edge) for edge in ctx.env.graph.uses(component.id)) if e]
+    if any(edge.grant is not None for edge in ctx.env.graph.uses(component.id)):
+        egress.append({"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": _tcp(80)})
+    unique = {json.dumps(e, sort_keys=True): e for e in egress}
+    egress = [unique[k] for k in sorted(unique)]
+    spec: dict[str, Any] = {
+        # By name only: also the workload's migration pods (instance `<name>-migrate`).
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": component.name}},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": _ingress_rules(ctx, component),
+        "egress": egress,
+    }
+    return _policy(ctx, component.name, component.kind, spec)
