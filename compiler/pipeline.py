@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from pathlib import PurePosixPath
 
+from pydantic import ValidationError
+
 from infracc.compiler.build import build
 from infracc.compiler.diagnostics import Diagnostic, has_errors, note
 from infracc.compiler.ir import StackIR
@@ -17,7 +19,6 @@ from infracc.compiler.loader import Loaded, load_file, load_text
 from infracc.compiler.schema_errors import diagnostics_from
 from infracc.compiler.sourcemap import SourceMap
 from infracc.schema.stack import Stack
-from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,7 @@ class Pass:
 
 
 def _passes() -> tuple[Pass, ...]:
-    from infracc.compiler.passes import cost, security, sizing
-    from infracc.compiler.passes import build_context
+    from infracc.compiler.passes import build_context, cost, security, sizing
     from infracc.compiler.passes import validate as v
 
     return tuple(

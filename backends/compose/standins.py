@@ -1,0 +1,134 @@
+"""Local stand-ins for the data stores and functions, and the local value of every output.
+
+A workload gets the same variable names locally as in the cloud; only the values differ
+(`DB_HOST=db`). Secret values never appear: passwords are `${VAR}` interpolations from the
+git-ignored `.env`, which `.env.example` lists with empty values.
+"""
+from __future__ import annotations
+
+from infracc.compiler.ir import Component
+from infracc.schema.types import duration_seconds
+
+ACCOUNT = "000000000000"  # the placeholder account id ElasticMQ and the Lambda emulator use
+S3, S3_INIT, SQS = "local-s3", "local-s3-init", "local-sqs"
+MINIO = "minio/minio:RELEASE.2025-04-22T22-12-26Z"
+ELASTICMQ = "softwaremill/elasticmq-native:1.6.11"
+DB_IMAGES = {"postgres": ("postgres:{v}-alpine", "16", 5432, "70:70"), "mysql": ("mysql:{v}", "8.0", 3306, "999:999")}
+CACHE_IMAGES = {"valkey": ("valkey/valkey:{v}-alpine", "8", "valkey"), "redis": ("redis:{v}-alpine", "7", "redis")}
+LAMBDA_IMAGES = {"python": "public.ecr.aws/lambda/python:{v}", "nodejs": "public.ecr.aws/lambda/nodejs:{v}",
+                 "java": "public.ecr.aws/lambda/java:{v}", "provided": "public.ecr.aws/lambda/provided:{v}"}
+HARDENED = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True, "tmpfs": ["/tmp"]}
+
+
+def secret(name: str) -> str:
+    """A required interpolation: compose stops with this message when `.env` lacks the name."""
+    return "${" + name + ":?see .env.example}"
+
+
+def db_name(comp: Component) -> str:
+    return comp.name.replace("-", "_")
+
+
+def queue_name(comp: Component) -> str:
+    return comp.name + (".fifo" if comp.spec.fifo else "")
+
+
+def local_output(comp: Component, output: str, region: str) -> str:
+    """The local value of `${component.output}`; secret parts are `${VAR}` interpolations."""
+    password = secret(f"{comp.env_name}_PASSWORD")
+    if comp.kind == "database":
+        engine, port = comp.spec.engine, DB_IMAGES[comp.spec.engine][2]
+        scheme = "postgresql" if engine == "postgres" else "mysql"
+        values = {"host": comp.name, "port": str(port), "name": db_name(comp), "user": "app", "password": password,
+                  "url": f"{scheme}://app:{password}@{comp.name}:{port}/{db_name(comp)}"}
+    elif comp.kind == "cache":
+        values = {"host": comp.name, "port": "6379", "password": password, "url": f"redis://:{password}@{comp.name}:6379/0"}
+    elif comp.kind == "bucket":
+        values = {"bucket": comp.name, "arn": f"arn:aws:s3:::{comp.name}"}
+    elif comp.kind == "queue":
+        values = {"queue_url": f"http://{SQS}:9324/{ACCOUNT}/{queue_name(comp)}",
+                  "queue_arn": f"arn:aws:sqs:{region}:{ACCOUNT}:{queue_name(comp)}"}
+    elif comp.kind == "service":
+        port = comp.spec.port or 80
+        values = {"url": f"http://{comp.name}:{port}", "host": comp.name, "port": str(port)}
+    else:
+        values = {"name": comp.name, "arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{comp.name}"}
+    return values[output]
+
+
+def database(comp: Component) -> dict:
+    image, default, port, user = DB_IMAGES[comp.spec.engine]
+    password = secret(f"{comp.env_name}_PASSWORD")
+    if comp.spec.engine == "postgres":
+        env = {"POSTGRES_USER": "app", "POSTGRES_DB": db_name(comp), "POSTGRES_PASSWORD": password}
+        test, run, data = ["CMD", "pg_isready", "-U", "app", "-d", db_name(comp)], "/var/run/postgresql", "/var/lib/postgresql/data"
+    else:
+        env = {"MYSQL_USER": "app", "MYSQL_DATABASE": db_name(comp), "MYSQL_PASSWORD": password, "MYSQL_RANDOM_ROOT_PASSWORD": "yes"}
+        test, run, data = ["CMD", "mysqladmin", "ping", "-h", "127.0.0.1", "--silent"], "/var/run/mysqld", "/var/lib/mysql"
+    return {"image": image.format(v=_major(comp.spec.version, default)), "user": user, "environment": env,
+            "healthcheck": _health(test), "volumes": [f"{comp.name}-data:{data}"],
+            **HARDENED, "tmpfs": ["/tmp", run]}
+
+
+def cache(comp: Component) -> dict:
+    image, default, binary = CACHE_IMAGES[comp.spec.engine]
+    password = secret(f"{comp.env_name}_PASSWORD")
+    return {"image": image.format(v=_major(comp.spec.version, default).split(".")[0]), "user": "10001:10001",
+            "command": [f"{binary}-server", "--requirepass", password, "--save", ""],
+            "environment": {"REDISCLI_AUTH": password},
+            "healthcheck": _health(["CMD", f"{binary}-cli", "ping"]), **HARDENED}
+
+
+def object_store(buckets: list[Component]) -> dict[str, dict]:
+    creds = {"MINIO_ROOT_USER": secret("AWS_ACCESS_KEY_ID"), "MINIO_ROOT_PASSWORD": secret("AWS_SECRET_ACCESS_KEY")}
+    alias = f"http://{secret('AWS_ACCESS_KEY_ID')}:{secret('AWS_SECRET_ACCESS_KEY')}@"
+    server = {"image": MINIO, "user": "10001:10001", "command": ["server", "/data"], "environment": {
+        **creds, "MC_CONFIG_DIR": "/tmp/.mc", "MC_HOST_local": alias + "127.0.0.1:9000"},
+        "healthcheck": _health(["CMD", "mc", "ready", "local"]), **HARDENED, "tmpfs": ["/tmp", "/data"]}
+    script = " && ".join(f"mc mb --ignore-existing local/{b.name}" for b in buckets)
+    init = {"image": MINIO, "user": "10001:10001", "entrypoint": ["/bin/sh", "-c", script],
+            "environment": {"AWS_ACCESS_KEY_ID": secret("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": secret("AWS_SECRET_ACCESS_KEY"),
+                            "MC_CONFIG_DIR": "/tmp/.mc", "MC_HOST_local": alias + f"{S3}:9000"},
+            "depends_on": {S3: {"condition": "service_healthy"}}, **HARDENED}
+    return {S3: server, S3_INIT: init}
+
+
+def queue_server() -> dict:
+    return {"image": ELASTICMQ, "user": "10001:10001", "volumes": ["./elasticmq.conf:/opt/elasticmq.conf:ro"],
+            "healthcheck": _health(["CMD-SHELL", "wget -q -O /dev/null 'http://127.0.0.1:9324/?Action=ListQueues' || exit 1"]),
+            **HARDENED}
+
+
+def elasticmq_conf(queues: list[Component]) -> str:
+    lines = ["# Generated by infracc: the stack's queues and their dead-letter queues, created at start.",
+             "include classpath(\"application.conf\")", "", "node-address {", f'  host = "{SQS}"', "  port = 9324", "}",
+             "", "queues {"]
+    for q in queues:
+        name, fifo = queue_name(q), q.spec.fifo
+        dlq = q.name + "-dlq" + (".fifo" if fifo else "")
+        lines += [f'  "{name}" {{', f"    defaultVisibilityTimeout = {duration_seconds(q.spec.visibility_timeout)} seconds",
+                  f"    fifo = {'true' if fifo else 'false'}",
+                  f'    deadLettersQueue {{ name = "{dlq}", maxReceiveCount = {q.spec.dead_letter.max_receives} }}', "  }",
+                  f'  "{dlq}" {{ fifo = {"true" if fifo else "false"} }}']
+    return "\n".join(lines + ["}", ""])
+
+
+def function(comp: Component, source: str) -> dict:
+    runtime = comp.spec.runtime
+    family = next(f for f in ("python", "nodejs", "java", "provided") if runtime.startswith(f))
+    version = runtime.removeprefix(family).removesuffix(".x")
+    probe = {"python": ["CMD", "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 8080), 2)"],
+             "nodejs": ["CMD", "node", "-e", "require('node:net').connect(8080, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]}
+    return {"image": LAMBDA_IMAGES[family].format(v=version.lstrip(".")), "user": "10001:10001",
+            "command": [comp.spec.handler], "volumes": [f"{source}:/var/task:ro"],
+            "healthcheck": _health(probe.get(family, ["CMD-SHELL", "curl -s -o /dev/null http://127.0.0.1:8080/ || exit 1"])),
+            **HARDENED}
+
+
+# Caches use the major tag only (ElastiCache "7.1" has no redis:7.1 image; redis:7 does).
+def _major(version: str | None, default: str) -> str:
+    return str(version) if version else default
+
+
+def _health(test: list[str]) -> dict:
+    return {"test": test, "interval": "10s", "timeout": "5s", "retries": 10, "start_period": "10s"}
