@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import click
+
 from infracc.compiler import render
 from infracc.compiler.diagnostics import Diagnostic, Severity
 from infracc.compiler.pipeline import Result, analyze, emit
@@ -207,13 +208,15 @@ def run() -> None:
         sys.exit(3)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    run()
-
 
 # Workflow and agent integration (issue 8); each command lives in its own module.
-from infracc.compiler.cli_workflow import check, diff_envs, tasks  # noqa: E402
+from infracc.compiler.cli_hooks import hook  # noqa: E402
+from infracc.compiler.cli_init import init  # noqa: E402
+from infracc.compiler.cli_workflow import check, diff_envs, mcp, tasks  # noqa: E402
 
-main.add_command(tasks)
-main.add_command(diff_envs)
-main.add_command(check)
+for _command in (init, tasks, diff_envs, check, hook, mcp):
+    main.add_command(_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from infracc.compiler import render
 from infracc.compiler.pipeline import Result, analyze
 
@@ -73,3 +74,12 @@ def check(out: str, fmt: str, require_all: bool) -> None:
     click.echo(report.render(outcome, fmt), nl=False)
     failed = bool(outcome.findings) or any(r.error for r in outcome.runs)
     sys.exit(1 if failed or (require_all and outcome.missing) else 0)
+
+
+@click.command()
+def mcp() -> None:
+    """Serve the Model Context Protocol over stdio (tools: validate_spec, compile, estimate_cost,
+    explain_rule, get_schema, diff_environments, tasks; resources: the schema and the examples)."""
+    from infracc.compiler.mcp_server import serve
+
+    serve()

@@ -4,9 +4,10 @@ from __future__ import annotations
 import io
 import json
 
-from infracc.compiler.ir import EnvIR, StackIR
 from rich.console import Console
 from rich.table import Table
+
+from infracc.compiler.ir import EnvIR, StackIR
 
 
 def _money(value: float | None) -> str:

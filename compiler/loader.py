@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path as FsPath
 
-from infracc.compiler.diagnostics import Diagnostic, Path, Severity, error
-from infracc.compiler.sourcemap import SourceMap
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from infracc.compiler.diagnostics import Diagnostic, Path, Severity, error
+from infracc.compiler.sourcemap import SourceMap
 
 MAX_BYTES = 1024 * 1024
 # Nodes visited when expanding the tree into plain data; aliases count every time they are

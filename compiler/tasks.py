@@ -55,8 +55,18 @@ def _bootstrap(ir: StackIR, envs: list[EnvIR]) -> list[Task]:
         tasks.append(Task(f"bootstrap-state:{bucket}", "bootstrap",
                           f"Bootstrap the Terraform state bucket `{bucket}` in {where} "
                           f"({env.settings.region}): versioned, encrypted, public access blocked",
-                          command="see out/docs/README.md (state bootstrap)"))
+                          command=_bootstrap_command(bucket, env.settings.region)))
     return tasks
+
+
+def _bootstrap_command(bucket: str, region: str) -> str:
+    where = "" if region == "us-east-1" else f" --create-bucket-configuration LocationConstraint={region}"
+    return (f"aws s3api create-bucket --bucket {bucket} --region {region}{where} && "
+            f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled && "
+            f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
+            "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\"}}]}' && "
+            f"aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration "
+            "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true")
 
 
 def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[Task]:
@@ -130,7 +140,8 @@ def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
             continue
         path = getattr(public, "path", None) or getattr(http, "path", None) or "/"
         health = comp.spec.health if isinstance(getattr(comp.spec, "health", None), str) else None
-        where = f"{ir.domain}{path}" if ir.domain else f"the `{comp.name}` endpoint ({path})"
+        host = getattr(public, "host", None) or getattr(comp.spec, "host", None) or ir.domain
+        where = f"https://{host}{path}" if host else f"the `{comp.name}` endpoint ({path})"
         tasks.append(Task(f"{env.name}:verify:{comp.name}", "verify",
                           f"Verify the public endpoint of `{comp.name}` in `{env.name}`: {where}"
                           + (f" (health check {health})" if health else ""), env=env.name, component=comp.name))
@@ -148,7 +159,7 @@ def as_json(ir: StackIR, tasks: list[Task]) -> str:
 
 
 def as_markdown(ir: StackIR, tasks: list[Task]) -> str:
-    out = [f"# Infrastructure tasks: {ir.name}\n"]
+    out = [f"# Infrastructure tasks: {ir.name}"]
     section = object()
     for task in tasks:
         if task.env != section:

@@ -22,6 +22,7 @@ class Finding:
     file: str              # relative to the output directory
     line: int = 1
     column: int = 1
+    suppressed: str | None = None   # the reason, when the generated file declares a reasoned skip
 
 
 @dataclass
@@ -44,7 +45,11 @@ class Outcome:
 
     @property
     def findings(self) -> list[Finding]:
-        return [f for r in self.runs for f in r.findings]
+        return [f for r in self.runs for f in r.findings if f.suppressed is None]
+
+    @property
+    def suppressed(self) -> list[Finding]:
+        return [f for r in self.runs for f in r.findings if f.suppressed is not None]
 
     @property
     def missing(self) -> list[ToolRun]:
@@ -87,7 +92,10 @@ def run_one(tool: Tool, out: Path) -> ToolRun:
         checked, findings = tool.run(out, inputs)
     except ToolFailed as exc:
         return ToolRun(tool.name, "error", detail=str(exc))
-    return ToolRun(tool.name, "findings" if findings else "passed", checked, findings)
+    except Exception as exc:  # a third-party validator crashed: report it, never a traceback
+        return ToolRun(tool.name, "error", detail=f"{type(exc).__name__}: {exc}")
+    active = [f for f in findings if f.suppressed is None]
+    return ToolRun(tool.name, "findings" if active else "passed", checked, findings)
 
 
 class ToolFailed(Exception):

@@ -38,22 +38,37 @@ def _scan(out: Path, folder: Path) -> tuple[int, list[Finding]]:
         passed += int(rep.get("summary", {}).get("passed", 0))
         for f in rep.get("results", {}).get("failed_checks", []):
             line = (f.get("file_line_range") or [1])[0] or 1
+            rel = _relative(out, folder, f)
             findings.append(Finding("checkov", f["check_id"], _severity(f.get("severity")),
                                     f"{f.get('resource', '?')}: {f.get('check_name', '')} [{framework}]",
-                                    _relative(out, folder, f), int(line)))
+                                    rel, int(line), suppressed=_declared_skip(out / rel, f)))
     return passed + len(findings), findings
+
+
+def _declared_skip(path: Path, failed: dict) -> str | None:
+    """checkov ignores inline skips in Terraform JSON, so infracc declares them in the resource's
+    `"//": {"checkov": {"skip": [{"id", "comment"}]}}` (ORACLES.md); honour those with a reason."""
+    if not path.name.endswith(".tf.json"):
+        return None
+    kind, _, name = str(failed.get("resource", "")).partition(".")
+    try:
+        resources = json.loads(path.read_text(encoding="utf-8"))["resource"]
+        # checkov sometimes labels a resource `resource.<name>` instead of `<type>.<name>`.
+        found = [resources[kind][name]] if kind in resources else [r[name] for r in resources.values() if name in r]
+        skips = [s for r in found for s in r.get("//", {}).get("checkov", {}).get("skip", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    reasons = [s.get("comment") for s in skips if isinstance(s, dict) and s.get("id") == failed.get("check_id")]
+    return next((str(r) for r in reasons if r and str(r).strip()), None)
 
 
 def _relative(out: Path, folder: Path, failed: dict) -> str:
     """checkov's `file_path` is relative to the cwd for some frameworks, to `-d` for others."""
-    absolute = failed.get("file_abs_path")
-    if absolute and Path(absolute).is_absolute():
-        try:
-            return Path(absolute).resolve().relative_to(out.resolve()).as_posix()
-        except ValueError:
-            pass
     rel = str(failed.get("file_path", "")).lstrip("/")
-    return rel if (out / rel).exists() else f"{folder.name}/{rel}"
+    for candidate in (out / rel, folder / rel):
+        if candidate.is_file():
+            return candidate.relative_to(out).as_posix()
+    return rel
 
 
 def _severity(value: str | None) -> str:

@@ -22,7 +22,7 @@ def tool() -> Tool:
 
 
 def _kubeconform(out: Path, files: list[Path]) -> tuple[int, list[Finding]]:
-    cmd = [executable("kubeconform") or "kubeconform", "-strict", "-summary", "-output", "json", *map(str, files)]
+    cmd = [executable("kubeconform") or "kubeconform", "-strict", "-ignore-missing-schemas", "-summary", "-output", "json", *map(str, files)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     try:
         data = json.loads(proc.stdout)
@@ -60,7 +60,9 @@ def _kubernetes_validate(out: Path, files: list[Path]) -> tuple[int, list[Findin
             checked += 1
             try:
                 kv.validate(doc, version, strict=True)
-            except (kv.ValidationError, kv.SchemaNotFoundError, kv.InvalidSchemaError) as exc:
+            except kv.SchemaNotFoundError:
+                checked -= 1    # a custom resource (CRD) without a bundled schema: not validated
+            except (kv.ValidationError, kv.InvalidSchemaError) as exc:
                 what = f"{doc.get('kind', '?')}/{(doc.get('metadata') or {}).get('name', '?')}"
                 findings.append(Finding("kubernetes-validate", type(exc).__name__, "error",
                                         f"{what}: {_message(exc)}", rel))
@@ -72,7 +74,7 @@ def _message(exc: Exception) -> str:
     if inner is not None and getattr(inner, "path", None) is not None:
         where = ".".join(str(p) for p in inner.path)
         return f"{where or '(root)'}: {inner.message}"
-    return str(exc).splitlines()[0]
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _rel(out: Path, path: Path) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 from infracc.compiler.checks import Outcome, ToolRun
 from infracc.compiler.version import VERSION
@@ -20,12 +21,16 @@ def as_json(outcome: Outcome) -> dict:
     return {"out": outcome.out, "ok": not outcome.findings and not any(r.error for r in outcome.runs),
             "tools": [{k: v for k, v in asdict(r).items() if k != "findings"} for r in outcome.runs],
             "findings": [asdict(f) for f in outcome.findings],
+            "suppressed": [asdict(f) for f in outcome.suppressed],
             "missing": [{"tool": r.tool, "install": r.detail} for r in outcome.missing]}
 
 
 def _status(run: ToolRun) -> str:
     if run.status in ("passed", "findings"):
-        return f"{run.status}: {len(run.findings)} finding(s), {run.checked} checked"
+        active = sum(f.suppressed is None for f in run.findings)
+        skipped = len(run.findings) - active
+        return (f"{run.status}: {active} finding(s), {run.checked} checked"
+                + (f", {skipped} suppressed with a reason" if skipped else ""))
     return f"{run.status}: {run.detail}"
 
 
@@ -39,8 +44,9 @@ def as_text(outcome: Outcome) -> str:
     if outcome.missing:
         lines.append("\nnot installed (not counted as passing): "
                      + ", ".join(r.tool for r in outcome.missing))
-    lines.append(f"\n{len(outcome.findings)} finding(s) from "
-                 f"{sum(r.status in ('passed', 'findings') for r in outcome.runs)} validator(s)")
+    ran = sum(r.status in ("passed", "findings") for r in outcome.runs)
+    lines.append(f"\n{len(outcome.findings)} finding(s) from {ran} validator(s)"
+                 + ("" if ran else " (nothing in this output is checked by an independent validator)"))
     return "\n".join(lines) + "\n"
 
 
@@ -48,19 +54,26 @@ def as_sarif(outcome: Outcome) -> dict:
     runs = []
     for run in outcome.runs:
         rules = sorted({f.rule for f in run.findings})
-        results = [{"ruleId": f.rule, "level": f.severity, "message": {"text": f.message},
-                    "locations": [{"physicalLocation": {
-                        "artifactLocation": {"uri": f.file, "uriBaseId": "OUT"},
-                        "region": {"startLine": f.line, "startColumn": f.column}}}]} for f in run.findings]
+        results = [_result(f) for f in run.findings]
         invocation = {"executionSuccessful": run.status in ("passed", "findings")}
         if run.status not in ("passed", "findings"):
             invocation["toolExecutionNotifications"] = [{"message": {"text": f"{run.status}: {run.detail}"},
                                                          "level": "warning" if run.status != "error" else "error"}]
         runs.append({"tool": {"driver": {"name": run.tool, "rules": [{"id": r} for r in rules]}},
                      "invocations": [invocation], "results": results,
-                     "originalUriBaseIds": {"OUT": {"uri": outcome.out.rstrip("/") + "/"}},
+                     "originalUriBaseIds": {"OUT": {"uri": Path(outcome.out).resolve().as_uri() + "/"}},
                      "properties": {"infraccVersion": VERSION, "checked": run.checked}})
     return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
+
+
+def _result(f) -> dict:
+    result = {"ruleId": f.rule, "level": f.severity, "message": {"text": f.message},
+              "locations": [{"physicalLocation": {
+                  "artifactLocation": {"uri": f.file, "uriBaseId": "OUT"},
+                  "region": {"startLine": f.line, "startColumn": f.column}}}]}
+    if f.suppressed is not None:
+        result["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
+    return result
 
 
 def _dumps(obj: object) -> str:

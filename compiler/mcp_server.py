@@ -1,0 +1,171 @@
+"""`infracc mcp`: a Model Context Protocol server over stdio (the official `mcp` SDK).
+
+Tools return structured results (plain JSON objects); diagnostics carry `file`, `line` and
+`column` exactly as `infracc validate --format json` prints them. A spec with errors is a
+normal result with `ok: false`; a usage error (unknown environment or rule) is a tool error.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from infracc.compiler import render
+from infracc.compiler.pipeline import Result, analyze, emit
+from infracc.compiler.version import VERSION
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+INSTRUCTIONS = ("infracc compiles one stack.yaml into Terraform, Kubernetes, Helm, Docker, Compose, CI and "
+                "runbooks. Call validate_spec after every edit and fix diagnostics at their line:column; "
+                "estimate_cost and diff_environments before asking for approval; never apply anything.")
+
+
+def _analyze(path: str | None, text: str | None) -> Result:
+    if (path is None) == (text is None):
+        raise ValueError("pass exactly one of `path` (a stack.yaml file) or `text` (its content)")
+    if path is not None:
+        return analyze(Path(path))
+    return analyze(text=text, name="stack.yaml")
+
+
+def _diagnostics(result: Result) -> dict[str, Any]:
+    return {"ok": result.ok, "diagnostics": render.as_json(result.diagnostics, result.source)}
+
+
+def _checked(path: str) -> Result:
+    result = analyze(Path(path))
+    if not result.ok or result.ir is None:
+        raise ValueError("the spec has errors; call validate_spec for the diagnostics")
+    return result
+
+
+def _env(result: Result, name: str | None, label: str) -> None:
+    assert result.ir is not None
+    if name is not None and name not in result.ir.envs:
+        raise ValueError(f"{label}: no environment {name!r}; environments: {', '.join(result.ir.envs)}")
+
+
+def validate_spec(path: str | None = None, text: str | None = None) -> dict[str, Any]:
+    """Validate a stack.yaml (by `path`, or its content as `text`): every diagnostic with line:column, code, hint."""
+    return _diagnostics(_analyze(path, text))
+
+
+def compile_stack(path: str, out: str, targets: list[str] | None = None) -> dict[str, Any]:
+    """Compile a stack.yaml into the output directory `out`; returns the files written and diagnostics."""
+    from infracc.compiler import writer
+
+    result = analyze(Path(path))
+    if result.ok:
+        emit(result, targets or None)
+    if not result.ok:
+        return {**_diagnostics(result), "files": []}
+    files = writer.with_lock(result.files, VERSION)
+    try:
+        writer.write(Path(out), files)
+    except writer.OutputError as exc:
+        raise ValueError(f"IC-OUT-001: {exc}") from exc
+    return {**_diagnostics(result), "out": str(Path(out).absolute()), "files": sorted(str(p) for p in files)}
+
+
+def estimate_cost(path: str, env: str | None = None) -> dict[str, Any]:
+    """Monthly cost estimate per environment (USD), with line items and the naive baseline."""
+    result = _checked(path)
+    _env(result, env, "env")
+    assert result.ir is not None
+    envs = [result.ir.envs[env]] if env else list(result.ir.envs.values())
+    return {"stack": result.ir.name, "currency": "USD",
+            "environments": {e.name: e.cost.model_dump(mode="json") for e in envs}}
+
+
+def explain_rule(code: str) -> dict[str, Any]:
+    """Explain a diagnostic code or policy rule id, e.g. IC-REF-001 or IC-GDPR-001."""
+    from infracc.compiler.catalogue import registry
+
+    rule = registry().get(code.upper())
+    if rule is None:
+        raise ValueError(f"unknown code {code!r}; `infracc explain --list` lists them")
+    return {"id": rule.id, "title": rule.title, "severity": rule.severity, "pack": rule.pack,
+            "controls": list(rule.controls or []), "allowable": bool(rule.allowable),
+            "rationale": rule.rationale, "fix": rule.fix}
+
+
+def get_schema() -> dict[str, Any]:
+    """The JSON Schema of stack.yaml."""
+    from infracc.schema.stack import json_schema
+
+    return json_schema()
+
+
+def diff_environments(path: str, from_env: str, to_env: str) -> dict[str, Any]:
+    """Effective differences between two environments (sizing, HA, retention, policies, cost delta)."""
+    from infracc.compiler import env_diff
+
+    result = _checked(path)
+    _env(result, from_env, "from_env")
+    _env(result, to_env, "to_env")
+    assert result.ir is not None
+    return json.loads(env_diff.as_json(env_diff.diff(result.ir, from_env, to_env)))
+
+
+def tasks(path: str, env: str | None = None) -> dict[str, Any]:
+    """Ordered infrastructure task breakdown (bootstrap, secrets, apply, images, migrations, deploy, verify)."""
+    from infracc.compiler import tasks as t
+
+    result = _checked(path)
+    _env(result, env, "env")
+    assert result.ir is not None
+    return json.loads(t.as_json(result.ir, t.breakdown(result.ir, env)))
+
+
+TOOLS = {"validate_spec": validate_spec, "compile": compile_stack, "estimate_cost": estimate_cost,
+         "explain_rule": explain_rule, "get_schema": get_schema, "diff_environments": diff_environments,
+         "tasks": tasks}
+
+
+def _as_tool_error(fn, tool_error: type[Exception]):
+    """Usage errors become tool errors with their message (the SDK hides other exceptions)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, OSError) as exc:
+            raise tool_error(str(exc)) from exc
+    return wrapper
+
+
+def server():
+    try:
+        from mcp.server.mcpserver import MCPServer
+        from mcp.server.mcpserver.exceptions import ToolError
+    except ImportError:  # mcp 1.x
+        from mcp.server.fastmcp import FastMCP as MCPServer
+        from mcp.server.fastmcp.exceptions import ToolError
+
+    app = MCPServer("infracc", instructions=INSTRUCTIONS, log_level="WARNING")
+    for name, fn in TOOLS.items():
+        app.tool(name=name, description=fn.__doc__, structured_output=True)(_as_tool_error(fn, ToolError))
+
+    @app.resource("infracc://schema/stack.schema.json", name="stack-schema", mime_type="application/schema+json",
+                  description="JSON Schema of stack.yaml")
+    def schema_resource() -> str:
+        return json.dumps(get_schema(), indent=2, sort_keys=True)
+
+    @app.resource("infracc://examples", name="examples", mime_type="application/json",
+                  description="Names of the example stacks (read infracc://examples/{name})")
+    def examples_index() -> str:
+        return json.dumps(sorted(p.parent.name for p in EXAMPLES.glob("*/stack.yaml")))
+
+    @app.resource("infracc://examples/{name}", name="example", mime_type="application/yaml",
+                  description="An example stack.yaml: three-tier, microservices or serverless")
+    def example(name: str) -> str:
+        known = {p.parent.name: p for p in EXAMPLES.glob("*/stack.yaml")}
+        if name not in known:
+            raise ValueError(f"unknown example {name!r}; examples: {', '.join(sorted(known))}")
+        return known[name].read_text(encoding="utf-8")
+
+    return app
+
+
+def serve() -> None:
+    server().run("stdio")
