@@ -18,7 +18,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled(example: str):
     """Compile an example once per test process: (result with files, IR)."""
     from infracc.compiler.pipeline import analyze, emit
