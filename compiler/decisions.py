@@ -33,6 +33,7 @@ class Sizing(_D):
     replicas_max: int | None = None
     cpu_target: int | None = None
     instance_class: str | None = None
+    engine_version: str | None = Field(None, description="spec version, or the engine's default from library/engines.json")
     storage_gb: int | None = None
     multi_az: bool | None = None
     node_type: str | None = None
@@ -193,3 +194,12 @@ class BuildPlan(_D):
     run_as_group: int = 10001
     assumptions: list[str] = Field(default_factory=list)
     size: ImageSize | None = None
+
+
+class Endpoint(_D):
+    """Where a public service or site answers in one environment (endpoints pass)."""
+
+    host: str | None = Field(description="DNS name in this environment; None without a stack `domain`")
+    path: str = "/"
+    url: str | None = None
+    cdn: bool = False

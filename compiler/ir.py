@@ -101,6 +101,7 @@ class Component(_Model):
     optimization: d.Optimization | None = None
     cost: d.ComponentCost | None = None
     allowances: list[d.Allowance] = Field(default_factory=list)
+    endpoint: d.Endpoint | None = None
     build: d.BuildPlan | None = None
 
     def where(self, *path: str | int) -> Path:

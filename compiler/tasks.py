@@ -138,10 +138,9 @@ def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
         http = getattr(getattr(comp.spec, "trigger", None), "http", None)
         if not (public or comp.kind == "site" or http):
             continue
-        path = getattr(public, "path", None) or getattr(http, "path", None) or "/"
+        path = comp.endpoint.path if comp.endpoint else getattr(http, "path", None) or "/"
         health = comp.spec.health if isinstance(getattr(comp.spec, "health", None), str) else None
-        host = getattr(public, "host", None) or getattr(comp.spec, "host", None) or ir.domain
-        where = f"https://{host}{path}" if host else f"the `{comp.name}` endpoint ({path})"
+        where = comp.endpoint.url if comp.endpoint and comp.endpoint.url else f"the `{comp.name}` endpoint ({path})"
         tasks.append(Task(f"{env.name}:verify:{comp.name}", "verify",
                           f"Verify the public endpoint of `{comp.name}` in `{env.name}`: {where}"
                           + (f" (health check {health})" if health else ""), env=env.name, component=comp.name))

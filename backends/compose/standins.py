@@ -13,8 +13,8 @@ ACCOUNT = "000000000000"  # the placeholder account id ElasticMQ and the Lambda 
 S3, S3_INIT, SQS = "local-s3", "local-s3-init", "local-sqs"
 MINIO = "minio/minio:RELEASE.2025-04-22T22-12-26Z"
 ELASTICMQ = "softwaremill/elasticmq-native:1.6.11"
-DB_IMAGES = {"postgres": ("postgres:{v}-alpine", "16", 5432, "70:70"), "mysql": ("mysql:{v}", "8.0", 3306, "999:999")}
-CACHE_IMAGES = {"valkey": ("valkey/valkey:{v}-alpine", "8", "valkey"), "redis": ("redis:{v}-alpine", "7", "redis")}
+DB_IMAGES = {"postgres": ("postgres:{v}-alpine", 5432, "70:70"), "mysql": ("mysql:{v}", 3306, "999:999")}
+CACHE_IMAGES = {"valkey": ("valkey/valkey:{v}-alpine", "valkey"), "redis": ("redis:{v}-alpine", "redis")}
 LAMBDA_IMAGES = {"python": "public.ecr.aws/lambda/python:{v}", "nodejs": "public.ecr.aws/lambda/nodejs:{v}",
                  "java": "public.ecr.aws/lambda/java:{v}", "provided": "public.ecr.aws/lambda/provided:{v}"}
 HARDENED = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True, "tmpfs": ["/tmp"]}
@@ -37,7 +37,7 @@ def local_output(comp: Component, output: str, region: str) -> str:
     """The local value of `${component.output}`; secret parts are `${VAR}` interpolations."""
     password = secret(f"{comp.env_name}_PASSWORD")
     if comp.kind == "database":
-        engine, port = comp.spec.engine, DB_IMAGES[comp.spec.engine][2]
+        engine, port = comp.spec.engine, DB_IMAGES[comp.spec.engine][1]
         scheme = "postgresql" if engine == "postgres" else "mysql"
         values = {"host": comp.name, "port": str(port), "name": db_name(comp), "user": "app", "password": password,
                   "url": f"{scheme}://app:{password}@{comp.name}:{port}/{db_name(comp)}"}
@@ -57,7 +57,7 @@ def local_output(comp: Component, output: str, region: str) -> str:
 
 
 def database(comp: Component) -> dict:
-    image, default, port, user = DB_IMAGES[comp.spec.engine]
+    image, port, user = DB_IMAGES[comp.spec.engine]
     password = secret(f"{comp.env_name}_PASSWORD")
     if comp.spec.engine == "postgres":
         env = {"POSTGRES_USER": "app", "POSTGRES_DB": db_name(comp), "POSTGRES_PASSWORD": password}
@@ -65,15 +65,15 @@ def database(comp: Component) -> dict:
     else:
         env = {"MYSQL_USER": "app", "MYSQL_DATABASE": db_name(comp), "MYSQL_PASSWORD": password, "MYSQL_RANDOM_ROOT_PASSWORD": "yes"}
         test, run, data = ["CMD", "mysqladmin", "ping", "-h", "127.0.0.1", "--silent"], "/var/run/mysqld", "/var/lib/mysql"
-    return {"image": image.format(v=_major(comp.spec.version, default)), "user": user, "environment": env,
+    return {"image": image.format(v=comp.sizing.engine_version), "user": user, "environment": env,
             "healthcheck": _health(test), "volumes": [f"{comp.name}-data:{data}"],
             **HARDENED, "tmpfs": ["/tmp", run]}
 
 
 def cache(comp: Component) -> dict:
-    image, default, binary = CACHE_IMAGES[comp.spec.engine]
+    image, binary = CACHE_IMAGES[comp.spec.engine]
     password = secret(f"{comp.env_name}_PASSWORD")
-    return {"image": image.format(v=_major(comp.spec.version, default).split(".")[0]), "user": "10001:10001",
+    return {"image": image.format(v=comp.sizing.engine_version.split(".")[0]), "user": "10001:10001",
             "command": [f"{binary}-server", "--requirepass", password, "--save", ""],
             "environment": {"REDISCLI_AUTH": password},
             "healthcheck": _health(["CMD", f"{binary}-cli", "ping"]), **HARDENED}
@@ -126,9 +126,5 @@ def function(comp: Component, source: str) -> dict:
 
 
 # Caches use the major tag only (ElastiCache "7.1" has no redis:7.1 image; redis:7 does).
-def _major(version: str | None, default: str) -> str:
-    return str(version) if version else default
-
-
 def _health(test: list[str]) -> dict:
     return {"test": test, "interval": "10s", "timeout": "5s", "retries": 10, "start_period": "10s"}

@@ -57,8 +57,16 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
     graph = ir.envs[env].graph
     out = [(naming.secret_name(ir.name, env, c.name, var), f"`{var}` of `{c.name}`")
            for c in graph for var in getattr(c.spec, "secrets", [])]
-    out += [(naming.connection_secret(ir.name, env, c.name), f"connection of `{c.name}` (rotated by AWS)")
-            for c in graph.components("database", "cache")]
+    what = {
+        "database": "connection of `{}` (host, port, name, user, password, url), copied by Terraform from the "
+                    "RDS-managed master secret: after RDS rotates the password, `terraform apply` refreshes it",
+        "cache": "connection of `{}` (host, port, password, url); the AUTH token is generated in Secrets Manager",
+        "bucket": "names of `{}` (bucket, arn) for Kubernetes ExternalSecrets; not secret",
+        "queue": "names of `{}` (queue_url, queue_arn) for Kubernetes ExternalSecrets; not secret",
+        "function": "names of `{}` (arn, name) for Kubernetes ExternalSecrets; not secret",
+    }
+    out += [(naming.connection_secret(ir.name, env, c.name), what[c.kind].format(c.name))
+            for c in graph.components(*what)]
     return out
 
 

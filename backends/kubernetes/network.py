@@ -36,8 +36,7 @@ def ingress(ctx: Ctx, component: Component) -> dict[str, Any] | None:
     public = component.spec.public
     if not public or component.spec.port is None:
         return None
-    path = "/" if public is True else public.path
-    host = (None if public is True else public.host) or ctx.ir.domain
+    path, host = component.endpoint.path, component.endpoint.host
     health = component.spec.health if isinstance(component.spec.health, str) else "/"
     annotations = {
         "alb.ingress.kubernetes.io/scheme": "internet-facing",

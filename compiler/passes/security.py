@@ -28,7 +28,7 @@ PROVIDES = frozenset({"security"})
 DATA_STORES = ("database", "cache", "bucket", "queue")
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "redis": 6379, "valkey": 6379}
 ALARMS = {
-    "service": ["cpu-high", "memory-high", "5xx-errors", "latency-p99"],
+    "service": ["cpu-high", "memory-high"],
     "job": ["failed-runs"],
     "database": ["cpu-high", "free-storage-low", "connections-high"],
     "cache": ["cpu-high", "memory-high"],
@@ -185,8 +185,16 @@ def _retention(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) 
         deletion_protection=protect and comp.kind in ("database", "bucket", "service"),
         final_snapshot=protect and comp.kind == "database",
         access_logging=comp.kind in ("bucket", "site", "service"),
-        alarms=list(ALARMS.get(comp.kind, [])),
+        alarms=alarms(comp),
     ), out
+
+
+def alarms(comp: Component) -> list[str]:
+    """Alarm names for a component; load-balancer alarms only where there is a load balancer."""
+    names = list(ALARMS.get(comp.kind, []))
+    if comp.kind == "service" and comp.spec.public:
+        names += ["5xx-errors", "latency-p99"]
+    return names
 
 
 def _backup_days(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) -> tuple[int, list[Diagnostic]]:

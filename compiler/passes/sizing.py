@@ -52,11 +52,14 @@ def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing,
         return _workload(comp, env, p)
     if comp.kind == "database":
         diags = _engine_check(comp, "databases", spec.instance, "instance_families")
-        return Sizing(**base, instance_class=spec.instance or p.database_class,
+        version = spec.version or lib.engine_info("databases", spec.engine)["default"]
+        return Sizing(**base, instance_class=spec.instance or p.database_class, engine_version=version,
                       storage_gb=spec.storage_gb or p.database_storage_gb, multi_az=ha), diags
     if comp.kind == "cache":
         diags = _engine_check(comp, "caches", spec.node, "node_families")
-        return Sizing(**base, node_type=spec.node or p.cache_node, num_nodes=2 if ha else 1, multi_az=ha), diags
+        version = spec.version or lib.engine_info("caches", spec.engine)["default"]
+        return Sizing(**base, node_type=spec.node or p.cache_node, num_nodes=2 if ha else 1, multi_az=ha,
+                      engine_version=version), diags
     if comp.kind == "function":
         return Sizing(**base, lambda_memory_mb=spec.memory), []
     return Sizing(**base), []

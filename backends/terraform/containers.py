@@ -1,0 +1,94 @@
+"""ECS container definitions: hardened (IC-SEC-005), secrets from Secrets Manager (IC-SEC-007)."""
+from __future__ import annotations
+
+from typing import Any
+
+from infracc.backends.terraform.context import ACCOUNT, REGION, Env
+from infracc.compiler import naming
+from infracc.compiler.ir import Component, EnvVar, OutputRef
+
+# Non-secret outputs → Terraform expressions, per kind.
+ATTRIBUTE = {
+    ("database", "host"): "address", ("database", "port"): "port", ("database", "name"): "db_name",
+    ("database", "user"): "username", ("cache", "host"): "primary_endpoint_address",
+    ("bucket", "bucket"): "bucket", ("bucket", "arn"): "arn", ("queue", "queue_url"): "url",
+    ("queue", "queue_arn"): "arn", ("function", "arn"): "arn", ("function", "name"): "function_name",
+}
+
+
+def image(ctx: Env, comp: Component) -> str:
+    if getattr(comp.spec, "image", None):
+        return comp.spec.image
+    repo = naming.image_repository(ctx.ir.name, comp.name)
+    return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo}:${{var.image_tag}}"
+
+
+def value(ctx: Env, ref: OutputRef) -> str:
+    target = next(c for c in ctx.env.graph if c.name == ref.component)
+    if target.kind == "service":
+        return {"url": f"http://{target.name}:{target.spec.port}", "host": target.name, "port": str(target.spec.port)}[ref.output]
+    if (target.kind, ref.output) == ("cache", "port"):
+        return "6379"
+    return ctx.parts[target.id].ref(ATTRIBUTE[(target.kind, ref.output)])
+
+
+def secret_source(ctx: Env, comp: Component, var: EnvVar) -> str | None:
+    """`valueFrom` of a secret variable: a declared secret, or one key of a connection secret."""
+    if var.source == "secret":
+        return ctx.parts[f"secret.{comp.name}.{var.name}"].ref("arn")
+    refs = var.references
+    if len(refs) == 1 and var.segments == [refs[0]]:
+        store = ctx.parts.get(f"connection.{refs[0].component}")
+        if store is not None:
+            return f"{store.ref('arn')}:{refs[0].output}::"
+    return None
+
+
+def environment(ctx: Env, comp: Component) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    env, secrets = [], []
+    for var in comp.env:
+        if var.secret:
+            source = secret_source(ctx, comp, var)
+            if source is None:
+                ctx.unsupported(comp, f"secret variable {var.name} mixing text and secret outputs")
+                continue
+            secrets.append({"name": var.name, "valueFrom": source})
+        else:
+            text = "".join(s if isinstance(s, str) else value(ctx, s) for s in var.segments)
+            env.append({"name": var.name, "value": text})
+    return env, secrets
+
+
+def container(ctx: Env, comp: Component, log_group: str, command: list[str] | None, name: str | None = None) -> dict[str, Any]:
+    sec = comp.security
+    env, secrets = environment(ctx, comp)
+    spec = comp.spec
+    out: dict[str, Any] = {
+        "name": name or comp.name, "image": image(ctx, comp), "essential": True,
+        "environment": env, "secrets": secrets,
+        "readonlyRootFilesystem": sec.read_only_root_filesystem, "privileged": False,
+        "user": f"{sec.run_as_user}:{sec.run_as_group}",
+        "linuxParameters": {"capabilities": {"drop": list(sec.drop_capabilities)}, "initProcessEnabled": True},
+        "mountPoints": [{"sourceVolume": _volume(p), "containerPath": p, "readOnly": False} for p in sec.writable_paths],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": comp.name}},
+    }
+    if command:
+        out["command"] = list(command)
+    port = getattr(spec, "port", None)
+    if port and name is None:
+        out["portMappings"] = [{"containerPort": port, "protocol": "tcp", "name": comp.name, "appProtocol": "http"
+                                if spec.protocol == "http" else "grpc" if spec.protocol == "grpc" else None}]
+        out["portMappings"][0] = {k: v for k, v in out["portMappings"][0].items() if v is not None}
+    health = getattr(spec, "health", None)
+    if health is not None and not isinstance(health, str) and name is None:
+        out["healthCheck"] = {"command": ["CMD", *health.command], "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 30}
+    return out
+
+
+def volumes(comp: Component) -> list[dict[str, str]]:
+    return [{"name": _volume(p)} for p in comp.security.writable_paths]
+
+
+def _volume(path: str) -> str:
+    return "scratch" + path.replace("/", "-")

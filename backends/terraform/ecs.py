@@ -1,0 +1,155 @@
+"""platform: ecs — cluster, task definitions, services, autoscaling, scheduled jobs, migrations."""
+from __future__ import annotations
+
+from infracc.backends.terraform import containers, edge, iam
+from infracc.backends.terraform.context import Env, json_text
+from infracc.backends.terraform.model import Block, label
+from infracc.backends.terraform.network import subnet_ids
+from infracc.compiler import naming
+from infracc.compiler.cron import to_eventbridge
+from infracc.compiler.ir import Component
+from infracc.schema.types import duration_seconds
+
+BAKE_MINUTES = 10  # time the new revision serves traffic before the old one is retired
+
+
+def cluster(ctx: Env) -> None:
+    logs = ctx.log_group("ecs_exec", f"/ecs/{ctx.aws_name()}/exec", max(
+        (c.retention.log_retention_days for c in ctx.env.graph.components("service", "job")), default=365))
+    c = ctx.doc.resource("aws_ecs_cluster", "cluster", {
+        "name": ctx.aws_name(), "setting": [{"name": "containerInsights", "value": "enabled"}],
+        "configuration": {"execute_command_configuration": {
+            "kms_key_id": ctx.parts["kms.env"].ref("arn"), "logging": "OVERRIDE",
+            "log_configuration": {"cloud_watch_encryption_enabled": True, "cloud_watch_log_group_name": logs.ref("name")}}}})
+    ctx.parts["cluster"] = c
+    ctx.doc.resource("aws_ecs_cluster_capacity_providers", "cluster_capacity", {
+        "cluster_name": c.ref("name"), "capacity_providers": ["FARGATE", "FARGATE_SPOT"],
+        "default_capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]})
+    ctx.parts["namespace"] = ctx.doc.resource("aws_service_discovery_http_namespace", "namespace", {
+        "name": naming.namespace(ctx.ir.name, ctx.name), "description": "ECS Service Connect names of the workloads"})
+    for comp in ctx.env.graph.components("service", "job"):
+        workload(ctx, comp)
+
+
+def workload(ctx: Env, comp: Component) -> None:
+    n = label(comp.kind, comp.name)
+    logs = ctx.log_group(n, f"/ecs/{ctx.aws_name()}/{comp.name}", comp.retention.log_retention_days)
+    policy = iam.workload_policy(ctx, comp)
+    task_role = ctx.role(f"{n}_task", "ecs-tasks.amazonaws.com", policy)
+    secrets = iam.read_secrets_statements(ctx, comp)
+    exec_policy = ctx.policy_document(f"{n}_execution", secrets) if secrets else None
+    exec_role = ctx.role(f"{n}_execution", "ecs-tasks.amazonaws.com", exec_policy,
+                         managed=("service-role/AmazonECSTaskExecutionRolePolicy",))
+    roles = (task_role, exec_role)
+    td = task_definition(ctx, comp, n, logs, roles, comp.spec.command, None)
+    ctx.parts[f"td.{comp.id}"] = td
+    migrate = getattr(comp.spec, "migrate", None)
+    if migrate:
+        ctx.parts[f"td.migrate.{comp.id}"] = task_definition(ctx, comp, f"{n}_migrate", logs, roles, migrate, "migrate")
+    if comp.kind == "service":
+        service(ctx, comp, td)
+    elif comp.spec.schedule:
+        schedule(ctx, comp, td, roles)
+
+
+def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple[Block, Block],
+                    command: list[str] | None, suffix: str | None) -> Block:
+    sz, arch = comp.sizing, comp.optimization.arch or "x86_64"
+    spec = containers.container(ctx, comp, logs.ref("name"), command, name=suffix and f"{comp.name}-{suffix}")
+    return ctx.doc.resource("aws_ecs_task_definition", label(n, "task"), {
+        "family": ctx.aws_name(comp.name, suffix or ""), "requires_compatibilities": ["FARGATE"], "network_mode": "awsvpc",
+        "cpu": str(int(sz.cpu * 1024)), "memory": str(sz.memory_mib),
+        "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "ARM64" if arch == "arm64" else "X86_64"},
+        "task_role_arn": roles[0].ref("arn"), "execution_role_arn": roles[1].ref("arn"),
+        "volume": containers.volumes(comp), "container_definitions": json_text([spec])})
+
+
+def _strategy(comp: Component) -> list[dict]:
+    if comp.optimization.capacity == "spot":
+        return [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+    return [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
+
+
+def service(ctx: Env, comp: Component, td: Block) -> None:
+    sz, spec, n = comp.sizing, comp.spec, label("service", comp.name)
+    attrs = {
+        "name": comp.name, "cluster": ctx.parts["cluster"].ref("id"), "task_definition": td.ref("arn"),
+        "desired_count": sz.replicas_min, "platform_version": "LATEST", "capacity_provider_strategy": _strategy(comp),
+        "network_configuration": {"subnets": subnet_ids(ctx, "private"), "assign_public_ip": False,
+                                  "security_groups": [ctx.parts[f"sg.{comp.id}"].ref("id")]},
+        "deployment_circuit_breaker": {"enable": True, "rollback": True},
+        "deployment_controller": {"type": "ECS"}, "deployment_minimum_healthy_percent": 100,
+        "deployment_maximum_percent": 200, "propagate_tags": "SERVICE", "enable_ecs_managed_tags": True,
+        "service_connect_configuration": _service_connect(ctx, comp),
+        "lifecycle": {"ignore_changes": ["desired_count"]},
+    }
+    tg = ctx.parts.get(f"tg.{comp.id}")
+    if tg is not None:
+        attrs["load_balancer"] = [{"target_group_arn": tg.ref("arn"), "container_name": comp.name, "container_port": spec.port}]
+        if edge.traffic_shifting(comp):
+            _traffic_shifting(ctx, comp, attrs)
+        attrs["health_check_grace_period_seconds"] = 60
+        attrs["depends_on"] = [ctx.parts["listener.https"].address]
+    svc = ctx.doc.resource("aws_ecs_service", n, attrs)
+    ctx.parts[comp.id] = svc
+    _autoscaling(ctx, comp, svc)
+
+
+def _traffic_shifting(ctx: Env, comp: Component, attrs: dict) -> None:
+    """ECS native blue/green or canary: ECS shifts the listener rule between two target groups,
+    bakes, and rolls back on alarms or the circuit breaker."""
+    role = ctx.role(label("service", comp.name, "deploy"), "ecs.amazonaws.com",
+                    managed=("AmazonECSInfrastructureRolePolicyForLoadBalancers",))
+    attrs["load_balancer"][0]["advanced_configuration"] = {
+        "alternate_target_group_arn": ctx.parts[f"tg.alt.{comp.id}"].ref("arn"),
+        "production_listener_rule": ctx.parts[f"rule.{comp.id}"].ref("arn"), "role_arn": role.ref("arn")}
+    deploy = comp.spec.deploy
+    config: dict = {"strategy": "BLUE_GREEN", "bake_time_in_minutes": str(BAKE_MINUTES)}
+    if deploy.strategy == "canary":
+        config = {"strategy": "CANARY", "bake_time_in_minutes": str(BAKE_MINUTES), "canary_configuration": {
+            "canary_percent": deploy.steps[0], "canary_bake_time_in_minutes": str(BAKE_MINUTES)}}
+    attrs["deployment_configuration"] = config
+
+
+def _service_connect(ctx: Env, comp: Component) -> dict:
+    out = {"enabled": True, "namespace": ctx.parts["namespace"].ref("arn")}
+    if comp.spec.port:
+        out["service"] = [{"port_name": comp.name, "discovery_name": comp.name,
+                           "client_alias": {"port": comp.spec.port, "dns_name": comp.name}}]
+    return out
+
+
+def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
+    sz, n = comp.sizing, label("service", comp.name)
+    target = ctx.doc.resource("aws_appautoscaling_target", label(n, "scaling"), {
+        "service_namespace": "ecs", "scalable_dimension": "ecs:service:DesiredCount",
+        "resource_id": f"service/{ctx.aws_name()}/{comp.name}", "min_capacity": sz.replicas_min,
+        "max_capacity": sz.replicas_max, "depends_on": [svc.address]})
+    ctx.doc.resource("aws_appautoscaling_policy", label(n, "cpu"), {
+        "name": f"{comp.name}-cpu", "policy_type": "TargetTrackingScaling",
+        "service_namespace": target.ref("service_namespace"), "resource_id": target.ref("resource_id"),
+        "scalable_dimension": target.ref("scalable_dimension"),
+        "target_tracking_scaling_policy_configuration": {
+            "target_value": sz.cpu_target, "scale_in_cooldown": 300, "scale_out_cooldown": 60,
+            "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"}}})
+
+
+def schedule(ctx: Env, comp: Component, td: Block, roles: tuple[Block, Block]) -> None:
+    """EventBridge Scheduler → ECS RunTask, with the job's retries."""
+    n = label("job", comp.name)
+    policy = ctx.policy_document(f"{n}_scheduler", [
+        {"sid": "RunTask", "effect": "Allow", "actions": ["ecs:RunTask"], "resources": [f"{td.ref('arn_without_revision')}:*"],
+         "condition": [{"test": "ArnEquals", "variable": "ecs:cluster", "values": [ctx.parts["cluster"].ref("arn")]}]},
+        {"sid": "PassTaskRoles", "effect": "Allow", "actions": ["iam:PassRole"], "resources": [r.ref("arn") for r in roles]}])
+    role = ctx.role(f"{n}_scheduler", "scheduler.amazonaws.com", policy)
+    ctx.doc.resource("aws_scheduler_schedule", n, {
+        "name": ctx.aws_name(comp.name), "schedule_expression": to_eventbridge(comp.spec.schedule),
+        "schedule_expression_timezone": "UTC", "flexible_time_window": {"mode": "OFF"},
+        "kms_key_arn": ctx.parts["kms.env"].ref("arn"),
+        "target": {"arn": ctx.parts["cluster"].ref("arn"), "role_arn": role.ref("arn"),
+                   "retry_policy": {"maximum_retry_attempts": comp.spec.retries or 0,
+                                    "maximum_event_age_in_seconds": max(60, duration_seconds(comp.spec.timeout or "1h"))},
+                   "ecs_parameters": {"task_definition_arn": td.ref("arn"), "task_count": 1, "platform_version": "LATEST",
+                                      "capacity_provider_strategy": _strategy(comp),
+                                      "network_configuration": {"subnets": subnet_ids(ctx, "private"), "assign_public_ip": False,
+                                                                "security_groups": [ctx.parts[f"sg.{comp.id}"].ref("id")]}}}})

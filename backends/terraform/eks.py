@@ -1,0 +1,60 @@
+"""platform: eks — private cluster (KMS secrets, control-plane logs), managed nodes, add-ons,
+Pod Identity associations with each workload's least-privilege policy."""
+from __future__ import annotations
+
+from infracc.backends.terraform import iam
+from infracc.backends.terraform.context import Env
+from infracc.backends.terraform.model import Block, label
+from infracc.backends.terraform.network import subnet_ids
+from infracc.compiler import library_data as lib
+from infracc.compiler import naming
+
+CLUSTER_SG = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "amazon-cloudwatch-observability")
+
+
+def cluster(ctx: Env) -> None:
+    days = max(c.retention.log_retention_days for c in ctx.env.graph.components("service", "job"))
+    name = ctx.aws_name()
+    logs = ctx.log_group("eks", f"/aws/eks/{name}/cluster", days)
+    role = ctx.role("eks_cluster", "eks.amazonaws.com", managed=("AmazonEKSClusterPolicy",))
+    eks = ctx.doc.resource("aws_eks_cluster", "cluster", {
+        "name": name, "role_arn": role.ref("arn"),
+        "vpc_config": {"subnet_ids": subnet_ids(ctx, "private"), "endpoint_private_access": True, "endpoint_public_access": False},
+        "encryption_config": {"resources": ["secrets"], "provider": {"key_arn": ctx.parts["kms.env"].ref("arn")}},
+        "enabled_cluster_log_types": LOG_TYPES, "access_config": {"authentication_mode": "API"},
+        "depends_on": [logs.address]})
+    ctx.parts["eks"] = eks
+    nodes = _node_group(ctx, eks)
+    for addon in ADDONS:
+        ctx.doc.resource("aws_eks_addon", label("addon", addon), {
+            "cluster_name": eks.ref("name"), "addon_name": addon, "resolve_conflicts_on_update": "OVERWRITE",
+            **({"depends_on": [nodes.address]} if addon in ("coredns", "amazon-cloudwatch-observability") else {})})
+    for comp in ctx.env.graph.components("service", "job"):
+        _pod_identity(ctx, comp, eks)
+    ctx.doc.output("eks_cluster_name", eks.ref("name"), "EKS cluster (CI deploys the Helm chart here)")
+
+
+def _node_group(ctx: Env, eks: Block) -> Block:
+    profile = lib.profiles()[ctx.env.settings.size]
+    family = profile.node_instance.split(".")[0]
+    role = ctx.role("eks_nodes", "ec2.amazonaws.com", managed=(
+        "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"))
+    count = profile.node_count
+    return ctx.doc.resource("aws_eks_node_group", "nodes", {
+        "cluster_name": eks.ref("name"), "node_group_name": "default", "node_role_arn": role.ref("arn"),
+        "subnet_ids": subnet_ids(ctx, "private"), "instance_types": [profile.node_instance],
+        "ami_type": "AL2023_ARM_64_STANDARD" if family.endswith("g") else "AL2023_x86_64_STANDARD",
+        "capacity_type": "SPOT" if ctx.env.settings.spot else "ON_DEMAND",
+        "scaling_config": {"min_size": count["min"], "max_size": count["max"], "desired_size": count["min"]},
+        "update_config": {"max_unavailable": 1}, "lifecycle": {"ignore_changes": ["scaling_config[0].desired_size"]}})
+
+
+def _pod_identity(ctx: Env, comp, eks: Block) -> None:
+    n = label(comp.kind, comp.name)
+    policy = iam.workload_policy(ctx, comp, iam.read_secrets_statements(ctx, comp))
+    role = ctx.role(f"{n}_pod", "pods.eks.amazonaws.com", policy)
+    ctx.parts[comp.id] = ctx.doc.resource("aws_eks_pod_identity_association", label(n, "identity"), {
+        "cluster_name": eks.ref("name"), "namespace": naming.namespace(ctx.ir.name, ctx.name),
+        "service_account": naming.service_account(comp.name), "role_arn": role.ref("arn")})

@@ -1,0 +1,87 @@
+"""Security groups with exactly the rules the security pass derived (IC-SEC-006)."""
+from __future__ import annotations
+
+from infracc.backends.terraform.context import Env
+from infracc.backends.terraform.model import Block, label
+from infracc.compiler.ir import Component
+
+# Components that live in the VPC and therefore get a security group.
+IN_VPC = ("service", "job", "database", "cache")
+
+
+def has_group(ctx: Env, comp: Component) -> bool:
+    if comp.kind in ("service", "job") and ctx.ir.platform != "ecs":
+        return False  # on eks, pods share the cluster security group; NetworkPolicies separate them
+    if comp.kind == "function":
+        return in_vpc(ctx, comp)
+    return comp.kind in IN_VPC
+
+
+def in_vpc(ctx: Env, comp: Component) -> bool:
+    """A function joins the VPC when it uses a private store (database or cache)."""
+    return any(c.target.split(".")[0] in ("database", "cache") for c in ctx.env.graph.uses(comp.id))
+
+
+def groups(ctx: Env) -> None:
+    for comp in ctx.env.graph:
+        if has_group(ctx, comp):
+            skip = ("IC-SKIP-005",) if comp.kind == "job" else ()
+            ctx.parts[f"sg.{comp.id}"] = _group(ctx, comp.id, f"{comp.kind} {comp.name}", skip)
+    if public_services(ctx) and ctx.ir.platform == "ecs":
+        ctx.parts["sg.alb"] = _group(ctx, "alb", "public application load balancer")
+    for conn in ctx.env.graph.connections():
+        rule = conn.network
+        if rule is None or rule.protocol != "tcp":
+            continue
+        source, target = ctx.parts.get(f"sg.{conn.source}"), ctx.parts.get(f"sg.{conn.target}")
+        name = label(conn.source.split(".")[1], "to", conn.target.split(".")[1])
+        if target is not None and source is None and ctx.ir.platform == "eks" and conn.source.split(".")[0] in ("service", "job"):
+            _rule(ctx, f"{name}_in", "ingress", target, rule.port, rule.description, cluster_sg=True)
+            continue
+        if source is None or target is None:
+            continue
+        _rule(ctx, f"{name}_in", "ingress", target, rule.port, rule.description, source_sg=source)
+        _rule(ctx, f"{name}_out", "egress", source, rule.port, rule.description, source_sg=target)
+    for comp in ctx.env.graph.components("service", "job", "function"):
+        group = ctx.parts.get(f"sg.{comp.id}")
+        if group is not None:
+            _rule(ctx, label(comp.name, comp.kind, "https_out"), "egress", group, 443,
+                  "AWS APIs, image registry and Secrets Manager over TLS", cidr="0.0.0.0/0")
+
+
+def public_services(ctx: Env) -> list[Component]:
+    return [c for c in ctx.env.graph.components("service") if c.spec.public and c.spec.port]
+
+
+def _group(ctx: Env, id_: str, what: str, skip: tuple[str, ...] = ()) -> Block:
+    name = id_.replace(".", "-")
+    return ctx.doc.resource("aws_security_group", label("sg", name), {
+        "name": ctx.aws_name(name), "description": f"{what} (default deny; rules follow `uses`)",
+        "vpc_id": ctx.parts["vpc"].ref("id"), "revoke_rules_on_delete": True}, skip=skip)
+
+
+def _rule(ctx: Env, name: str, direction: str, group: Block, port: int, description: str,
+          source_sg: Block | None = None, cidr: str | None = None, skip: tuple[str, ...] = (),
+          cluster_sg: bool = False) -> Block:
+    attrs = {"type": direction, "security_group_id": group.ref("id"), "from_port": port, "to_port": port,
+             "protocol": "tcp", "description": description}
+    if source_sg is not None:
+        attrs["source_security_group_id"] = source_sg.ref("id")
+    if cluster_sg:  # pods on eks
+        attrs["source_security_group_id"] = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
+    if cidr is not None:
+        attrs["cidr_blocks"] = [cidr]
+    return ctx.doc.resource("aws_security_group_rule", label("rule", name), attrs, skip=skip)
+
+
+def alb_rules(ctx: Env) -> None:
+    alb = ctx.parts["sg.alb"]
+    _rule(ctx, "alb_https_in", "ingress", alb, 443, "HTTPS from the internet", cidr="0.0.0.0/0")
+    _rule(ctx, "alb_http_in", "ingress", alb, 80, "HTTP from the internet, redirected to HTTPS", cidr="0.0.0.0/0",
+          skip=("IC-SKIP-003",))
+    for comp in public_services(ctx):
+        target = ctx.parts[f"sg.{comp.id}"]
+        _rule(ctx, label("alb_to", comp.name, "out"), "egress", alb, comp.spec.port,
+              f"load balancer to {comp.name}", source_sg=target)
+        _rule(ctx, label("alb_to", comp.name, "in"), "ingress", target, comp.spec.port,
+              f"load balancer to {comp.name}", source_sg=alb)

@@ -1,0 +1,111 @@
+"""Lambda functions (arm64, tracing, log group, DLQ, VPC for private stores) and their triggers."""
+from __future__ import annotations
+
+from infracc.backends.terraform import containers, iam, stores
+from infracc.backends.terraform.context import ACCOUNT, Env, json_text
+from infracc.backends.terraform.firewall import in_vpc
+from infracc.backends.terraform.model import Block, label
+from infracc.backends.terraform.network import subnet_ids
+from infracc.backends.terraform.storage import bucket_core, queue_policy, tls_only
+from infracc.compiler.cron import to_eventbridge
+from infracc.compiler.ir import Component
+from infracc.schema.types import duration_seconds
+
+S3_EVENTS = {"created": "s3:ObjectCreated:*", "deleted": "s3:ObjectRemoved:*"}
+
+
+def artifacts(ctx: Env) -> None:
+    """Function packages: CI uploads `functions/<name>/<image_tag>.zip` here."""
+    b = bucket_core(ctx, "artifacts", ctx.aws_name("artifacts"), ctx.parts["kms.env"], versioning=True)
+    ctx.parts["bucket.artifacts"] = b
+    policy = ctx.policy_document("bucket_artifacts_policy", [tls_only([b.ref("arn"), f"{b.ref('arn')}/*"])])
+    ctx.doc.resource("aws_s3_bucket_policy", "bucket_artifacts_policy", {"bucket": b.ref("id"), "policy": policy.ref("json")})
+    ctx.doc.resource("aws_s3_bucket_lifecycle_configuration", "bucket_artifacts_lifecycle", {"bucket": b.ref("id"), "rule": [{
+        "id": "old-packages", "status": "Enabled", "filter": {}, "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        "noncurrent_version_expiration": {"noncurrent_days": 90}}]})
+
+
+def function(ctx: Env, comp: Component) -> None:
+    spec, n = comp.spec, label("function", comp.name)
+    fname = ctx.aws_name(comp.name)
+    logs = ctx.log_group(n, f"/aws/lambda/{fname}", comp.retention.log_retention_days)
+    dlq = ctx.doc.resource("aws_sqs_queue", label(n, "dlq"), {
+        "name": ctx.aws_name(comp.name, "dlq"), "kms_master_key_id": ctx.parts["kms.env"].ref("arn"),
+        "message_retention_seconds": 1209600})
+    ctx.doc.resource("aws_sqs_queue_policy", label(n, "dlq_policy"), {"queue_url": dlq.ref("id"), "policy": json_text(queue_policy(dlq.ref("arn")))})
+    own = [{"sid": "WriteOwnLogs", "effect": "Allow", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"], "resources": [f"{logs.ref('arn')}:*"]},
+           {"sid": "DeadLetter", "effect": "Allow", "actions": ["sqs:SendMessage"], "resources": [dlq.ref("arn")]},
+           {"sid": "DeadLetterKey", "effect": "Allow", "actions": ["kms:GenerateDataKey", "kms:Decrypt"], "resources": [ctx.parts["kms.env"].ref("arn")]}]
+    vpc = in_vpc(ctx, comp)
+    managed = ("AWSXRayDaemonWriteAccess",) + (("service-role/AWSLambdaVPCAccessExecutionRole",) if vpc else ())
+    role = ctx.role(n, "lambda.amazonaws.com", iam.workload_policy(ctx, comp, own), managed=managed)
+    variables = {e["name"]: e["value"] for e in containers.environment(ctx, comp)[0]}
+    attrs = {
+        "function_name": fname, "role": role.ref("arn"), "runtime": spec.runtime, "handler": spec.handler,
+        "architectures": [comp.optimization.arch or "arm64"], "memory_size": comp.sizing.lambda_memory_mb,
+        "timeout": duration_seconds(spec.timeout), "s3_bucket": ctx.parts["bucket.artifacts"].ref("id"),
+        "s3_key": f"functions/{comp.name}/${{var.image_tag}}.zip", "tracing_config": {"mode": "Active"},
+        "dead_letter_config": {"target_arn": dlq.ref("arn")}, "kms_key_arn": ctx.parts["kms.env"].ref("arn"),
+        "logging_config": {"log_format": "JSON", "log_group": logs.ref("name")}, "depends_on": [logs.address]}
+    if variables:
+        attrs["environment"] = {"variables": variables}
+    if vpc:
+        attrs["vpc_config"] = {"subnet_ids": subnet_ids(ctx, "private"), "security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")]}
+    skip = ("IC-SKIP-012",) + (() if vpc else ("IC-SKIP-013",))
+    fn = ctx.doc.resource("aws_lambda_function", n, attrs, skip=skip)
+    ctx.parts[comp.id] = fn
+    stores.connection(ctx, comp, f"arn = {fn.address}.arn, name = {fn.address}.function_name")
+
+
+def trigger(ctx: Env, comp: Component) -> None:
+    t, fn, n = comp.spec.trigger, ctx.parts[comp.id], label("function", comp.name)
+    if t is None:
+        return
+    if hasattr(t, "bucket"):
+        bucket = ctx.parts[f"bucket.{t.bucket}"]
+        perm = ctx.doc.resource("aws_lambda_permission", label(n, "from_s3"), {
+            "statement_id": "AllowS3", "action": "lambda:InvokeFunction", "function_name": fn.ref("function_name"),
+            "principal": "s3.amazonaws.com", "source_arn": bucket.ref("arn"), "source_account": ACCOUNT})
+        notify = ctx.parts[f"notify.{label('bucket', t.bucket)}"]
+        notify.attrs.setdefault("lambda_function", []).append(
+            {"lambda_function_arn": fn.ref("arn"), "events": [S3_EVENTS[e] for e in t.events]})
+        notify.attrs.setdefault("depends_on", []).append(perm.address)
+    elif hasattr(t, "queue"):
+        ctx.doc.resource("aws_lambda_event_source_mapping", label(n, "from_queue"), {
+            "event_source_arn": ctx.parts[f"queue.{t.queue}"].ref("arn"), "function_name": fn.ref("arn"),
+            "batch_size": t.batch_size, "function_response_types": ["ReportBatchItemFailures"]})
+    elif hasattr(t, "schedule"):
+        _schedule(ctx, comp, fn, t.schedule)
+    elif hasattr(t, "http"):
+        _http(ctx, comp, fn, t.http.path)
+
+
+def _schedule(ctx: Env, comp: Component, fn: Block, cron: str) -> None:
+    n = label("function", comp.name)
+    policy = ctx.policy_document(f"{n}_scheduler", [{"sid": "Invoke", "effect": "Allow", "actions": ["lambda:InvokeFunction"],
+                                                     "resources": [fn.ref("arn")]}])
+    role = ctx.role(f"{n}_scheduler", "scheduler.amazonaws.com", policy)
+    ctx.doc.resource("aws_scheduler_schedule", label(n, "schedule"), {
+        "name": ctx.aws_name(comp.name), "schedule_expression": to_eventbridge(cron), "schedule_expression_timezone": "UTC",
+        "flexible_time_window": {"mode": "OFF"}, "kms_key_arn": ctx.parts["kms.env"].ref("arn"),
+        "target": {"arn": fn.ref("arn"), "role_arn": role.ref("arn"), "retry_policy": {"maximum_retry_attempts": 2}}})
+
+
+def _http(ctx: Env, comp: Component, fn: Block, path: str) -> None:
+    n = label("function", comp.name)
+    api = ctx.doc.resource("aws_apigatewayv2_api", label(n, "api"), {"name": ctx.aws_name(comp.name), "protocol_type": "HTTP"})
+    integration = ctx.doc.resource("aws_apigatewayv2_integration", label(n, "integration"), {
+        "api_id": api.ref("id"), "integration_type": "AWS_PROXY", "integration_uri": fn.ref("invoke_arn"),
+        "payload_format_version": "2.0"})
+    ctx.doc.resource("aws_apigatewayv2_route", label(n, "route"), {
+        "api_id": api.ref("id"), "route_key": f"ANY {path}", "target": f"integrations/{integration.ref('id')}",
+        "authorization_type": "NONE"}, skip=("IC-SKIP-014",))
+    logs = ctx.log_group(f"{n}_api", f"/aws/apigateway/{ctx.aws_name(comp.name)}", comp.retention.log_retention_days)
+    ctx.doc.resource("aws_apigatewayv2_stage", label(n, "stage"), {
+        "api_id": api.ref("id"), "name": "$default", "auto_deploy": True,
+        "default_route_settings": {"throttling_burst_limit": 100, "throttling_rate_limit": 50},
+        "access_log_settings": {"destination_arn": logs.ref("arn"), "format": '{"requestId":"$context.requestId","status":"$context.status","routeKey":"$context.routeKey","ip":"$context.identity.sourceIp"}'}})
+    ctx.doc.resource("aws_lambda_permission", label(n, "from_api"), {
+        "statement_id": "AllowHttpApi", "action": "lambda:InvokeFunction", "function_name": fn.ref("function_name"),
+        "principal": "apigateway.amazonaws.com", "source_arn": f"{api.ref('execution_arn')}/*/*"})
+    ctx.doc.output(f"{comp.name}_url".replace("-", "_"), api.ref("api_endpoint"), f"HTTP endpoint of function {comp.name}")

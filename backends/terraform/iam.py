@@ -1,0 +1,59 @@
+"""Least-privilege IAM policy documents from `connection.grant` (IC-SEC-003)."""
+from __future__ import annotations
+
+from typing import Any
+
+from infracc.backends.terraform.context import ACCOUNT, PARTITION, REGION, Env
+from infracc.backends.terraform.model import Block, label
+from infracc.compiler.ir import Component, Connection
+from infracc.compiler.passes.security import kms_actions
+
+
+def grant_statements(ctx: Env, comp: Component) -> list[dict[str, Any]]:
+    """One statement per `uses` edge with a grant, scoped to that one resource (and its key)."""
+    out: list[dict[str, Any]] = []
+    for conn in ctx.env.graph.uses(comp.id):
+        if conn.grant is None:
+            continue
+        target = ctx.env.graph.component(conn.target)
+        out.append({"sid": label(conn.grant.resource_kind, target.name).replace("_", "").title()[:60],
+                    "effect": "Allow", "actions": sorted(conn.grant.actions), "resources": _resources(ctx, comp, conn)})
+        if conn.grant.kms:
+            out.append({"sid": label("key", target.name).replace("_", "").title(), "effect": "Allow",
+                        "actions": kms_actions(conn), "resources": [ctx.key_for(target).ref("arn")]})
+    return out
+
+
+def _resources(ctx: Env, comp: Component, conn: Connection) -> list[str]:
+    block = ctx.parts[conn.target]
+    kind = conn.grant.resource_kind
+    if kind == "bucket":
+        return [block.ref("arn"), f"{block.ref('arn')}/*"]
+    if kind == "database":
+        return [f"arn:{PARTITION}:rds-db:{REGION}:{ACCOUNT}:dbuser:{block.ref('resource_id')}/{comp.name.replace('-', '_')}"]
+    return [block.ref("arn")]
+
+
+def secret_arns(ctx: Env, comp: Component) -> list[str]:
+    """Secrets a workload's tasks read at start: its declared secrets and the connections it uses."""
+    arns = [ctx.parts[f"secret.{comp.name}.{v}"].ref("arn") for v in getattr(comp.spec, "secrets", [])]
+    for conn in ctx.env.graph.uses(comp.id):
+        sec = ctx.parts.get(f"connection.{conn.target.split('.', 1)[1]}")
+        if sec is not None and conn.target.split(".")[0] in ("database", "cache"):
+            arns.append(sec.ref("arn"))
+    return arns
+
+
+def workload_policy(ctx: Env, comp: Component, extra: list[dict[str, Any]] = ()) -> Block | None:
+    statements = grant_statements(ctx, comp) + list(extra)
+    if not statements:
+        return None
+    return ctx.policy_document(f"{comp.kind}_{comp.name}_grants", statements)
+
+
+def read_secrets_statements(ctx: Env, comp: Component) -> list[dict[str, Any]]:
+    arns = secret_arns(ctx, comp)
+    if not arns:
+        return []
+    return [{"sid": "ReadOwnSecrets", "effect": "Allow", "actions": ["secretsmanager:GetSecretValue"], "resources": arns},
+            {"sid": "DecryptSecrets", "effect": "Allow", "actions": ["kms:Decrypt"], "resources": [ctx.parts["kms.env"].ref("arn")]}]

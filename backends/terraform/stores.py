@@ -1,0 +1,121 @@
+"""Databases, caches and Secrets Manager secrets (declared and connection secrets)."""
+from __future__ import annotations
+
+import re
+
+from infracc.backends.terraform.context import Env
+from infracc.backends.terraform.model import Block, label
+from infracc.backends.terraform.network import subnet_ids
+from infracc.compiler import naming
+from infracc.compiler.ir import Component
+
+FAMILY = {"postgres": "postgres", "mysql": "mysql"}
+PARAMETERS = {
+    "postgres": {"rds.force_ssl": "1", "log_statement": "ddl", "log_min_duration_statement": "1000"},
+    "mysql": {"require_secure_transport": "1", "slow_query_log": "1", "long_query_time": "1"},
+}
+LOG_EXPORTS = {"postgres": ["postgresql", "upgrade"], "mysql": ["audit", "error", "general", "slowquery"]}
+SCHEME = {"postgres": "postgresql", "mysql": "mysql"}
+ADMIN_USER = "app_admin"
+
+
+def db_name(comp: Component) -> str:
+    return re.sub(r"[^a-zA-Z0-9]", "", comp.name)
+
+
+def secret(ctx: Env, name: str, secret_name: str, description: str) -> Block:
+    return ctx.doc.resource("aws_secretsmanager_secret", label("secret", name), {
+        "name": secret_name, "description": description, "kms_key_id": ctx.parts["kms.env"].ref("arn"),
+        "recovery_window_in_days": 7}, skip=("IC-SKIP-002",))
+
+
+def declared_secrets(ctx: Env) -> None:
+    """Every `secrets:` entry, created empty: people set the values, never infracc (IC-SEC-007)."""
+    for comp in ctx.env.graph.components("service", "job", "function"):
+        for var in getattr(comp.spec, "secrets", []):
+            ctx.parts[f"secret.{comp.name}.{var}"] = secret(
+                ctx, f"{comp.name}_{var}".lower(), naming.secret_name(ctx.ir.name, ctx.name, comp.name, var),
+                f"{var} of {comp.name}; value set by an operator")
+
+
+def database(ctx: Env, comp: Component) -> None:
+    doc, spec, sz, ret = ctx.doc, comp.spec, comp.sizing, comp.retention
+    n = label(comp.name)
+    key = ctx.key_for(comp)
+    group = doc.resource("aws_db_subnet_group", label(n, "subnets"), {
+        "name": ctx.aws_name(comp.name), "subnet_ids": subnet_ids(ctx, "isolated"), "description": f"{comp.name}: isolated subnets"})
+    version = sz.engine_version
+    major = version.split(".")[0] if spec.engine == "postgres" else version
+    params = doc.resource("aws_db_parameter_group", label(n, "params"), {
+        "name": ctx.aws_name(comp.name), "family": f"{FAMILY[spec.engine]}{major}",
+        "description": f"{comp.name}: TLS required, query logging",
+        "parameter": [{"name": k, "value": v, "apply_method": "pending-reboot"} for k, v in sorted(PARAMETERS[spec.engine].items())]})
+    monitoring = ctx.role(f"{n}_monitoring", "monitoring.rds.amazonaws.com",
+                          managed=("service-role/AmazonRDSEnhancedMonitoringRole",))
+    attrs = {
+        "identifier": ctx.aws_name(comp.name), "engine": spec.engine, "engine_version": version,
+        "instance_class": sz.instance_class, "allocated_storage": sz.storage_gb,
+        "storage_type": comp.optimization.storage_type or "gp3", "storage_encrypted": True, "kms_key_id": key.ref("arn"),
+        "multi_az": bool(sz.multi_az), "db_subnet_group_name": group.ref("name"), "parameter_group_name": params.ref("name"),
+        "vpc_security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")], "db_name": db_name(comp),
+        "username": ADMIN_USER, "manage_master_user_password": True, "master_user_secret_kms_key_id": key.ref("arn"),
+        "iam_database_authentication_enabled": True, "backup_retention_period": ret.backup_retention_days,
+        "deletion_protection": ret.deletion_protection, "skip_final_snapshot": not ret.final_snapshot,
+        "final_snapshot_identifier": ctx.aws_name(comp.name, "final") if ret.final_snapshot else None,
+        "performance_insights_enabled": True, "performance_insights_kms_key_id": key.ref("arn"),
+        "monitoring_interval": 60, "monitoring_role_arn": monitoring.ref("arn"),
+        "enabled_cloudwatch_logs_exports": LOG_EXPORTS[spec.engine], "copy_tags_to_snapshot": True,
+        "auto_minor_version_upgrade": True, "publicly_accessible": False, "ca_cert_identifier": "rds-ca-rsa2048-g1"}
+    skip = (() if sz.multi_az else ("IC-SKIP-006:CKV_AWS_157",)) + (() if ret.deletion_protection else ("IC-SKIP-008:CKV_AWS_293",))
+    db = doc.resource("aws_db_instance", n, {k: v for k, v in attrs.items() if v is not None}, skip=skip)
+    ctx.parts[comp.id] = db
+    _db_connection(ctx, comp, db)
+
+
+def _db_connection(ctx: Env, comp: Component, db: Block) -> None:
+    n = label(comp.name)
+    master = ctx.doc.data("aws_secretsmanager_secret_version", label(n, "master"), {
+        "secret_id": f"${{{db.address}.master_user_secret[0].secret_arn}}"})
+    pw = f'urlencode(jsondecode({master.address}.secret_string)["password"])'
+    url = (f'"{SCHEME[comp.spec.engine]}://${{{db.address}.username}}:${{{pw}}}@${{{db.address}.address}}:'
+           f'${{{db.address}.port}}/${{{db.address}.db_name}}"')
+    body = (f'host = {db.address}.address, port = tostring({db.address}.port), name = {db.address}.db_name, '
+            f'user = {db.address}.username, password = jsondecode({master.address}.secret_string)["password"], url = {url}')
+    connection(ctx, comp, body)
+
+
+def connection(ctx: Env, comp: Component, body: str) -> None:
+    """The connection secret (JSON: host, port, user, password, url…) that workloads and other backends read."""
+    sec = secret(ctx, f"{comp.name}_connection", naming.connection_secret(ctx.ir.name, ctx.name, comp.name),
+                 f"connection to {comp.kind} {comp.name}")
+    ctx.parts[f"connection.{comp.name}"] = sec
+    ctx.doc.resource("aws_secretsmanager_secret_version", label(comp.name, "connection"), {
+        "secret_id": sec.ref("id"), "secret_string": f"${{jsonencode({{{body}}})}}"})
+
+
+def cache(ctx: Env, comp: Component) -> None:
+    doc, sz, n = ctx.doc, comp.sizing, label(comp.name)
+    key = ctx.key_for(comp)
+    group = doc.resource("aws_elasticache_subnet_group", label(n, "subnets"), {
+        "name": ctx.aws_name(comp.name), "subnet_ids": subnet_ids(ctx, "isolated"), "description": f"{comp.name}: isolated subnets"})
+    token_secret = secret(ctx, f"{comp.name}_auth_token", f"{ctx.ir.name}/{ctx.name}/{comp.name}/auth-token",
+                          f"AUTH token of cache {comp.name} (generated by AWS, never in files)")
+    random = doc.data("aws_secretsmanager_random_password", label(n, "token"), {
+        "password_length": 64, "exclude_punctuation": True})
+    token = doc.resource("aws_secretsmanager_secret_version", label(n, "auth_token"), {
+        "secret_id": token_secret.ref("id"), "secret_string": random.ref("random_password"),
+        "lifecycle": {"ignore_changes": ["secret_string"]}})
+    nodes = sz.num_nodes or 1
+    single = not (bool(sz.multi_az) and nodes > 1)
+    rg = doc.resource("aws_elasticache_replication_group", n, skip=("IC-SKIP-006:CKV2_AWS_50",) if single else (), attrs={
+        "replication_group_id": ctx.aws_name(comp.name), "description": f"{comp.name} ({comp.spec.engine})",
+        "engine": comp.spec.engine, "engine_version": sz.engine_version, "node_type": sz.node_type,
+        "num_cache_clusters": nodes, "automatic_failover_enabled": nodes > 1, "multi_az_enabled": bool(sz.multi_az) and nodes > 1,
+        "port": 6379, "subnet_group_name": group.ref("name"), "security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")],
+        "at_rest_encryption_enabled": "true", "kms_key_id": key.ref("arn"), "transit_encryption_enabled": True,
+        "auth_token": token.ref("secret_string"), "snapshot_retention_limit": 7, "auto_minor_version_upgrade": "true"})
+    ctx.parts[comp.id] = rg
+    a = rg.address
+    body = (f'host = {a}.primary_endpoint_address, port = "6379", password = {token.address}.secret_string, '
+            f'url = "rediss://:${{urlencode({token.address}.secret_string)}}@${{{a}.primary_endpoint_address}}:6379"')
+    connection(ctx, comp, body)

@@ -1,0 +1,50 @@
+"""Endpoints pass: the host name and URL of every public service and site, per environment.
+
+The last environment in promotion order (production) answers on the hosts as written (or
+the stack `domain`); every other environment inserts its name after the first label, so
+environments never write the same DNS record: `api.shop.example.com` in prod is
+`api.dev.shop.example.com` in dev, and the bare `shop.example.com` becomes `dev.shop.example.com`.
+"""
+from __future__ import annotations
+
+from infracc.compiler.decisions import Endpoint
+from infracc.compiler.diagnostics import Diagnostic
+from infracc.compiler.ir import Component, EnvIR, StackIR
+
+REQUIRES = frozenset({"valid"})
+PROVIDES = frozenset({"endpoints"})
+
+
+def endpoints(ir: StackIR, data: dict) -> list[Diagnostic]:
+    for env in ir.envs.values():
+        for comp in env.graph.components("service", "site"):
+            comp.endpoint = endpoint(ir, env, comp)
+    return []
+
+
+def endpoint(ir: StackIR, env: EnvIR, comp: Component) -> Endpoint | None:
+    spec = comp.spec
+    if comp.kind == "service":
+        if not spec.public or spec.port is None:
+            return None
+        public = None if spec.public is True else spec.public
+        written, path, cdn = (public.host if public else None), (public.path if public else "/"), bool(public and public.cdn)
+    else:
+        written, path, cdn = spec.host, "/", True
+    host = env_host(written or ir.domain, ir.domain, env) if ir.domain else None
+    return Endpoint(host=host, path=path, url=f"https://{host}{path}" if host else None, cdn=cdn)
+
+
+def env_host(host: str, domain: str, env: EnvIR) -> str:
+    """>>> from types import SimpleNamespace as N
+    >>> env_host("api.shop.io", "shop.io", N(name="dev", settings=N(is_last=False)))
+    'api.dev.shop.io'
+    >>> env_host("shop.io", "shop.io", N(name="dev", settings=N(is_last=False)))
+    'dev.shop.io'
+    """
+    if env.settings.is_last:
+        return host
+    if host == domain:
+        return f"{env.name}.{domain}"
+    label, _, rest = host.partition(".")
+    return f"{label}.{env.name}.{rest}"
