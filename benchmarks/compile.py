@@ -82,7 +82,7 @@ def main() -> None:
 
         c_time, c_mem = measure(full, args.repeat)
         files = len(full().files)
-        print(f"{label:<26} {v_time:>11.3f} {v_mem:>9.1f} {c_time:>10.3f} {c_mem:>9.1f} {files:>6}")
+        print(f"{label:<26} {v_time:>11.3f} {v_mem:>9.1f} {c_time:>10.3f} {c_mem:>9.1f} {files:>6}", flush=True)
 
 
 if __name__ == "__main__":

@@ -153,24 +153,31 @@ class EnvGraph:
 
     def __init__(self) -> None:
         self._g = nx.DiGraph()
+        # Components in spec order, and per kind: backends ask for them constantly.
+        self._by_id: dict[str, Component] = {}
+        self._by_kind: dict[str, list[Component]] = {}
 
     def add_component(self, component: Component) -> None:
-        self._g.add_node(component.id, component=component)
+        self._g.add_node(component.id)
+        self._by_id[component.id] = component
+        self._by_kind.setdefault(component.kind, []).append(component)
 
     def connect(self, connection: Connection) -> None:
         self._g.add_edge(connection.source, connection.target, connection=connection)
 
     def component(self, node_id: str) -> Component:
-        return self._g.nodes[node_id]["component"]
+        return self._by_id[node_id]
 
     def get(self, node_id: str) -> Component | None:
-        data = self._g.nodes.get(node_id)
-        return data["component"] if data else None
+        return self._by_id.get(node_id)
 
     def components(self, *kinds: str) -> list[Component]:
         """Components in spec order, optionally of the given kinds."""
-        nodes = (self._g.nodes[n]["component"] for n in self._g.nodes)
-        return [c for c in nodes if not kinds or c.kind in kinds]
+        if not kinds:
+            return list(self._by_id.values())
+        if len(kinds) == 1:
+            return list(self._by_kind.get(kinds[0], ()))
+        return [c for c in self._by_id.values() if c.kind in kinds]
 
     def uses(self, node_id: str) -> list[Connection]:
         return [self._g.edges[node_id, t]["connection"] for t in self._g.successors(node_id)]
@@ -199,7 +206,7 @@ class EnvGraph:
         return iter(self.components())
 
     def __len__(self) -> int:
-        return self._g.number_of_nodes()
+        return len(self._by_id)
 
 
 class EnvIR(_Model):
