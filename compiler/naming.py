@@ -30,6 +30,22 @@ def service_account(component: str) -> str:
     return component
 
 
+def pod_role(stack: str, env: str, kind: str, component: str) -> str:
+    """IAM role of a workload on eks: its Pod Identity role, also assumed by External Secrets
+    to read that workload's secrets (SecretStore `role`)."""
+    return resource(stack, env, f"{kind}-{component}", "pod")
+
+
+def secrets_controller_role(stack: str, env: str) -> str:
+    """IAM role of the External Secrets Operator controller (Pod Identity of
+    `external-secrets/external-secrets`); it may only assume the workloads' pod roles."""
+    return resource(stack, env, "external-secrets")
+
+
+# Where the External Secrets Operator's controller runs (its Helm chart's defaults).
+SECRETS_CONTROLLER = ("external-secrets", "external-secrets")
+
+
 def secret_name(stack: str, env: str, component: str, variable: str) -> str:
     """Secrets Manager name of a declared secret (`secrets:` entry) of one workload."""
     return f"{stack}/{env}/{component}/{variable}"

@@ -198,10 +198,15 @@ def test_missing_node_is_one_clear_error(monkeypatch) -> None:
 def test_eks_pod_identity_per_workload() -> None:
     ir = compiled("microservices").ir
     for env, doc in stacks("microservices").items():
-        associations = doc["resource"]["aws_eks_pod_identity_association"]
+        associations = dict(doc["resource"]["aws_eks_pod_identity_association"])
+        controller = associations.pop("external_secrets_identity")
+        assert (controller["namespace"], controller["service_account"]) == ("external-secrets", "external-secrets")
         accounts = {a["service_account"] for a in associations.values()}
         assert accounts == {c.name for c in ir.envs[env].graph.components("service", "job")}
         assert {a["namespace"] for a in associations.values()} == {f"marketplace-{env}"}
+        roles = {r["name"] for r in doc["resource"]["aws_iam_role"].values()}
+        for comp in ir.envs[env].graph.components("service", "job"):
+            assert f"marketplace-{env}-{comp.kind}-{comp.name}-pod" in roles
         cluster = doc["resource"]["aws_eks_cluster"]["cluster"]
         assert cluster["vpc_config"]["endpoint_public_access"] is False
         assert cluster["encryption_config"]["resources"] == ["secrets"]

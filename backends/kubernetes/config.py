@@ -101,11 +101,13 @@ def config_map(ctx: Ctx, component: Component, plan: EnvPlan) -> dict[str, Any]:
 
 
 def secret_store(ctx: Ctx, component: Component) -> dict[str, Any]:
-    """AWS Secrets Manager, authenticated as the workload's own service account."""
+    """AWS Secrets Manager through the controller's Pod Identity, assuming the workload's own
+    pod role (`role`), so each store reads only that workload's secrets."""
     aws = {
         "service": "SecretsManager",
         "region": ctx.env.settings.region,
-        "auth": {"jwt": {"serviceAccountRef": {"name": naming.service_account(component.name)}}},
+        "role": f"arn:aws:iam::{ctx.account}:role/"
+                + naming.pod_role(ctx.ir.name, ctx.env.name, component.kind, component.name),
     }
     return meta.obj(ctx, ESO_API, "SecretStore", component.name, component.kind,
                     {"spec": {"provider": {"aws": aws}}})

@@ -27,9 +27,12 @@ class Ctx:
         return naming.namespace(self.ir.name, self.env.name)
 
     @property
+    def account(self) -> str:
+        return self.env.settings.account_id or ACCOUNT_PLACEHOLDER
+
+    @property
     def registry(self) -> str:
-        account = self.env.settings.account_id or ACCOUNT_PLACEHOLDER
-        return f"{account}.dkr.ecr.{self.env.settings.region}.amazonaws.com"
+        return f"{self.account}.dkr.ecr.{self.env.settings.region}.amazonaws.com"
 
 
 def labels(ctx: Ctx, name: str, component: str) -> dict[str, str]:

@@ -51,14 +51,20 @@ class Env:
     def policy_document(self, name: str, statements: list[dict[str, Any]]) -> Block:
         return self.doc.data("aws_iam_policy_document", label(name), {"statement": statements})
 
-    def role(self, name: str, service: str, policy: Block | None = None, managed: tuple[str, ...] = ()) -> Block:
-        """An IAM role assumable by one AWS service of this account, with an inline policy document."""
-        trust = self.policy_document(f"{name}_trust", [{
+    def role(self, name: str, service: str, policy: Block | None = None, managed: tuple[str, ...] = (),
+             role_name: str | None = None, assumed_by: tuple[str, ...] = ()) -> Block:
+        """An IAM role assumable by one AWS service of this account (and by the roles in
+        `assumed_by`), with an inline policy document."""
+        statements = [{
             "effect": "Allow", "actions": ["sts:AssumeRole"] + (["sts:TagSession"] if service == "pods.eks.amazonaws.com" else []),
             "principals": [{"type": "Service", "identifiers": [service]}],
-            "condition": [{"test": "StringEquals", "variable": "aws:SourceAccount", "values": [ACCOUNT]}]}])
+            "condition": [{"test": "StringEquals", "variable": "aws:SourceAccount", "values": [ACCOUNT]}]}]
+        if assumed_by:
+            statements.append({"sid": "AssumedByRoles", "effect": "Allow", "actions": ["sts:AssumeRole"],
+                               "principals": [{"type": "AWS", "identifiers": list(assumed_by)}]})
+        trust = self.policy_document(f"{name}_trust", statements)
         role = self.doc.resource("aws_iam_role", label(name, "role"), {
-            "name": self.aws_name(name.replace("_", "-")), "assume_role_policy": trust.ref("json")})
+            "name": role_name or self.aws_name(name.replace("_", "-")), "assume_role_policy": trust.ref("json")})
         if policy is not None:
             self.doc.resource("aws_iam_role_policy", label(name, "policy"), {
                 "name": "least-privilege", "role": role.ref("id"), "policy": policy.ref("json")})

@@ -31,8 +31,12 @@ def cluster(ctx: Env) -> None:
         ctx.doc.resource("aws_eks_addon", label("addon", addon), {
             "cluster_name": eks.ref("name"), "addon_name": addon, "resolve_conflicts_on_update": "OVERWRITE",
             **({"depends_on": [nodes.address]} if addon in ("coredns", "amazon-cloudwatch-observability") else {})})
-    for comp in ctx.env.graph.components("service", "job"):
-        _pod_identity(ctx, comp, eks)
+    controller = _secrets_controller(ctx, eks)
+    roles = [_pod_identity(ctx, comp, eks, controller) for comp in ctx.env.graph.components("service", "job")]
+    policy = ctx.policy_document("external_secrets_assume", [{
+        "sid": "AssumeWorkloadRoles", "effect": "Allow", "actions": ["sts:AssumeRole"], "resources": roles}])
+    ctx.doc.resource("aws_iam_role_policy", label("external_secrets", "policy"), {
+        "name": "assume-workload-roles", "role": controller.ref("id"), "policy": policy.ref("json")})
     ctx.doc.output("eks_cluster_name", eks.ref("name"), "EKS cluster (CI deploys the Helm chart here)")
 
 
@@ -51,10 +55,24 @@ def _node_group(ctx: Env, eks: Block) -> Block:
         "update_config": {"max_unavailable": 1}, "lifecycle": {"ignore_changes": ["scaling_config[0].desired_size"]}})
 
 
-def _pod_identity(ctx: Env, comp, eks: Block) -> None:
+def _secrets_controller(ctx: Env, eks: Block) -> Block:
+    """External Secrets Operator's controller identity: it may only assume workload pod roles."""
+    role = ctx.role("external_secrets", "pods.eks.amazonaws.com",
+                    role_name=naming.secrets_controller_role(ctx.ir.name, ctx.name))
+    namespace, account = naming.SECRETS_CONTROLLER
+    ctx.doc.resource("aws_eks_pod_identity_association", label("external_secrets", "identity"), {
+        "cluster_name": eks.ref("name"), "namespace": namespace, "service_account": account, "role_arn": role.ref("arn")})
+    return role
+
+
+def _pod_identity(ctx: Env, comp, eks: Block, controller: Block) -> str:
+    """The workload's Pod Identity role; External Secrets assumes it to read the workload's secrets."""
     n = label(comp.kind, comp.name)
-    policy = iam.workload_policy(ctx, comp, iam.read_secrets_statements(ctx, comp))
-    role = ctx.role(f"{n}_pod", "pods.eks.amazonaws.com", policy)
+    reads = iam.read_secrets_statements(ctx, comp, ("database", "cache", "bucket", "queue", "function"))
+    role = ctx.role(f"{n}_pod", "pods.eks.amazonaws.com", iam.workload_policy(ctx, comp, reads),
+                    role_name=naming.pod_role(ctx.ir.name, ctx.name, comp.kind, comp.name),
+                    assumed_by=(controller.ref("arn"),))
     ctx.parts[comp.id] = ctx.doc.resource("aws_eks_pod_identity_association", label(n, "identity"), {
         "cluster_name": eks.ref("name"), "namespace": naming.namespace(ctx.ir.name, ctx.name),
         "service_account": naming.service_account(comp.name), "role_arn": role.ref("arn")})
+    return role.ref("arn")

@@ -34,12 +34,13 @@ def _resources(ctx: Env, comp: Component, conn: Connection) -> list[str]:
     return [block.ref("arn")]
 
 
-def secret_arns(ctx: Env, comp: Component) -> list[str]:
-    """Secrets a workload's tasks read at start: its declared secrets and the connections it uses."""
+def secret_arns(ctx: Env, comp: Component, kinds: tuple[str, ...] = ("database", "cache")) -> list[str]:
+    """Secrets a workload reads: its declared secrets and the connection secrets of the used
+    components of `kinds` (ECS tasks need only database/cache; Kubernetes ExternalSecrets read all)."""
     arns = [ctx.parts[f"secret.{comp.name}.{v}"].ref("arn") for v in getattr(comp.spec, "secrets", [])]
     for conn in ctx.env.graph.uses(comp.id):
         sec = ctx.parts.get(f"connection.{conn.target.split('.', 1)[1]}")
-        if sec is not None and conn.target.split(".")[0] in ("database", "cache"):
+        if sec is not None and conn.target.split(".")[0] in kinds:
             arns.append(sec.ref("arn"))
     return arns
 
@@ -51,8 +52,9 @@ def workload_policy(ctx: Env, comp: Component, extra: list[dict[str, Any]] = ())
     return ctx.policy_document(f"{comp.kind}_{comp.name}_grants", statements)
 
 
-def read_secrets_statements(ctx: Env, comp: Component) -> list[dict[str, Any]]:
-    arns = secret_arns(ctx, comp)
+def read_secrets_statements(ctx: Env, comp: Component,
+                            kinds: tuple[str, ...] = ("database", "cache")) -> list[dict[str, Any]]:
+    arns = secret_arns(ctx, comp, kinds)
     if not arns:
         return []
     return [{"sid": "ReadOwnSecrets", "effect": "Allow", "actions": ["secretsmanager:GetSecretValue"], "resources": arns},
