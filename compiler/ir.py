@@ -156,11 +156,13 @@ class EnvGraph:
         # Components in spec order, and per kind: backends ask for them constantly.
         self._by_id: dict[str, Component] = {}
         self._by_kind: dict[str, list[Component]] = {}
+        self._by_name: dict[str, Component] = {}
 
     def add_component(self, component: Component) -> None:
         self._g.add_node(component.id)
         self._by_id[component.id] = component
         self._by_kind.setdefault(component.kind, []).append(component)
+        self._by_name[component.name] = component
 
     def connect(self, connection: Connection) -> None:
         self._g.add_edge(connection.source, connection.target, connection=connection)
@@ -170,6 +172,10 @@ class EnvGraph:
 
     def get(self, node_id: str) -> Component | None:
         return self._by_id.get(node_id)
+
+    def by_name(self) -> dict[str, Component]:
+        """Component name → component (names are unique across kinds)."""
+        return self._by_name
 
     def components(self, *kinds: str) -> list[Component]:
         """Components in spec order, optionally of the given kinds."""

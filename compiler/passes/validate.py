@@ -136,7 +136,7 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
 
 def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
     out = []
-    names = {c.name: c for c in env.graph}
+    names = env.graph.by_name()
     seen: set[str] = set()
     for ref in comp.uses:
         target = names.get(ref.name)
@@ -178,7 +178,7 @@ def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
 
 def _placeholders(env: EnvIR, comp: Component) -> list[Diagnostic]:
     out = []
-    names = {c.name: c for c in env.graph}
+    names = env.graph.by_name()
     used = {r.name for r in comp.uses}
     for var in comp.env:
         if var.source != "placeholder":
