@@ -250,9 +250,11 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
     if ir.platform == "eks" and env.graph.components("service", "job"):
         items += _eks(env, est, naive)
     keys = 1 + sum(1 for c in comps if c.encryption is not None and c.encryption.dedicated)
-    # Declared secrets, plus one connection secret per data store and function (naming.connection_secret).
+    # Declared secrets, one connection secret per data store and function (naming.connection_secret),
+    # and each cache's AUTH token.
     secrets = (sum(len(getattr(c.spec, "secrets", [])) for c in comps)
-               + len(env.graph.components("database", "cache", "bucket", "queue", "function")))
+               + len(env.graph.components("database", "cache", "bucket", "queue", "function"))
+               + len(env.graph.components("cache")))
     alarms = sum(len(c.retention.alarms) for c in comps if c.retention)
     items += [est.item("security", f"KMS customer-managed keys × {keys}", "kms", "customer-managed-key", keys),
               est.item("security", f"Secrets Manager secrets × {secrets}", "secretsmanager", "secret", secrets)]
