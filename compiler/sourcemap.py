@@ -33,7 +33,9 @@ class SourceMap:
             last = i == len(path) - 1
             if isinstance(node, CommentedMap) and _has_key(node, part):
                 part = _key(node, part)
-                pos = node.lc.key(part) if (key and last) else node.lc.value(part)
+                # A block mapping value starts on the next line; its key names it better.
+                block = isinstance(node[part], CommentedMap) and node.lc.value(part)[0] != node.lc.key(part)[0]
+                pos = node.lc.key(part) if (key and last) or (last and block) else node.lc.value(part)
                 node = node[part]
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 pos = node.lc.item(part)
