@@ -83,6 +83,7 @@ class Encryption(_D):
     key: Literal["aws-managed", "customer-managed"] = "customer-managed"
     key_alias: str
     dedicated: bool = Field(False, description="a key for this store alone (contains_pii)")
+    tags: dict[str, str] = Field(default_factory=dict, description="classification tags for the store and its key")
     in_transit: bool = True
     reason: str
 

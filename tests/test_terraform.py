@@ -230,3 +230,14 @@ def test_security_groups_follow_uses_exactly() -> None:
     between = {n for n, r in rules.items() if "source_security_group_id" in r and not n.startswith("rule_alb")}
     assert len(between) == 2 * len(tcp)
     assert all(r["from_port"] == r["to_port"] and r["protocol"] == "tcp" for r in rules.values())
+
+
+def test_pii_stores_and_their_keys_are_tagged() -> None:
+    ir = compiled("three-tier").ir
+    for env, doc in stacks("three-tier").items():
+        tagged = {(kind, name) for kind, named in doc["resource"].items() for name, attrs in named.items()
+                  if attrs.get("tags", {}).get("data-classification") == "pii"}
+        for comp in ir.envs[env].graph:
+            if getattr(comp.spec, "contains_pii", False):
+                assert any(comp.name in name for _, name in tagged), (env, comp.name)
+                assert any(kind == "aws_kms_key" and comp.name in name for kind, name in tagged), (env, comp.name)

@@ -69,6 +69,16 @@ def settings(ir: StackIR, env: EnvIR) -> dict[str, Any]:
     }
 
 
+def _classification_tags(ctx: Env) -> None:
+    """Tags the security pass decided (e.g. `data-classification=pii`) on the store and its key."""
+    for comp in ctx.env.graph:
+        tags = comp.encryption.tags if comp.encryption else {}
+        for part in (comp.id, f"kms.{comp.name}"):
+            block = ctx.parts.get(part) if tags else None
+            if block is not None:
+                block.attrs["tags"] = {**block.attrs.get("tags", {}), **tags}
+
+
 def build(ir: StackIR, env: EnvIR) -> Env:
     ctx = Env(ir, env)
     keys.account_facts(ctx)
@@ -103,6 +113,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
         for comp in workloads:
             ctx.unsupported(comp, f"the {comp.kind} on platform `{ir.platform}`")
     cdn.sites(ctx)
+    _classification_tags(ctx)
     ops.alarms(ctx)
     ops.cloudtrail(ctx)
     outputs(ctx)

@@ -151,7 +151,8 @@ def _encryption(ir: StackIR, env: EnvIR, comp: Component) -> Encryption:
     pii = bool(getattr(comp.spec, "contains_pii", False))
     if pii:
         return Encryption(key_alias=naming.kms_alias(ir.name, env.name, comp.name), dedicated=True,
-                          reason="contains_pii: a dedicated customer-managed key (IC-GDPR-002)")
+                          tags={"data-classification": "pii"},
+                          reason="contains_pii: a dedicated customer-managed key, tagged (IC-GDPR-002)")
     return Encryption(key_alias=naming.kms_alias(ir.name, env.name), dedicated=False,
                       reason="environment key, customer-managed and rotated (IC-SEC-001)")
 
@@ -245,6 +246,15 @@ IMPLEMENTED_BY = {
     "IC-SEC-008": "CloudWatch log groups with retention and KMS",
     "IC-SEC-009": "AWS WAF web ACLs on ALB and CloudFront",
     "IC-SOC2-003": "CloudTrail trail (terraform)",
+    "IC-SOC2-001": "RDS backup_retention_period per environment (security pass raises defaults, refuses lower values)",
+    "IC-SOC2-002": "RDS/ALB deletion protection, final snapshots, S3 and ALB access logs in the last environment",
+    "IC-SOC2-004": "CloudWatch log group retention ≥ 365 days",
+    "IC-SEC-010": "S3 public access block on every bucket; public content only through CloudFront with origin access control",
+    "IC-SEC-011": "RDS automated backups (backup_retention_period ≥ 1)",
+    "IC-SEC-012": "RDS deletion_protection + final snapshot, ALB deletion protection where the environment asks for it",
+    "IC-GDPR-001": "validate: every environment region checked against the EU/EEA list in library/regions.json",
+    "IC-GDPR-002": "dedicated KMS key per contains_pii store; `data-classification=pii` tag on the store and its key",
+    "IC-GDPR-003": "CloudWatch log group retention capped at 400 days for workloads using PII stores",
     "IC-SOC2-005": "SNS alarm topic (KMS) and CloudWatch alarms",
     "IC-GDPR-004": "docs: data inventory section",
 }
