@@ -204,3 +204,13 @@ class Endpoint(_D):
     path: str = "/"
     url: str | None = None
     cdn: bool = False
+
+
+class NodeGroup(_D):
+    """EKS managed node group of an environment (sizing pass; capacity from the cost pass)."""
+
+    instance_type: str
+    min_size: int
+    max_size: int
+    arch: Literal["arm64", "x86_64"]
+    capacity: Literal["on-demand", "spot"] = "on-demand"

@@ -30,6 +30,7 @@ def _env(env) -> dict:
     return {
         "settings": env.settings.model_dump(mode="json", exclude={"allow"}),
         "network": env.network.model_dump(mode="json") if env.network else None,
+        "nodes": env.nodes.model_dump(mode="json") if env.nodes else None,
         "cost": env.cost.model_dump(mode="json") if env.cost else None,
         "controls": [c.model_dump(mode="json") for c in env.controls],
         "components": components,

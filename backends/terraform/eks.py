@@ -6,7 +6,6 @@ from infracc.backends.terraform import iam
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import library_data as lib
 from infracc.compiler import naming
 
 CLUSTER_SG = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
@@ -41,17 +40,15 @@ def cluster(ctx: Env) -> None:
 
 
 def _node_group(ctx: Env, eks: Block) -> Block:
-    profile = lib.profiles()[ctx.env.settings.size]
-    family = profile.node_instance.split(".")[0]
+    nodes = ctx.env.nodes
     role = ctx.role("eks_nodes", "ec2.amazonaws.com", managed=(
         "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"))
-    count = profile.node_count
     return ctx.doc.resource("aws_eks_node_group", "nodes", {
         "cluster_name": eks.ref("name"), "node_group_name": "default", "node_role_arn": role.ref("arn"),
-        "subnet_ids": subnet_ids(ctx, "private"), "instance_types": [profile.node_instance],
-        "ami_type": "AL2023_ARM_64_STANDARD" if family.endswith("g") else "AL2023_x86_64_STANDARD",
-        "capacity_type": "SPOT" if ctx.env.settings.spot else "ON_DEMAND",
-        "scaling_config": {"min_size": count["min"], "max_size": count["max"], "desired_size": count["min"]},
+        "subnet_ids": subnet_ids(ctx, "private"), "instance_types": [nodes.instance_type],
+        "ami_type": "AL2023_ARM_64_STANDARD" if nodes.arch == "arm64" else "AL2023_x86_64_STANDARD",
+        "capacity_type": "SPOT" if nodes.capacity == "spot" else "ON_DEMAND",
+        "scaling_config": {"min_size": nodes.min_size, "max_size": nodes.max_size, "desired_size": nodes.min_size},
         "update_config": {"max_unavailable": 1}, "lifecycle": {"ignore_changes": ["scaling_config[0].desired_size"]}})
 
 

@@ -51,6 +51,8 @@ class Estimator:
 def cost(ir: StackIR, data: dict) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for env in ir.envs.values():
+        if env.nodes is not None and env.settings.spot:
+            env.nodes = env.nodes.model_copy(update={"capacity": "spot"})  # IC-COST-003
         est, base = Estimator(env), Estimator(env)
         items: list[LineItem] = []
         baseline: list[LineItem] = []
@@ -247,7 +249,7 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
         items += [est.item("load-balancer", "Application Load Balancer", "elb", "alb", est.hours),
                   est.item("load-balancer", "ALB public IPv4", "vpc", "public-ipv4-address", est.hours * net.az_count),
                   est.item("load-balancer", "ALB LCU", "elb", "alb-lcu", None, assumption="usage-dependent")]
-    if ir.platform == "eks" and env.graph.components("service", "job"):
+    if env.nodes is not None:
         items += _eks(env, est, naive)
     keys = 1 + sum(1 for c in comps if c.encryption is not None and c.encryption.dedicated)
     # Declared secrets, one connection secret per data store and function (naming.connection_secret),
@@ -268,9 +270,8 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
 
 
 def _eks(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
-    profile = lib.profiles()[env.settings.size]
-    node = _x86(profile.node_instance) if naive else profile.node_instance
-    count = profile.node_count["min"]
+    node = _x86(env.nodes.instance_type) if naive else env.nodes.instance_type
+    count = env.nodes.min_size
     return [est.item("cluster", "EKS control plane", "eks", "cluster", est.hours, support="standard"),
             est.item("cluster", f"nodes {node} × {count}", "ec2", node, est.hours * count,
                      assumption="at the node group's minimum size")]

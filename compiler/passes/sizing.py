@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 
 from infracc.compiler import library_data as lib
-from infracc.compiler.decisions import EnvNetwork, Sizing
+from infracc.compiler.decisions import EnvNetwork, NodeGroup, Sizing
 from infracc.compiler.diagnostics import Diagnostic, did_you_mean, error
 from infracc.compiler.ir import Component, EnvIR, StackIR
 from infracc.schema.types import memory_mib
@@ -23,6 +23,8 @@ def sizing(ir: StackIR, data: dict) -> list[Diagnostic]:
     for env in ir.envs.values():
         profile = lib.profiles()[env.settings.size]
         env.network = network_layout(env, profile)
+        if ir.platform == "eks" and env.graph.components("service", "job"):
+            env.nodes = node_group(profile)
         for comp in env.graph:
             comp.sizing, found = size_component(comp, env, profile)
             diags += found
@@ -43,6 +45,12 @@ def network_layout(env: EnvIR, profile: lib.Profile) -> EnvNetwork:
         isolated_subnets=[str(b) for b in blocks[8:8 + az]],
         flow_log_retention_days=profile.log_retention_days,
     )
+
+
+def node_group(p: lib.Profile) -> NodeGroup:
+    family = p.node_instance.split(".")[0]
+    return NodeGroup(instance_type=p.node_instance, min_size=p.node_count["min"], max_size=p.node_count["max"],
+                     arch="arm64" if family.endswith("g") else "x86_64")
 
 
 def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list[Diagnostic]]:
