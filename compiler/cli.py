@@ -21,25 +21,24 @@ from infracc.schema.models import TARGETS
 FORMATS = click.Choice(["text", "json", "sarif"])
 
 
-def _report(result: Result, fmt: str, extra: dict | None = None, quiet_ok: bool = False) -> None:
+def _report(result: Result, fmt: str, extra: dict | None = None, verbose: bool = False) -> None:
+    """Print diagnostics; text hides notes unless `verbose` (JSON and SARIF carry everything)."""
     diags = result.diagnostics
     if fmt == "json":
         payload = {"ok": result.ok, "diagnostics": render.as_json(diags, result.source), **(extra or {})}
         click.echo(render.dumps(payload), nl=False)
     elif fmt == "sarif":
         click.echo(render.dumps(render.as_sarif(diags, result.source, VERSION)), nl=False)
-    elif diags:
-        color = sys.stderr.isatty()
-        click.echo(render.as_text(diags, result.source, color), err=True, nl=False)
-        click.echo(_summary(diags), err=True)
-    elif not quiet_ok:
-        pass
+    else:
+        shown = [d for d in diags if verbose or d.severity is not Severity.NOTE]
+        if shown:
+            click.echo(render.as_text(shown, result.source, sys.stderr.isatty()), err=True, nl=False)
 
 
 def _summary(diags: list[Diagnostic]) -> str:
-    errors = sum(d.severity is Severity.ERROR for d in diags)
-    warnings = sum(d.severity is Severity.WARNING for d in diags)
-    return f"{errors} error(s), {warnings} warning(s)"
+    counts = [sum(d.severity is s for d in diags) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)]
+    text = f"{counts[0]} error(s), {counts[1]} warning(s)"
+    return text + (f", {counts[2]} note(s) (--verbose shows them)" if counts[2] else "")
 
 
 def _stack_path(path: str) -> Path:
@@ -55,13 +54,15 @@ def main() -> None:
 @main.command()
 @click.argument("stack", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-def validate(stack: str, fmt: str) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also print notes (what infracc assumed or decided).")
+def validate(stack: str, fmt: str, verbose: bool) -> None:
     """Check a stack.yaml and report every problem with file:line:col."""
     # Every check, without the cost estimate (its price warnings belong to `cost`/`compile`).
     result = analyze(_stack_path(stack), skip=frozenset({"cost"}))
-    _report(result, fmt)
-    if fmt == "text" and result.ok:
-        click.echo(f"{stack}: ok ({_summary(result.diagnostics)})")
+    _report(result, fmt, verbose=verbose)
+    if fmt == "text":
+        click.echo(f"{stack}: {'ok' if result.ok else 'failed'} ({_summary(result.diagnostics)})",
+                   err=not result.ok)
     sys.exit(0 if result.ok else 1)
 
 
@@ -74,7 +75,8 @@ def validate(stack: str, fmt: str) -> None:
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the output directory is not up to date.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="json includes every decision the passes made.")
-def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: str) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also print notes (what infracc assumed or decided).")
+def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: str, verbose: bool) -> None:
     """Generate everything for a stack into the output directory."""
     from infracc.compiler import writer
     from infracc.compiler.report import decisions
@@ -84,14 +86,16 @@ def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: s
     if result.ok:
         emit(result, list(targets) or None)
     if not result.ok:
-        _report(result, fmt)
+        _report(result, fmt, verbose=verbose)
+        if fmt == "text":
+            click.echo(_summary(result.diagnostics), err=True)
         sys.exit(1)
     files = writer.with_lock(result.files, VERSION)
     extra = {"decisions": decisions(result.ir)} if fmt == "json" else {}
     if check:
         drift = writer.check(Path(out), files)
         extra["drift"] = {"stale": drift.stale, "missing": drift.missing, "unexpected": drift.unexpected}
-        _report(result, fmt, extra)
+        _report(result, fmt, extra, verbose)
         if fmt == "text":
             for label, paths in (("stale", drift.stale), ("missing", drift.missing), ("unexpected", drift.unexpected)):
                 for p in paths:
@@ -104,7 +108,7 @@ def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: s
     except writer.OutputError as exc:
         click.echo(f"{out}: error[IC-OUT-001]: {exc}\n       = hint: choose a new directory with -o", err=True)
         sys.exit(1)
-    _report(result, fmt, extra)
+    _report(result, fmt, extra, verbose)
     if fmt == "text":
         elapsed = time.perf_counter() - started
         click.echo(f"wrote {len(files)} files to {out}/ in {elapsed:.2f}s ({_summary(result.diagnostics)})")
