@@ -1,36 +1,15 @@
 """Compose backend: schema validity (Compose Specification) and our own hardening assertions."""
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, compiled, output_files
 from ruamel.yaml import YAML
 
 from infracc.backends.compose import depends_on
-
-
-@functools.cache
-def _compiled(example: str):
-    """Compile with only the docker and compose backends, so another backend's failure cannot mask ours."""
-    from infracc.compiler.pipeline import analyze, emit
-
-    result = analyze(ROOT / "examples" / example / "stack.yaml")
-    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
-    emit(result, ["docker", "compose"])
-    return result
-
-
-def compiled(example: str):
-    return _compiled(example)
-
-
-def output_files(example: str, top: str) -> dict[str, str]:
-    return {str(p): t for p, t in _compiled(example).files.items() if p.parts[0] == top}
-
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose-spec.json").read_text())
 WITH_COMPOSE = [e for e in EXAMPLES if output_files(e, "compose")]

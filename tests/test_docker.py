@@ -1,7 +1,6 @@
 """Docker backend oracles: hadolint and checkov on every generated Dockerfile, plus detection and size."""
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import subprocess
@@ -9,29 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, compiled, output_files
 
 from infracc.compiler.build_detect import detect
-
-
-@functools.cache
-def _compiled(example: str):
-    """Compile with only the docker and compose backends, so another backend's failure cannot mask ours."""
-    from infracc.compiler.pipeline import analyze, emit
-
-    result = analyze(ROOT / "examples" / example / "stack.yaml")
-    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
-    emit(result, ["docker", "compose"])
-    return result
-
-
-def compiled(example: str):
-    return _compiled(example)
-
-
-def output_files(example: str, top: str) -> dict[str, str]:
-    return {str(p): t for p, t in _compiled(example).files.items() if p.parts[0] == top}
-
 
 BIN = Path(sys.executable).parent
 WITH_DOCKER = [e for e in EXAMPLES if output_files(e, "docker")]
