@@ -89,6 +89,46 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
     return steps
 
 
+PACKAGE = {  # how a function's source becomes a Lambda zip (arm64 Linux wheels for Python)
+    "python": ('if [ -f requirements.txt ]; then pip install --quiet -r requirements.txt --target "$BUILD" '
+               "--platform manylinux2014_aarch64 --implementation cp --only-binary=:all:; fi"),
+    "nodejs": 'if [ -f package-lock.json ]; then npm ci --omit=dev --prefix "$BUILD"; fi',
+}
+
+
+def _function_packages(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]:
+    """Zip each function into the environment's artifacts bucket before `terraform apply` uses it.
+    The bucket is created first with a targeted apply (it is part of the same stack)."""
+    functions = env.graph.components("function")
+    if not functions:
+        return []
+    bucket = naming.resource(ir.name, env.name, "artifacts")
+    steps = [{"name": "Artifacts bucket (first deploy)",
+              "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve -target=aws_s3_bucket.bucket_artifacts'}]
+    for fn in functions:
+        family = "python" if fn.spec.runtime.startswith("python") else "nodejs" if fn.spec.runtime.startswith("nodejs") else None
+        install = PACKAGE.get(family, "true")
+        steps.append({"name": f"Package function {fn.name}", "env": {"SOURCE": fn.spec.source},
+                      "run": ('BUILD="$RUNNER_TEMP/' + fn.name + '" && mkdir -p "$BUILD" && cp -R "$SOURCE/." "$BUILD/"'
+                              f' && (cd "$SOURCE" && {install})'
+                              f' && (cd "$BUILD" && zip -qr "$RUNNER_TEMP/{fn.name}.zip" .)'
+                              f' && aws s3 cp "$RUNNER_TEMP/{fn.name}.zip" "s3://{bucket}/functions/{fn.name}/$TF_VAR_image_tag.zip"')})
+    return steps
+
+
+def _site_uploads(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]:
+    """Publish each static site to its bucket and invalidate its CloudFront cache."""
+    steps = []
+    for site in env.graph.components("site"):
+        key = site.name.replace("-", "_")
+        steps.append({"name": f"Publish site {site.name}", "env": {"SOURCE": site.spec.source},
+                      "run": (f'BUCKET="$(terraform -chdir="{tf}" output -raw site_{key}_bucket)"'
+                              f' && DIST="$(terraform -chdir="{tf}" output -raw site_{key}_distribution)"'
+                              ' && aws s3 sync "$SOURCE" "s3://$BUCKET" --delete'
+                              ' && aws cloudfront create-invalidation --distribution-id "$DIST" --paths "/*"')})
+    return steps
+
+
 def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
     tf = f"$OUT_DIR/terraform/{env.name}"
     steps = [checkout()]
@@ -96,8 +136,10 @@ def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
         steps += [setup_terraform()]
     steps.append(aws_login(cx.role_arn(ir, env, cx.ROLE_DEPLOY), env.settings.region))
     if cx.uses_terraform(ir):
-        steps += [{"name": "terraform init", "run": f'terraform -chdir="{tf}" init -input=false'},
-                  {"name": "terraform apply", "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve'}]
+        steps += [{"name": "terraform init", "run": f'terraform -chdir="{tf}" init -input=false'}]
+        steps += _function_packages(ir, env, tf)
+        steps += [{"name": "terraform apply", "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve'}]
+        steps += _site_uploads(ir, env, tf)
     job: dict[str, Any] = {
         "name": f"Deploy {env.name}", "if": ON_PUSH, "needs": needs, "runs-on": "ubuntu-24.04",
         "timeout-minutes": 60, "permissions": OIDC, "environment": {"name": env.name},

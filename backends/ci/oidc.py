@@ -1,4 +1,5 @@
-"""`ci/terraform/github-oidc.tf.json`: the GitHub OIDC provider and the roles the workflow assumes.
+"""`ci/terraform/github-oidc.tf.json`: the GitHub OIDC provider, the roles the workflow assumes,
+and the ECR repositories (KMS-encrypted, immutable tags, scan on push) CI pushes images to.
 
 Per environment a deploy role trusted only for `repo:<owner/repo>:environment:<env>` and a
 read-only plan role trusted only for pull requests; one build role (ECR push to this stack's
@@ -7,6 +8,7 @@ environments that live in it with `-var 'environments=["prod"]'`.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infracc.backends.ci import context as cx
@@ -45,14 +47,41 @@ def _iam_scope(ir: StackIR) -> dict[str, Any]:
 
 
 def _build_policy(ir: StackIR) -> dict[str, Any]:
-    repos = [f"arn:aws:ecr:*:${{data.aws_caller_identity.current.account_id}}:repository/{naming.image_repository(ir.name, i.workload)}"
-             for i in cx.images(ir)]
+    repos = [f"${{aws_ecr_repository.{i.workload.replace('-', '_')}.arn}}" for i in cx.images(ir)]
     return {"statement": [
         {"sid": "EcrLogin", "effect": "Allow", "actions": ["ecr:GetAuthorizationToken"], "resources": ["*"]},
         {"sid": "EcrPush", "effect": "Allow", "resources": repos or ["arn:aws:ecr:*:${data.aws_caller_identity.current.account_id}:repository/none"],
          "actions": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
                      "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]},
     ]}
+
+
+def _repositories(ir: StackIR, tags: dict[str, str]) -> dict[str, Any]:
+    """One ECR repository per built workload, shared by every environment of the account."""
+    account = "${data.aws_caller_identity.current.account_id}"
+    key_policy = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "AccountAdministers", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]}
+    lifecycle = {"rules": [
+        {"rulePriority": 1, "description": "drop untagged layers after 14 days", "action": {"type": "expire"},
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14}},
+        {"rulePriority": 2, "description": "keep the newest 200 images", "action": {"type": "expire"},
+         "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 200}}]}
+    repos, policies = {}, {}
+    for image in cx.images(ir):
+        key = image.workload.replace("-", "_")
+        repos[key] = {"name": naming.image_repository(ir.name, image.workload), "image_tag_mutability": "IMMUTABLE",
+                      "image_scanning_configuration": {"scan_on_push": True}, "force_delete": False, "tags": tags,
+                      "encryption_configuration": {"encryption_type": "KMS", "kms_key": "${aws_kms_key.ecr.arn}"}}
+        policies[key] = {"repository": f"${{aws_ecr_repository.{key}.name}}",
+                         "policy": json.dumps(lifecycle, sort_keys=True, separators=(",", ":"))}
+    return {
+        "aws_kms_key": {"ecr": {"description": f"{ir.name}: ECR image encryption", "enable_key_rotation": True,
+                                "deletion_window_in_days": 30, "tags": tags,
+                                "policy": json.dumps(key_policy, sort_keys=True, separators=(",", ":"))}},
+        "aws_ecr_repository": repos,
+        "aws_ecr_lifecycle_policy": policies,
+    }
 
 
 def _role(name: str, policy: str, tags: dict[str, str], for_each: str | None = None) -> dict[str, Any]:
@@ -105,6 +134,7 @@ def document(ir: StackIR) -> dict[str, Any]:
         resources["aws_iam_role_policy"]["build_push"] = {
             "name": "ecr-push", "role": "${aws_iam_role.build.id}", "policy": "${data.aws_iam_policy_document.build_push.json}"}
         outputs["build_role_arn"] = {"value": "${aws_iam_role.build.arn}"}
+        resources.update(_repositories(ir, tags))
     return {
         "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": ">= 5.0, < 7.0"}}},
         "provider": {"aws": {"region": "${var.region}"}},

@@ -29,7 +29,9 @@ def workflow(ir: StackIR) -> dict[str, Any]:
         "name": f"{ir.name}: plan, build and deploy",
         "on": {"pull_request": {"branches": ["main"]}, "push": {"branches": ["main"]}},
         "permissions": {"contents": "read"},
-        "env": {"STACK_FILE": "stack.yaml", "OUT_DIR": "out", "INFRACC_VERSION": VERSION},
+        # Terraform's `image_tag` names the images and function packages of this commit.
+        "env": {"STACK_FILE": "stack.yaml", "OUT_DIR": "out", "INFRACC_VERSION": VERSION,
+                "TF_VAR_image_tag": "${{ github.sha }}"},
         "jobs": jobs,
     }
 
