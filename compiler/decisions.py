@@ -97,6 +97,7 @@ class Retention(_D):
     final_snapshot: bool = False
     access_logging: bool = False
     alarms: list[str] = Field(default_factory=list)
+    backup_plan_days: int | None = Field(None, description="daily AWS Backup copies kept this many days (soc2)")
 
 
 class Optimization(_D):

@@ -73,3 +73,13 @@ def test_environment_defaults() -> None:
     assert [s[n].size for n in s] == ["small", "medium", "large"]
     assert s["prod"].high_availability and s["prod"].approval and s["prod"].deletion_protection
     assert not s["dev"].approval and len({e.cidr for e in s.values()}) == 3
+
+
+def test_soc2_adds_aws_backup_for_databases_and_versioned_buckets() -> None:
+    ir = build("compliance: [soc2]\ndatabases:\n  db: {}\nbuckets:\n  kept: {}\n  scratch: {versioning: false}\n")
+    prod, dev = ir.envs["prod"].graph, ir.envs["dev"].graph
+    assert prod.component("database.db").retention.backup_plan_days == 14
+    assert dev.component("bucket.kept").retention.backup_plan_days == 7
+    assert prod.component("bucket.scratch").retention.backup_plan_days is None
+    plain = build("databases:\n  db: {}\n")
+    assert plain.envs["prod"].graph.component("database.db").retention.backup_plan_days is None

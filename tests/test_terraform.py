@@ -241,3 +241,13 @@ def test_pii_stores_and_their_keys_are_tagged() -> None:
             if getattr(comp.spec, "contains_pii", False):
                 assert any(comp.name in name for _, name in tagged), (env, comp.name)
                 assert any(kind == "aws_kms_key" and comp.name in name for kind, name in tagged), (env, comp.name)
+
+
+def test_soc2_backup_plan_covers_the_decided_stores() -> None:
+    ir = compiled("three-tier").ir
+    for env, doc in stacks("three-tier").items():
+        vault = doc["resource"]["aws_backup_vault"]["vault"]
+        assert vault["kms_key_arn"].startswith("${aws_kms_key.")
+        selected = [r for sel in doc["resource"]["aws_backup_selection"].values() for r in sel["resources"]]
+        decided = [c for c in ir.envs[env].graph if c.retention and c.retention.backup_plan_days]
+        assert len(selected) == len(decided) > 0

@@ -116,6 +116,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     _classification_tags(ctx)
     ops.alarms(ctx)
     ops.cloudtrail(ctx)
+    ops.backup_plan(ctx)
     outputs(ctx)
     return ctx
 

@@ -139,3 +139,26 @@ def cloudtrail(ctx: Env) -> None:
         "sns_topic_name": ctx.parts["topic"].ref("name"), "depends_on": [bucket_policy.address],
         "event_selector": [{"read_write_type": "All", "include_management_events": True,
                             "data_resource": [{"type": "AWS::S3::Object", "values": [f"arn:{PARTITION}:s3"]}]}]})
+
+
+BACKUP_POLICIES = ("service-role/AWSBackupServiceRolePolicyForBackup", "service-role/AWSBackupServiceRolePolicyForRestores",
+                   "AWSBackupServiceRolePolicyForS3Backup", "AWSBackupServiceRolePolicyForS3Restore")
+
+
+def backup_plan(ctx: Env) -> None:
+    """soc2 (IC-SOC2-001): daily AWS Backup copies in a KMS-encrypted vault, one rule per retention."""
+    chosen = [c for c in ctx.env.graph if c.retention and c.retention.backup_plan_days and c.id in ctx.parts]
+    if not chosen:
+        return
+    vault = ctx.doc.resource("aws_backup_vault", "vault", {
+        "name": ctx.aws_name("backups"), "kms_key_arn": ctx.parts["kms.env"].ref("arn"), "force_destroy": False})
+    role = ctx.role("backup", "backup.amazonaws.com", managed=BACKUP_POLICIES)
+    for days in sorted({c.retention.backup_plan_days for c in chosen}):
+        plan = ctx.doc.resource("aws_backup_plan", label("backup", f"{days}d"), {
+            "name": ctx.aws_name("backup", f"{days}d"),
+            "rule": [{"rule_name": "daily", "target_vault_name": vault.ref("name"),
+                      "schedule": "cron(0 3 * * ? *)", "start_window": 60, "completion_window": 360,
+                      "lifecycle": {"delete_after": days}}]})
+        ctx.doc.resource("aws_backup_selection", label("backup", f"{days}d", "selection"), {
+            "name": ctx.aws_name("backup", f"{days}d"), "plan_id": plan.ref("id"), "iam_role_arn": role.ref("arn"),
+            "resources": [ctx.parts[c.id].ref("arn") for c in chosen if c.retention.backup_plan_days == days]})

@@ -187,7 +187,20 @@ def _retention(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) 
         final_snapshot=protect and comp.kind == "database",
         access_logging=comp.kind in ("bucket", "site", "service"),
         alarms=alarms(comp),
+        backup_plan_days=_backup_plan_days(ir, env, comp, backup),
     ), out
+
+
+def _backup_plan_days(ir: StackIR, env: EnvIR, comp: Component, backup: int | None) -> int | None:
+    """soc2: an independent daily AWS Backup copy of databases and versioned buckets (IC-SOC2-001),
+    kept as long as the environment's backups (the database's own retention, else 7, or 14 last)."""
+    if "soc2" not in ir.compliance:
+        return None
+    if comp.kind == "database":
+        return backup
+    if comp.kind == "bucket" and comp.spec.versioning:  # AWS Backup for S3 needs versioning
+        return 14 if env.settings.is_last else 7
+    return None
 
 
 def alarms(comp: Component) -> list[str]:
@@ -246,7 +259,8 @@ IMPLEMENTED_BY = {
     "IC-SEC-008": "CloudWatch log groups with retention and KMS",
     "IC-SEC-009": "AWS WAF web ACLs on ALB and CloudFront",
     "IC-SOC2-003": "CloudTrail trail (terraform)",
-    "IC-SOC2-001": "RDS backup_retention_period per environment (security pass raises defaults, refuses lower values)",
+    "IC-SOC2-001": "RDS backup_retention_period per environment (raised, never lowered), plus a daily AWS Backup plan "
+                   "(KMS-encrypted vault) for databases and versioned buckets",
     "IC-SOC2-002": "RDS/ALB deletion protection, final snapshots, S3 and ALB access logs in the last environment",
     "IC-SOC2-004": "CloudWatch log group retention ≥ 365 days",
     "IC-SEC-010": "S3 public access block on every bucket; public content only through CloudFront with origin access control",
