@@ -32,6 +32,15 @@ class Backup:
 
 
 def backup(comp: Component) -> Backup | None:
+    found = _backup(comp)
+    days = comp.retention.backup_plan_days if comp.retention else None
+    if found is None or not days:
+        return found
+    return Backup(found.component, found.kind, f"{found.how}; daily AWS Backup copy kept {days} days (vault `<stack>-<env>-backups`)",
+                  found.rpo, found.rto, f"{found.restore}; or restore a recovery point from the AWS Backup vault")
+
+
+def _backup(comp: Component) -> Backup | None:
     r = comp.retention
     if comp.kind == "database":
         days = r.backup_retention_days if r else None
