@@ -191,8 +191,9 @@ def cost(stack: str, env_name: str | None, fmt: str) -> None:
     envs = [_env(result, env_name)] if env_name else list(result.ir.envs.values())
     click.echo(cost_report.render(result.ir, envs, fmt), nl=False)
     if fmt == "table":
+        shown = {f"(environment `{env.name}`)" for env in envs}
         for d in result.diagnostics:
-            if d.code.startswith("IC-COST"):
+            if d.code.startswith("IC-COST") and any(s in d.message for s in shown):
                 click.echo(f"warning[{d.code}]: {d.message}", err=True)
 
 

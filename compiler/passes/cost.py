@@ -266,6 +266,9 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
                           assumption="usage-dependent"))
     if ir.domain:
         items.append(est.item("dns", "Route 53 hosted zone", "route53", "hosted-zone", 1, region="global"))
+    if not naive and any(c.retention and c.retention.backup_plan_days for c in comps):
+        items.append(est.item("backup", "AWS Backup storage (soc2 copies)", "backup", "warm-storage", None,
+                              assumption="usage-dependent: grows with the size of the protected stores"))
     return items
 
 
