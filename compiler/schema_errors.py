@@ -1,6 +1,7 @@
 """Pydantic validation errors → diagnostics with spec paths and did-you-mean hints."""
 from __future__ import annotations
 
+import re
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -41,7 +42,9 @@ def _diagnostic(err: dict, path: Path, data: Any, model: type[BaseModel], prefix
 def _value_hint(err: dict) -> str | None:
     ctx = err.get("ctx") or {}
     if err["type"] == "literal_error" and "expected" in ctx:
-        return f"expected {ctx['expected']}"
+        choices = re.findall(r"'([^']*)'", str(ctx["expected"]))
+        close = did_you_mean(err.get("input"), choices) if isinstance(err.get("input"), str) else None
+        return close or f"expected {ctx['expected']}"
     if err["type"] == "string_pattern_mismatch":
         return f"must match {ctx.get('pattern')}"
     return None

@@ -155,3 +155,8 @@ def test_every_code_emitted_is_in_the_catalogue() -> None:
         used |= set(re.findall(r'"(IC-[A-Z][A-Z0-9]*-[0-9]{3})"', path.read_text()))
     missing = sorted(c for c in used if c not in registry())
     assert not missing, missing
+
+
+def test_misspelt_choice_gets_did_you_mean() -> None:
+    _, found = diags(BASE + "databases:\n  db: {engine: postgress}\n")
+    assert found[0].code == "IC-SCHEMA-003" and found[0].hint == "did you mean `postgres`?"
