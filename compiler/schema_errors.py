@@ -36,7 +36,17 @@ def _diagnostic(err: dict, path: Path, data: Any, model: type[BaseModel], prefix
         return error("IC-SCHEMA-002", f"missing required key `{path[-1]}` in {'.'.join(map(str, (*prefix, *path[:-1]))) or 'the document root'}",
                      (*prefix, *path), f"add `{path[-1]}:`")
     message = err["msg"].removeprefix("Value error, ")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        message = f"expected a mapping (`key: value` entries), found {_yaml_kind(err.get('input'))}"
     return error("IC-SCHEMA-003", f"{where}: {message}", (*prefix, *path), _value_hint(err))
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool | int | float):
+        return f"the number/boolean `{value}`"
+    return "a string" if isinstance(value, str) else "nothing" if value is None else type(value).__name__
 
 
 def _value_hint(err: dict) -> str | None:
@@ -45,6 +55,9 @@ def _value_hint(err: dict) -> str | None:
         choices = re.findall(r"'([^']*)'", str(ctx["expected"]))
         close = did_you_mean(err.get("input"), choices) if isinstance(err.get("input"), str) else None
         return close or f"expected {ctx['expected']}"
+    if err["type"] == "list_type":
+        value = err.get("input")
+        return f"write a list, e.g. `[{value}]`" if isinstance(value, str) else "write a list, e.g. `[a, b]`"
     if err["type"] == "string_pattern_mismatch":
         return f"must match {ctx.get('pattern')}"
     return None

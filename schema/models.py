@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 from infracc.schema.types import (
     ComponentName,
     Duration,
+    EnvValue,
     EnvVarName,
     ImageRef,
     Quantity,
@@ -119,7 +120,7 @@ class WorkloadFields(Strict):
     image: ImageRef | None = Field(None, description="Prebuilt image reference, pinned by tag or digest. Exactly one of `image`/`build`.")
     build: Build | None = Field(None, description="Build the image from source. Exactly one of `image`/`build`.")
     command: list[str] | None = Field(None, min_length=1, description="Override the image's command.")
-    env: dict[EnvVarName, str] = Field(default_factory=dict, description="Environment variables: literals or `${component.output}` placeholders; `$${` writes a literal `${`.")
+    env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Environment variables: literals or `${component.output}` placeholders; `$${` writes a literal `${`.")
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names whose values come from the secret store (AWS Secrets Manager). Values never appear in the spec.")
     cpu: Literal[0.25, 0.5, 1, 2, 4, 8, 16] | None = Field(None, description="vCPU: 0.25, 0.5, 1, 2, 4, 8 or 16. Default from the environment's size.")
     memory: Quantity | None = Field(None, description="Memory such as `512Mi` or `2Gi`; must be a valid Fargate pairing with `cpu`. Default from size.")
@@ -239,7 +240,7 @@ class FunctionFields(Strict):
     memory: int = Field(256, ge=128, le=10240, description="Memory in MB (128..10240).")
     timeout: Duration = Field("30s", description="Maximum run time (≤ 15m).")
     trigger: Trigger | None = Field(None, description="One of `{bucket, events}`, `{queue}`, `{schedule}`, `{http: {path}}`.")
-    env: dict[EnvVarName, str] = Field(default_factory=dict, description="Environment variables (literals or placeholders).")
+    env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Environment variables (literals or placeholders).")
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names from the secret store.")
     uses: list[str] = Field(default_factory=list, description="Connections, as for services.")
 

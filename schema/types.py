@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 NAME_RE = r"^[a-z][a-z0-9-]{0,30}$"
 STACK_RE = r"^[a-z][a-z0-9-]{2,23}$"
@@ -63,6 +63,18 @@ def _version(value: object) -> object:
     return value
 
 
+def _env_value(value: object) -> object:
+    # YAML reads `PORT: 8080` as an int and `DEBUG: true` as a bool; environment values are text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is a YAML number and may not survive as written (1.10 reads as 1.1); quote it")
+    return value
+
+
+EnvValue = Annotated[str, BeforeValidator(_env_value), WithJsonSchema({"type": ["string", "integer", "boolean"]})]
 Duration = Annotated[str, AfterValidator(_check_duration),
                      Field(pattern=r"^[1-9][0-9]*(s|m|h|d)$")]
 Quantity = Annotated[str, AfterValidator(_check_quantity), Field(pattern=r"^[1-9][0-9]*(Mi|Gi)$")]

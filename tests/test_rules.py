@@ -160,3 +160,16 @@ def test_every_code_emitted_is_in_the_catalogue() -> None:
 def test_misspelt_choice_gets_did_you_mean() -> None:
     _, found = diags(BASE + "databases:\n  db: {engine: postgress}\n")
     assert found[0].code == "IC-SCHEMA-003" and found[0].hint == "did you mean `postgres`?"
+
+
+def test_env_numbers_and_booleans_become_text_floats_are_refused() -> None:
+    result, found = diags(BASE + "services:\n  api:\n    image: x/a:1\n    env: {PORT: 8080, DEBUG: true}\n")
+    env = {v.name: v.literal() for v in result.ir.envs["dev"].graph.component("service.api").env}
+    assert env == {"PORT": "8080", "DEBUG": "true"}
+    _, found = diags(BASE + "services:\n  api:\n    image: x/a:1\n    env: {RATIO: 1.10}\n")
+    assert found[0].code == "IC-SCHEMA-003" and "quote it" in found[0].message
+
+
+def test_scalar_where_a_list_belongs_gets_a_hint() -> None:
+    _, found = diags(BASE + "services:\n  api:\n    image: x/a:1\n    uses: db\ndatabases:\n  db: {}\n")
+    assert found[0].hint == "write a list, e.g. `[db]`"
