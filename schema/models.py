@@ -103,7 +103,7 @@ class Deploy(Strict):
             return self
         if self.strategy != "canary":
             raise ValueError("`steps` only applies to strategy `canary`")
-        if self.steps != sorted(set(self.steps)) or self.steps[-1] != 100:
+        if not self.steps or self.steps != sorted(set(self.steps)) or self.steps[-1] != 100:
             raise ValueError("canary steps must increase strictly and end at 100")
         return self
 

@@ -333,14 +333,29 @@ def _paths(ir: StackIR, comp: Component) -> list[Diagnostic]:
     out = []
     root = FsPath(ir.source_dir)
     for rel, origin in found:
-        target = (root / rel).resolve()
-        if FsPath(rel).is_absolute() or not target.is_relative_to(root):
+        target = _resolve(root, rel)
+        if target is None:
+            out.append(error("IC-PATH-001", f"{rel!r} is not a usable path", origin,
+                             "use a plain relative path such as `./api`"))
+        elif FsPath(rel).is_absolute() or not target.is_relative_to(root):
             out.append(error("IC-PATH-001", f"`{rel}` is outside the stack's directory", origin,
                              "use a relative path inside the folder that holds stack.yaml"))
         elif not target.is_dir():
             out.append(warning("IC-PATH-002", f"`{rel}` does not exist (relative to stack.yaml)", origin,
                                "create it or correct the path"))
     return out
+
+
+def _resolve(root: FsPath, rel: str) -> FsPath | None:
+    """The absolute path, or None when the text cannot be a path here (NUL bytes, too long, loops)."""
+    if not rel or any(ord(ch) < 32 for ch in rel):
+        return None
+    try:
+        target = (root / rel).resolve()
+        target.is_dir()  # surfaces "name too long" and similar OS refusals
+    except (OSError, ValueError, RuntimeError):
+        return None
+    return target
 
 
 def _allow(comp: Component) -> list[Diagnostic]:
