@@ -14,6 +14,7 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from infracc.compiler import decisions as d
+from infracc.compiler import resolved as r
 from infracc.compiler.diagnostics import Path
 
 # Outputs each kind exposes to placeholders and injected env vars; True marks secret outputs
@@ -93,6 +94,7 @@ class Component(_Model):
     env: list[EnvVar] = Field(default_factory=list)
     override_origin: Path | None = Field(None, description="path of this environment's override, when there is one")
     overridden: frozenset[str] = Field(default_factory=frozenset, description="top-level keys the override sets")
+    resolved: r.Resolved | None = Field(None, description="the resolved model (resolve pass); backends read only this and the decisions")
     # Decisions, filled by passes.
     sizing: d.Sizing | None = None
     security: d.WorkloadSecurity | None = None

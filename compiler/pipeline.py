@@ -32,12 +32,12 @@ class Pass:
 
 
 def _passes() -> tuple[Pass, ...]:
-    from infracc.compiler.passes import build_context, cost, endpoints, security, sizing
+    from infracc.compiler.passes import build_context, cost, endpoints, resolve, security, sizing
     from infracc.compiler.passes import validate as v
 
     return tuple(
         Pass(m.__name__.rsplit(".", 1)[-1], getattr(m, m.__name__.rsplit(".", 1)[-1]), m.REQUIRES, m.PROVIDES)
-        for m in (v, endpoints, security, sizing, cost, build_context)
+        for m in (v, resolve, endpoints, security, sizing, cost, build_context)
     )
 
 

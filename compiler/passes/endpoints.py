@@ -7,11 +7,12 @@ environments never write the same DNS record: `api.shop.example.com` in prod is
 """
 from __future__ import annotations
 
+from infracc.compiler import resolved
 from infracc.compiler.decisions import Endpoint
 from infracc.compiler.diagnostics import Diagnostic
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
-REQUIRES = frozenset({"valid"})
+REQUIRES = frozenset({"resolved"})
 PROVIDES = frozenset({"endpoints"})
 
 
@@ -23,14 +24,13 @@ def endpoints(ir: StackIR, data: dict) -> list[Diagnostic]:
 
 
 def endpoint(ir: StackIR, env: EnvIR, comp: Component) -> Endpoint | None:
-    spec = comp.spec
     if comp.kind == "service":
-        if not spec.public or spec.port is None:
+        public = resolved.service(comp).public
+        if public is None:
             return None
-        public = None if spec.public is True else spec.public
-        written, path, cdn = (public.host if public else None), (public.path if public else "/"), bool(public and public.cdn)
+        written, path, cdn = public.host, public.path, public.cdn
     else:
-        written, path, cdn = spec.host, "/", True
+        written, path, cdn = resolved.site(comp).host, "/", True
     host = env_host(written or ir.domain, ir.domain, env) if ir.domain else None
     return Endpoint(host=host, path=path, url=f"https://{host}{path}" if host else None, cdn=cdn)
 

@@ -1,0 +1,104 @@
+"""Resolve pass: each component's effective spec → its resolved object (`infracc.compiler.resolved`).
+
+Runs right after validation, so every shorthand is well-formed here. Every default the
+backends used to pick for themselves is picked in this one place.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from infracc.compiler import resolved as r
+from infracc.compiler.diagnostics import Diagnostic
+from infracc.compiler.ir import Component, StackIR
+from infracc.schema.types import duration_seconds
+
+REQUIRES = frozenset({"valid"})
+PROVIDES = frozenset({"resolved"})
+
+
+def resolve(ir: StackIR, data: dict) -> list[Diagnostic]:
+    for env in ir.envs.values():
+        for comp in env.graph:
+            comp.resolved = resolve_component(comp)
+    return []
+
+
+def resolve_component(comp: Component) -> r.Resolved:
+    spec, kind = comp.spec, comp.kind
+    common: dict[str, Any] = {"name": comp.name, "description": spec.description}
+    if kind == "service":
+        port = spec.port
+        return r.Service(**common, **_workload(spec, port, spec.protocol), port=port, protocol=spec.protocol,
+                         public=_exposure(spec.public) if port is not None else None,
+                         rollout=_rollout(spec.deploy), stateful=spec.stateful,
+                         volume_gb=(spec.volume_gb or r.VOLUME_GB) if spec.stateful else None,
+                         migrate=tuple(spec.migrate or ()))
+    if kind == "job":
+        return r.Job(**common, **_workload(spec, None, "http"), schedule=spec.schedule,
+                     timeout_seconds=duration_seconds(spec.timeout) if spec.timeout else r.JOB_TIMEOUT_SECONDS,
+                     retries=spec.retries)
+    if kind == "database":
+        return r.Database(**common, engine=spec.engine, contains_pii=spec.contains_pii)
+    if kind == "cache":
+        return r.Cache(**common, engine=spec.engine, contains_pii=spec.contains_pii)
+    if kind == "bucket":
+        life = spec.lifecycle
+        return r.Bucket(**common, versioning=spec.versioning,
+                        archive_after_days=life.archive_after_days if life else None,
+                        expire_after_days=life.expire_after_days if life else None,
+                        cors=tuple(spec.cors), public_read=spec.public_read, contains_pii=spec.contains_pii)
+    if kind == "queue":
+        return r.Queue(**common, fifo=spec.fifo, visibility_timeout_seconds=duration_seconds(spec.visibility_timeout),
+                       retention_seconds=duration_seconds(spec.retention), max_receives=spec.dead_letter.max_receives,
+                       contains_pii=spec.contains_pii)
+    if kind == "function":
+        return r.Function(**common, runtime=spec.runtime, source=spec.source, handler=spec.handler,
+                          memory_mb=spec.memory, timeout_seconds=duration_seconds(spec.timeout),
+                          trigger=_trigger(spec.trigger), secrets=tuple(spec.secrets))
+    if kind == "site":
+        return r.Site(**common, source=spec.source, spa=spec.spa, host=spec.host)
+    raise AssertionError(f"no resolver for kind {kind}")
+
+
+def _workload(spec: Any, port: int | None, protocol: str) -> dict[str, Any]:
+    return {"image": str(spec.image) if spec.image is not None else None, "command": tuple(spec.command or ()),
+            "secrets": tuple(spec.secrets), "probe": _probe(spec.health, port, protocol)}
+
+
+def _probe(health: Any, port: int | None, protocol: str) -> r.Probe:
+    if health is not None and not isinstance(health, str):
+        return r.Probe(kind="exec", command=tuple(health.command))
+    if port is None:
+        return r.Probe(kind="none")
+    if protocol == "http":
+        return r.Probe(kind="http", path=health or "/")
+    return r.Probe(kind="grpc" if protocol == "grpc" else "tcp")
+
+
+def _exposure(public: Any) -> r.Exposure | None:
+    if not public:
+        return None
+    if public is True:
+        return r.Exposure()
+    return r.Exposure(path=public.path, cdn=public.cdn, host=public.host)
+
+
+def _rollout(deploy: Any) -> r.Rollout:
+    strategy = deploy.strategy if deploy is not None else "rolling"
+    if strategy == "canary":
+        steps = tuple(deploy.steps) if deploy.steps else r.CANARY_STEPS
+    else:
+        steps = (100,) if strategy == "blue-green" else ()
+    return r.Rollout(strategy=strategy, steps=steps)
+
+
+def _trigger(t: Any) -> r.Trigger | None:
+    if t is None:
+        return None
+    if hasattr(t, "bucket"):
+        return r.BucketTrigger(bucket=t.bucket, events=tuple(t.events))
+    if hasattr(t, "queue"):
+        return r.QueueTrigger(queue=t.queue, batch_size=t.batch_size)
+    if hasattr(t, "schedule"):
+        return r.ScheduleTrigger(schedule=t.schedule)
+    return r.HttpTrigger(path=t.http.path)

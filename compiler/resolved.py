@@ -1,0 +1,283 @@
+"""The resolved model: what each component *is* in one environment, every default decided.
+
+The spec models (`infracc.schema`) describe what a user may write, with shorthands
+(`public: true`, `health: "/x"`, `replicas: 3`) and `None` meaning "the default". The resolve
+pass turns each component's effective spec into one of the frozen objects below: no unions
+of shapes, no `None` that means "pick something". Backends, docs, cost, tasks and the graph
+read these objects and the pass decisions, never the spec (a test enforces it). Each default
+is decided here, once, and named on its field.
+
+Access is typed: ``service(comp)`` returns the `Service` of a service component and raises
+`ResolvedMissing` when the resolve pass has not run — a usage error, not an AttributeError.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Defaults decided once (SPEC.md names each one).
+PROBE_INTERVAL_SECONDS = 10
+PROBE_TIMEOUT_SECONDS = 5
+PROBE_HEALTHY_THRESHOLD = 2
+PROBE_UNHEALTHY_THRESHOLD = 3
+PROBE_GRACE_SECONDS = 30
+CANARY_STEPS = (10, 50, 100)
+BAKE_MINUTES = 5
+JOB_TIMEOUT_SECONDS = 3600
+MIGRATION_TIMEOUT_SECONDS = 3600
+VOLUME_GB = 10
+
+
+class _R(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Probe(_R):
+    """How a workload's health is checked: the same probe and timings on every target."""
+
+    kind: Literal["http", "grpc", "tcp", "exec", "none"] = Field(
+        description="http: GET `path` on the port (default for http services); grpc/tcp: a TCP connect on the "
+                    "port; exec: run `command`; none: a worker with neither port nor `health`")
+    path: str | None = Field(None, description="http only; default `/`")
+    command: tuple[str, ...] = Field((), description="exec only")
+    interval_seconds: int = PROBE_INTERVAL_SECONDS
+    timeout_seconds: int = PROBE_TIMEOUT_SECONDS
+    healthy_threshold: int = PROBE_HEALTHY_THRESHOLD
+    unhealthy_threshold: int = PROBE_UNHEALTHY_THRESHOLD
+    grace_seconds: int = Field(PROBE_GRACE_SECONDS, description="start period before failures count")
+
+
+class Rollout(_R):
+    """How new versions of a service replace old ones."""
+
+    strategy: Literal["rolling", "blue-green", "canary"] = Field(description="default rolling")
+    steps: tuple[int, ...] = Field(description="canary traffic percentages ending at 100 (default 10, 50, 100); "
+                                               "blue-green (100,); rolling ()")
+    bake_minutes: int = Field(BAKE_MINUTES, description="wait after the last traffic shift before the old version goes")
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """blue-green and canary move traffic between two versions (two target groups / a Rollout)."""
+        return self.strategy != "rolling"
+
+
+class Exposure(_R):
+    """Internet exposure as written (`public: true` is `path: /`, no cdn, the stack domain)."""
+
+    path: str = "/"
+    cdn: bool = False
+    host: str | None = Field(None, description="host as written; the endpoints pass derives each environment's host")
+
+
+class Workload(_R):
+    """Fields services and jobs share."""
+
+    name: str
+    description: str | None = None
+    image: str | None = Field(description="prebuilt image reference; None when infracc builds it (see the build decision)")
+    command: tuple[str, ...] = Field((), description="empty: the image's own command")
+    secrets: tuple[str, ...] = ()
+    probe: Probe
+
+    @property
+    def built(self) -> bool:
+        return self.image is None
+
+
+class Service(Workload):
+    kind: Literal["service"] = "service"
+    port: int | None = Field(description="None: a background worker")
+    protocol: Literal["http", "grpc", "tcp"]
+    public: Exposure | None = Field(description="None unless public (with a port)")
+    rollout: Rollout
+    stateful: bool = False
+    volume_gb: int | None = Field(description=f"stateful only; default {VOLUME_GB}")
+    migrate: tuple[str, ...] = Field((), description="empty: no migration step")
+
+
+class Job(Workload):
+    kind: Literal["job"] = "job"
+    schedule: str | None = Field(description="5-field cron in UTC; None: run once")
+    timeout_seconds: int = Field(description=f"default {JOB_TIMEOUT_SECONDS} (1h)")
+    retries: int
+
+
+class Database(_R):
+    kind: Literal["database"] = "database"
+    name: str
+    description: str | None = None
+    engine: Literal["postgres", "mysql"]
+    contains_pii: bool
+
+
+class Cache(_R):
+    kind: Literal["cache"] = "cache"
+    name: str
+    description: str | None = None
+    engine: Literal["redis", "valkey"]
+    contains_pii: bool
+
+
+class Bucket(_R):
+    kind: Literal["bucket"] = "bucket"
+    name: str
+    description: str | None = None
+    versioning: bool
+    archive_after_days: int | None
+    expire_after_days: int | None
+    cors: tuple[str, ...]
+    public_read: bool
+    contains_pii: bool
+
+
+class Queue(_R):
+    kind: Literal["queue"] = "queue"
+    name: str
+    description: str | None = None
+    fifo: bool
+    visibility_timeout_seconds: int
+    retention_seconds: int
+    max_receives: int
+    contains_pii: bool
+
+    @property
+    def aws_suffix(self) -> str:
+        return ".fifo" if self.fifo else ""
+
+
+class BucketTrigger(_R):
+    kind: Literal["bucket"] = "bucket"
+    bucket: str
+    events: tuple[Literal["created", "deleted"], ...]
+
+
+class QueueTrigger(_R):
+    kind: Literal["queue"] = "queue"
+    queue: str
+    batch_size: int
+
+
+class ScheduleTrigger(_R):
+    kind: Literal["schedule"] = "schedule"
+    schedule: str
+
+
+class HttpTrigger(_R):
+    kind: Literal["http"] = "http"
+    path: str
+
+
+Trigger = Annotated[BucketTrigger | QueueTrigger | ScheduleTrigger | HttpTrigger, Field(discriminator="kind")]
+
+
+class Function(_R):
+    kind: Literal["function"] = "function"
+    name: str
+    description: str | None = None
+    runtime: str
+    source: str
+    handler: str
+    memory_mb: int
+    timeout_seconds: int
+    trigger: Trigger | None = Field(description="None: invoked only by its users")
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def family(self) -> Literal["python", "nodejs"] | None:
+        """Runtimes whose dependencies CI can package (pip / npm)."""
+        if self.runtime.startswith("python"):
+            return "python"
+        if self.runtime.startswith("nodejs"):
+            return "nodejs"
+        return None
+
+
+class Site(_R):
+    kind: Literal["site"] = "site"
+    name: str
+    description: str | None = None
+    source: str
+    spa: bool
+    host: str | None
+
+
+Resolved = Service | Job | Database | Cache | Bucket | Queue | Function | Site
+
+
+class ResolvedMissing(RuntimeError):
+    """A backend asked for the resolved model before the resolve pass ran (a usage error)."""
+
+
+T = TypeVar("T", bound=_R)
+
+
+def _get(comp: Any, cls: type[T]) -> T:
+    r = getattr(comp, "resolved", None)
+    if r is None:
+        raise ResolvedMissing(f"{comp.id}: the resolve pass has not run; run the passes before the backends")
+    if not isinstance(r, cls):
+        raise TypeError(f"{comp.id} is a {comp.kind}, not a {cls.__name__.lower()}")
+    return r
+
+
+def service(comp: Any) -> Service:
+    return _get(comp, Service)
+
+
+def job(comp: Any) -> Job:
+    return _get(comp, Job)
+
+
+def workload(comp: Any) -> Service | Job:
+    return _get(comp, Workload)  # type: ignore[return-value]
+
+
+def database(comp: Any) -> Database:
+    return _get(comp, Database)
+
+
+def cache(comp: Any) -> Cache:
+    return _get(comp, Cache)
+
+
+def bucket(comp: Any) -> Bucket:
+    return _get(comp, Bucket)
+
+
+def queue(comp: Any) -> Queue:
+    return _get(comp, Queue)
+
+
+def function(comp: Any) -> Function:
+    return _get(comp, Function)
+
+
+def site(comp: Any) -> Site:
+    return _get(comp, Site)
+
+
+def of(comp: Any) -> Resolved:
+    """The resolved object of any component."""
+    return _get(comp, _R)  # type: ignore[return-value]
+
+
+def secrets(comp: Any) -> tuple[str, ...]:
+    """Secret env var names of a workload or function; () for other kinds."""
+    r = of(comp)
+    return r.secrets if isinstance(r, Workload | Function) else ()
+
+
+def public(comp: Any) -> Exposure | None:
+    """The exposure of a public service with a port; None for everything else."""
+    r = of(comp)
+    return r.public if isinstance(r, Service) else None
+
+
+def rollout(comp: Any) -> Rollout | None:
+    r = of(comp)
+    return r.rollout if isinstance(r, Service) else None
+
+
+def contains_pii(comp: Any) -> bool:
+    return bool(getattr(of(comp), "contains_pii", False))
