@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from infracc.compiler import resolved
 from infracc.compiler.ir import EnvIR
 
 SHAPES = {  # Mermaid node shapes per kind: stores are cylinders, entry points are stadiums.
@@ -19,7 +20,7 @@ def node_key(node_id: str) -> str:
 def mermaid(env: EnvIR) -> str:
     lines = ["flowchart LR"]
     public = [c for c in env.graph.components("service", "site")
-              if c.kind == "site" or getattr(c.spec, "public", None)]
+              if c.kind == "site" or resolved.public(c) is not None]
     if public:
         lines.append('  internet(("internet"))')
     for comp in env.graph.components():
@@ -31,11 +32,10 @@ def mermaid(env: EnvIR) -> str:
         label = f"|{conn.mode}|" if conn.mode else ""
         lines.append(f"  {node_key(conn.source)} -->{label} {node_key(conn.target)}")
     for comp in env.graph.components("function"):
-        trig = comp.spec.trigger
-        for field in ("bucket", "queue"):
-            name = getattr(trig, field, None)
-            if name and env.graph.get(f"{field}.{name}"):
-                lines.append(f"  {node_key(f'{field}.{name}')} -.->|triggers| {node_key(comp.id)}")
+        trig = resolved.function(comp).trigger
+        name = trig.bucket if isinstance(trig, resolved.BucketTrigger) else trig.queue if isinstance(trig, resolved.QueueTrigger) else None
+        if trig is not None and name and env.graph.get(f"{trig.kind}.{name}"):
+            lines.append(f"  {node_key(f'{trig.kind}.{name}')} -.->|triggers| {node_key(comp.id)}")
     return "\n".join(lines) + "\n"
 
 

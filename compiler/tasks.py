@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import WORKLOAD_KINDS, Component, EnvIR, StackIR
 
 
@@ -79,13 +79,14 @@ def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[T
                       f"terraform -chdir=out/terraform/{e} plan -out=tfplan && "
                       f"terraform -chdir=out/terraform/{e} apply tfplan"))
     tasks += _secrets(ir, env)
-    workloads = [c for c in env.graph.topological() if c.kind in WORKLOAD_KINDS and c.spec.build is not None]
+    workloads = [c for c in env.graph.topological() if c.kind in WORKLOAD_KINDS and c.build is not None]
     tasks += [_image(ir, c, e, first) for c in workloads]
     for comp in env.graph.topological():
-        if comp.kind == "service" and comp.spec.migrate:
+        migrate = resolved.service(comp).migrate if comp.kind == "service" else ()
+        if migrate:
             tasks.append(Task(f"{e}:migrate:{comp.name}", "migrate",
                               f"Run the migration of `{comp.name}` in `{e}` before new replicas start",
-                              env=e, component=comp.name, command=" ".join(comp.spec.migrate)))
+                              env=e, component=comp.name, command=" ".join(migrate)))
     tasks += [_deploy(comp, e) for comp in env.graph.topological() if comp.kind in (*WORKLOAD_KINDS, "function", "site")]
     tasks += _verify(ir, env)
     _chain(tasks, after)
@@ -108,18 +109,21 @@ def _secrets(ir: StackIR, env: EnvIR) -> list[Task]:
 
 
 def _image(ir: StackIR, comp: Component, env: str, first: bool) -> Task:
-    repo = naming.image_repository(ir.name, comp.name)
+    repo, plan = naming.image_repository(ir.name, comp.name), comp.build
+    assert plan is not None
     if first:
+        dockerfile = f"out/docker/{comp.name}/Dockerfile" if plan.generated else f"{plan.context}/{plan.dockerfile}"
         return Task(f"{env}:image:{comp.name}", "image", f"Build and push the image of `{comp.name}` to `{repo}`",
                     env=env, component=comp.name,
-                    command=f"docker build -f out/docker/{comp.name}/Dockerfile -t $REGISTRY/{repo}:$GIT_SHA "
-                            f"{comp.spec.build.context} && docker push $REGISTRY/{repo}:$GIT_SHA")
+                    command=f"docker build -f {dockerfile} -t $REGISTRY/{repo}:$GIT_SHA "
+                            f"{plan.context} && docker push $REGISTRY/{repo}:$GIT_SHA")
     return Task(f"{env}:image:{comp.name}", "image",
                 f"Promote the tested image `{repo}:$GIT_SHA` of `{comp.name}` (no rebuild)", env=env, component=comp.name)
 
 
 def _deploy(comp: Component, env: str) -> Task:
-    strategy = getattr(getattr(comp.spec, "deploy", None), "strategy", None) or "rolling"
+    rollout = resolved.rollout(comp)
+    strategy = rollout.strategy if rollout is not None else "rolling"
     how = {"service": f"{strategy} rollout", "job": "schedule/task definition", "function": "function code",
            "site": "upload and invalidate the CDN"}[comp.kind]
     return Task(f"{env}:deploy:{comp.name}", "deploy", f"Deploy {comp.kind} `{comp.name}` to `{env}` ({how})",
@@ -134,12 +138,13 @@ def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
         tasks.append(Task(f"{env.name}:verify:alarms", "verify",
                           f"Verify the {len(alarms)} alarms of `{env.name}` exist and are OK: {listed}", env=env.name))
     for comp in env.graph.components("service", "site", "function"):
-        public = getattr(comp.spec, "public", None)
-        http = getattr(getattr(comp.spec, "trigger", None), "http", None)
+        r = resolved.of(comp)
+        public = r.public if isinstance(r, resolved.Service) else None
+        http = r.trigger if isinstance(r, resolved.Function) and isinstance(r.trigger, resolved.HttpTrigger) else None
         if not (public or comp.kind == "site" or http):
             continue
-        path = comp.endpoint.path if comp.endpoint else getattr(http, "path", None) or "/"
-        health = comp.spec.health if isinstance(getattr(comp.spec, "health", None), str) else None
+        path = comp.endpoint.path if comp.endpoint else http.path if http else "/"
+        health = r.probe.path if isinstance(r, resolved.Service) and r.probe.kind == "http" else None
         where = comp.endpoint.url if comp.endpoint and comp.endpoint.url else f"the `{comp.name}` endpoint ({path})"
         tasks.append(Task(f"{env.name}:verify:{comp.name}", "verify",
                           f"Verify the public endpoint of `{comp.name}` in `{env.name}`: {where}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
 ROLE_DEPLOY = "github-deploy"
@@ -29,25 +29,23 @@ def workloads(ir: StackIR) -> list[Component]:
 def images(ir: StackIR) -> list[Image]:
     out = []
     for comp in workloads(ir):
-        build = comp.spec.build
+        build = comp.build
         if build is None:
             continue
-        dockerfile = (f"{build.context}/{build.dockerfile or 'Dockerfile'}" if build.language == "dockerfile"
-                      else f"$OUT_DIR/docker/{comp.name}/Dockerfile")
+        dockerfile = (f"$OUT_DIR/docker/{comp.name}/Dockerfile" if build.generated
+                      else (f"{build.context}/{build.dockerfile}" if build.context != "." else build.dockerfile))
         out.append(Image(comp.name, naming.image_repository(ir.name, comp.name), build.context, dockerfile,
                          _platforms(ir, comp.id)))
     return out
 
 
 def _platforms(ir: StackIR, node_id: str) -> tuple[str, ...]:
-    arches = {(env.graph.component(node_id).optimization or _none()).arch or "x86_64" for env in ir.envs.values()}
+    arches = set()
+    for env in ir.envs.values():
+        opt = env.graph.component(node_id).optimization
+        assert opt is not None and opt.arch is not None, f"{node_id}: the cost pass decides the architecture"
+        arches.add(opt.arch)
     return tuple(sorted("linux/arm64" if a == "arm64" else "linux/amd64" for a in arches))
-
-
-def _none():  # an Optimization-like default when the cost pass did not decide
-    from infracc.compiler.decisions import Optimization
-
-    return Optimization()
 
 
 def account(env: EnvIR) -> str:
@@ -73,4 +71,4 @@ def uses_terraform(ir: StackIR) -> bool:
 
 def rollout_services(ir: StackIR) -> list[Component]:
     """Services whose image the pipeline builds, hence rolls out itself."""
-    return [c for c in workloads(ir) if c.kind == "service" and c.spec.build is not None]
+    return [c for c in workloads(ir) if c.kind == "service" and resolved.service(c).built]

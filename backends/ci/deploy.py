@@ -11,7 +11,7 @@ from typing import Any
 from infracc.backends.ci import context as cx
 from infracc.backends.ci.pins import uses
 from infracc.backends.ci.pull_request import aws_login, checkout, setup_terraform
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
 ON_PUSH = "github.event_name == 'push'"
@@ -51,8 +51,9 @@ def _ecs_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
     steps = []
     services = [env.graph.component(c.id) for c in cx.rollout_services(ir)]
     for svc in services:
-        if svc.spec.migrate:
-            steps.append({"name": f"Migrate {svc.name}: {' '.join(svc.spec.migrate)}",
+        migrate = resolved.service(svc).migrate
+        if migrate:
+            steps.append({"name": f"Migrate {svc.name}: {' '.join(migrate)}",
                           "run": f"{ECS} migrate {cluster} {naming.resource(ir.name, env.name, svc.name)} "
                                  f"{naming.resource(ir.name, env.name, svc.name, 'migrate')} "
                                  f'"$REGISTRY/{naming.image_repository(ir.name, svc.name)}" "$IMAGE_TAG"'})
@@ -64,12 +65,10 @@ def _ecs_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
 
 
 def strategy(svc: Component) -> str:
-    deploy = svc.spec.deploy
-    if deploy is None or deploy.strategy == "rolling":
-        return "rolling"
-    if deploy.strategy == "canary":
-        return "canary " + " → ".join(f"{s}%" for s in (deploy.steps or [10, 50, 100]))
-    return deploy.strategy
+    rollout = resolved.service(svc).rollout
+    if rollout.strategy == "canary":
+        return "canary " + " → ".join(f"{s}%" for s in rollout.steps)
+    return rollout.strategy
 
 
 def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
@@ -106,9 +105,9 @@ def _function_packages(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]
     steps = [{"name": "Artifacts bucket (first deploy)",
               "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve -target=aws_s3_bucket.bucket_artifacts'}]
     for fn in functions:
-        family = "python" if fn.spec.runtime.startswith("python") else "nodejs" if fn.spec.runtime.startswith("nodejs") else None
-        install = PACKAGE.get(family, "true")
-        steps.append({"name": f"Package function {fn.name}", "env": {"SOURCE": fn.spec.source},
+        spec = resolved.function(fn)
+        install = PACKAGE.get(spec.family or "", "true")
+        steps.append({"name": f"Package function {fn.name}", "env": {"SOURCE": spec.source},
                       "run": ('BUILD="$RUNNER_TEMP/' + fn.name + '" && mkdir -p "$BUILD" && cp -R "$SOURCE/." "$BUILD/"'
                               f' && (cd "$SOURCE" && {install})'
                               f' && (cd "$BUILD" && zip -qr "$RUNNER_TEMP/{fn.name}.zip" .)'
@@ -121,7 +120,7 @@ def _site_uploads(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]:
     steps = []
     for site in env.graph.components("site"):
         key = site.name.replace("-", "_")
-        steps.append({"name": f"Publish site {site.name}", "env": {"SOURCE": site.spec.source},
+        steps.append({"name": f"Publish site {site.name}", "env": {"SOURCE": resolved.site(site).source},
                       "run": (f'BUCKET="$(terraform -chdir="{tf}" output -raw site_{key}_bucket)"'
                               f' && DIST="$(terraform -chdir="{tf}" output -raw site_{key}_distribution)"'
                               ' && aws s3 sync "$SOURCE" "s3://$BUCKET" --delete'

@@ -6,8 +6,8 @@ git-ignored `.env`, which `.env.example` lists with empty values.
 """
 from __future__ import annotations
 
+from infracc.compiler import resolved
 from infracc.compiler.ir import Component
-from infracc.schema.types import duration_seconds
 
 ACCOUNT = "000000000000"  # the placeholder account id ElasticMQ and the Lambda emulator use
 S3, S3_INIT, SQS = "local-s3", "local-s3-init", "local-sqs"
@@ -30,14 +30,15 @@ def db_name(comp: Component) -> str:
 
 
 def queue_name(comp: Component) -> str:
-    return comp.name + (".fifo" if comp.spec.fifo else "")
+    return comp.name + resolved.queue(comp).aws_suffix
 
 
 def local_output(comp: Component, output: str, region: str) -> str:
     """The local value of `${component.output}`; secret parts are `${VAR}` interpolations."""
     password = secret(f"{comp.env_name}_PASSWORD")
     if comp.kind == "database":
-        engine, port = comp.spec.engine, DB_IMAGES[comp.spec.engine][1]
+        engine = resolved.database(comp).engine
+        port = DB_IMAGES[engine][1]
         scheme = "postgresql" if engine == "postgres" else "mysql"
         values = {"host": comp.name, "port": str(port), "name": db_name(comp), "user": "app", "password": password,
                   "url": f"{scheme}://app:{password}@{comp.name}:{port}/{db_name(comp)}"}
@@ -49,7 +50,7 @@ def local_output(comp: Component, output: str, region: str) -> str:
         values = {"queue_url": f"http://{SQS}:9324/{ACCOUNT}/{queue_name(comp)}",
                   "queue_arn": f"arn:aws:sqs:{region}:{ACCOUNT}:{queue_name(comp)}"}
     elif comp.kind == "service":
-        port = comp.spec.port or 80
+        port = resolved.service(comp).port or 80
         values = {"url": f"http://{comp.name}:{port}", "host": comp.name, "port": str(port)}
     else:
         values = {"name": comp.name, "arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{comp.name}"}
@@ -57,9 +58,10 @@ def local_output(comp: Component, output: str, region: str) -> str:
 
 
 def database(comp: Component) -> dict:
-    image, port, user = DB_IMAGES[comp.spec.engine]
+    engine = resolved.database(comp).engine
+    image, port, user = DB_IMAGES[engine]
     password = secret(f"{comp.env_name}_PASSWORD")
-    if comp.spec.engine == "postgres":
+    if engine == "postgres":
         env = {"POSTGRES_USER": "app", "POSTGRES_DB": db_name(comp), "POSTGRES_PASSWORD": password}
         test, run, data = ["CMD", "pg_isready", "-U", "app", "-d", db_name(comp)], "/var/run/postgresql", "/var/lib/postgresql/data"
     else:
@@ -71,7 +73,7 @@ def database(comp: Component) -> dict:
 
 
 def cache(comp: Component) -> dict:
-    image, binary = CACHE_IMAGES[comp.spec.engine]
+    image, binary = CACHE_IMAGES[resolved.cache(comp).engine]
     password = secret(f"{comp.env_name}_PASSWORD")
     return {"image": image.format(v=comp.sizing.engine_version.split(".")[0]), "user": "10001:10001",
             "command": [f"{binary}-server", "--requirepass", password, "--save", ""],
@@ -104,23 +106,25 @@ def elasticmq_conf(queues: list[Component]) -> str:
              "include classpath(\"application.conf\")", "", "node-address {", f'  host = "{SQS}"', "  port = 9324", "}",
              "", "queues {"]
     for q in queues:
-        name, fifo = queue_name(q), q.spec.fifo
+        r = resolved.queue(q)
+        name, fifo = queue_name(q), r.fifo
         dlq = q.name + "-dlq" + (".fifo" if fifo else "")
-        lines += [f'  "{name}" {{', f"    defaultVisibilityTimeout = {duration_seconds(q.spec.visibility_timeout)} seconds",
+        lines += [f'  "{name}" {{', f"    defaultVisibilityTimeout = {r.visibility_timeout_seconds} seconds",
                   f"    fifo = {'true' if fifo else 'false'}",
-                  f'    deadLettersQueue {{ name = "{dlq}", maxReceiveCount = {q.spec.dead_letter.max_receives} }}', "  }",
+                  f'    deadLettersQueue {{ name = "{dlq}", maxReceiveCount = {r.max_receives} }}', "  }",
                   f'  "{dlq}" {{ fifo = {"true" if fifo else "false"} }}']
     return "\n".join(lines + ["}", ""])
 
 
 def function(comp: Component, source: str) -> dict:
-    runtime = comp.spec.runtime
+    fn = resolved.function(comp)
+    runtime = fn.runtime
     family = next(f for f in ("python", "nodejs", "java", "provided") if runtime.startswith(f))
     version = runtime.removeprefix(family).removesuffix(".x")
     probe = {"python": ["CMD", "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 8080), 2)"],
              "nodejs": ["CMD", "node", "-e", "require('node:net').connect(8080, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]}
     return {"image": LAMBDA_IMAGES[family].format(v=version.lstrip(".")), "user": "10001:10001",
-            "command": [comp.spec.handler], "volumes": [f"{source}:/var/task:ro"],
+            "command": [fn.handler], "volumes": [f"{source}:/var/task:ro"],
             "healthcheck": _health(probe.get(family, ["CMD-SHELL", "curl -s -o /dev/null http://127.0.0.1:8080/ || exit 1"])),
             **HARDENED}
 

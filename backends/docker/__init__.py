@@ -10,7 +10,7 @@ import json
 from pathlib import PurePosixPath
 
 from infracc.backends.templating import render
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.decisions import BuildPlan
 from infracc.compiler.diagnostics import Diagnostic
 from infracc.compiler.ir import WORKLOAD_KINDS, Component, StackIR
@@ -56,7 +56,7 @@ def _quote(text: str) -> str:
 
 def _view(ir: StackIR, comp: Component, plan: BuildPlan) -> dict:
     """Everything a template needs, already formatted (exec forms as JSON arrays)."""
-    description = (comp.spec.description or f"{comp.kind} {comp.name} of {ir.name}").strip()
+    description = (resolved.of(comp).description or f"{comp.kind} {comp.name} of {ir.name}").strip()
     bases = [b for b in (plan.builder_image, plan.runtime_image) if b]
     return {
         "name": comp.name, "kind": comp.kind, "language": plan.language, "context": plan.context,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, StackIR
 
 ALARM_ACTIONS = {
@@ -48,7 +48,7 @@ def _backup(comp: Component) -> Backup | None:
                       "~1 hour (restore to a new instance)",
                       "`aws rds restore-db-instance-to-point-in-time`, then point the connection secret at it")
     if comp.kind == "bucket":
-        versioned = bool(getattr(comp.spec, "versioning", True))
+        versioned = resolved.bucket(comp).versioning
         return Backup(comp.name, comp.kind, "object versioning" if versioned else "none (versioning off)",
                       "0 (every version kept)" if versioned else "not recoverable", "minutes per object",
                       "restore an object by copying its previous version" if versioned else "re-create from the source")
@@ -65,7 +65,7 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
     """(secret name, what it is) for one environment."""
     graph = ir.envs[env].graph
     out = [(naming.secret_name(ir.name, env, c.name, var), f"`{var}` of `{c.name}`")
-           for c in graph for var in getattr(c.spec, "secrets", [])]
+           for c in graph for var in resolved.secrets(c)]
     what = {
         "database": "connection of `{}` (host, port, name, user, password, url), copied by Terraform from the "
                     "RDS-managed master secret: after RDS rotates the password, `terraform apply` refreshes it",
@@ -89,6 +89,6 @@ def facts(ir: StackIR) -> dict[str, object]:
         "namespace": {e: naming.namespace(ir.name, e) for e in ir.envs},
         "prefix": {e: naming.prefix(ir.name, e) for e in ir.envs},
         "images": {c.name: naming.image_repository(ir.name, c.name)
-                   for c in last.graph.components("service", "job") if c.spec.build},
-        "pii": [c for c in last.graph if getattr(c.spec, "contains_pii", False)],
+                   for c in last.graph.components("service", "job") if resolved.workload(c).built},
+        "pii": [c for c in last.graph if resolved.contains_pii(c)],
     }

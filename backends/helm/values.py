@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from infracc.backends.kubernetes import env_objects, meta
+from infracc.compiler import resolved
 from infracc.compiler.diagnostics import Diagnostic
 from infracc.compiler.ir import StackIR
 
@@ -53,7 +54,7 @@ def env_values(ir: StackIR, env: str) -> tuple[dict[str, Any], list[Diagnostic]]
     ctx = meta.Ctx(ir, ir.envs[env])
     values: dict[str, Any] = {"namespace": ctx.namespace, "image": {"registry": ctx.registry}}
     repos = {c.name: meta.image_repository(ctx, c) for c in ctx.env.graph.components("service", "job")
-             if c.spec.build is not None}
+             if resolved.workload(c).built}
     for obj in objects:
         key, _ = KINDS[obj["kind"]]
         values.setdefault(key, {})[obj["metadata"]["name"]] = _entry(obj, repos)

@@ -12,6 +12,7 @@ from infracc.backends.kubernetes import config, meta, namespace, network, worklo
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.backends.kubernetes.pods import env_sources
 from infracc.backends.serialize import dump_yaml
+from infracc.compiler import resolved
 from infracc.compiler.diagnostics import Diagnostic, warning
 from infracc.compiler.ir import Component, StackIR
 
@@ -75,7 +76,7 @@ def _workload(ctx: Ctx, component: Component) -> tuple[list[dict[str, Any]], lis
     if component.kind == "job":
         objects.append(workloads.job(ctx, component, env_from, skips))
         return objects, diagnostics
-    if component.spec.migrate:
+    if resolved.service(component).migrate:
         objects.append(workloads.migration(ctx, component, env_from, skips))
     controller = workloads.controller(ctx, component, env_from, skips)
     objects += [controller, *network.services(ctx, component)]
@@ -86,15 +87,15 @@ def _workload(ctx: Ctx, component: Component) -> tuple[list[dict[str, Any]], lis
 
 
 def _unsupported(component: Component) -> list[Diagnostic]:
-    spec = component.spec
+    spec = resolved.of(component)
     out = []
-    if component.kind == "service" and spec.stateful and workloads.strategy(component) != "rolling":
+    if isinstance(spec, resolved.Service) and spec.stateful and spec.rollout.strategy != "rolling":
         out.append(warning("IC-K8S-001", f"`{component.name}` is stateful: a StatefulSet cannot roll out "
-                           f"`{spec.deploy.strategy}`; it is updated with a rolling update", component.origin))
+                           f"`{spec.rollout.strategy}`; it is updated with a rolling update", component.origin))
     if component.security is not None and component.security.needs_kubernetes_api:
         out.append(warning("IC-K8S-001", f"`{component.name}` needs the Kubernetes API, but the IR does not say "
                            "which resources: no Role/RoleBinding is generated", component.origin))
-    if component.kind == "service" and spec.port is None and spec.health is None:
+    if isinstance(spec, resolved.Service) and spec.probe.kind == "none":
         out.append(warning("IC-K8S-001", f"`{component.name}` has neither a port nor a health command: "
                            "Kubernetes gets no readiness or liveness probe", component.origin))
     return out

@@ -15,7 +15,7 @@ from typing import Any
 from infracc.backends.kubernetes import meta
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.backends.kubernetes.pods import secret_target
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.diagnostics import Diagnostic, warning
 from infracc.compiler.ir import Component, EnvVar, OutputRef
 
@@ -86,7 +86,7 @@ def _plain(ctx: Ctx, by_name: dict[str, Component], var: EnvVar, plan: EnvPlan) 
 def _service_output(ctx: Ctx, by_name: dict[str, Component], ref: OutputRef, var: EnvVar,
                     plan: EnvPlan) -> str | None:
     target = by_name.get(ref.component)
-    port = getattr(target.spec, "port", None) if target else None
+    port = resolved.service(target).port if target is not None and target.kind == "service" else None
     if target is None or target.kind != "service" or port is None:
         plan.diagnostics.append(warning(
             "IC-K8S-001", f"`{var.name}` refers to `{ref}`, which has no address inside the cluster; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.catalogue import registry
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
@@ -74,9 +74,10 @@ def skip_annotations(skips: list[tuple[str, str]]) -> dict[str, str]:
 
 def image(ctx: Ctx, component: Component) -> str:
     """Container image: the ECR repository of a built workload, or the prebuilt reference."""
-    if component.spec.build is not None:
+    prebuilt = resolved.workload(component).image
+    if prebuilt is None:
         return f"{ctx.registry}/{image_repository(ctx, component)}:{IMAGE_TAG}"
-    return str(component.spec.image)
+    return prebuilt
 
 
 def image_repository(ctx: Ctx, component: Component) -> str:
@@ -94,4 +95,4 @@ def memory(mib: int) -> str:
 
 
 def port_name(component: Component) -> str:
-    return {"http": "http", "grpc": "grpc", "tcp": "tcp"}[component.spec.protocol]
+    return resolved.service(component).protocol

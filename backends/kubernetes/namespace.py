@@ -5,6 +5,7 @@ from typing import Any
 
 from infracc.backends.kubernetes import meta
 from infracc.backends.kubernetes.meta import Ctx
+from infracc.compiler import resolved
 from infracc.compiler.ir import Component
 
 PSS = "restricted"
@@ -24,7 +25,8 @@ def _pods(component: Component) -> int:
     sizing = component.sizing
     assert sizing is not None
     count = max(sizing.replicas_max or 1, sizing.replicas_min or 1)
-    return count + (1 if getattr(component.spec, "migrate", None) else 0)
+    migrates = component.kind == "service" and bool(resolved.service(component).migrate)
+    return count + (1 if migrates else 0)
 
 
 def quota(ctx: Ctx, workloads: list[Component]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from infracc.backends.kubernetes import meta
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.backends.kubernetes.workloads import preview_service, strategy
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, Connection
 
 NP_API = "networking.k8s.io/v1"
@@ -17,14 +17,15 @@ WORKLOADS = ("service", "job")
 
 
 def services(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
-    if component.spec.port is None:
+    svc = resolved.service(component)
+    if svc.port is None:
         return []
     names = [component.name]
-    if strategy(component) == "blue-green" and not component.spec.stateful:
+    if strategy(component) == "blue-green" and not svc.stateful:
         names.append(preview_service(component))
-    port = {"name": meta.port_name(component), "port": component.spec.port,
+    port = {"name": meta.port_name(component), "port": svc.port,
             "targetPort": meta.port_name(component), "protocol": "TCP"}
-    if component.spec.protocol == "grpc":
+    if svc.protocol == "grpc":
         port["appProtocol"] = "grpc"
     return [meta.obj(ctx, "v1", "Service", name, component.kind, {"spec": {
         "type": "ClusterIP", "selector": meta.selector(component.name), "ports": [dict(port)]}})
@@ -33,11 +34,11 @@ def services(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
 
 def ingress(ctx: Ctx, component: Component) -> dict[str, Any] | None:
     """AWS Load Balancer Controller: HTTPS on 443, HTTP redirected, IP targets, one ALB per environment."""
-    public = component.spec.public
-    if not public or component.spec.port is None:
+    svc = resolved.service(component)
+    if svc.public is None or component.endpoint is None:
         return None
     path, host = component.endpoint.path, component.endpoint.host
-    health = component.spec.health if isinstance(component.spec.health, str) else "/"
+    health = svc.probe.path if svc.probe.kind == "http" and svc.probe.path else "/"
     annotations = {
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
         "alb.ingress.kubernetes.io/target-type": "ip",
@@ -47,7 +48,7 @@ def ingress(ctx: Ctx, component: Component) -> dict[str, Any] | None:
         "alb.ingress.kubernetes.io/healthcheck-path": health,
         "alb.ingress.kubernetes.io/group.name": naming.prefix(ctx.ir.name, ctx.env.name),
     }
-    if component.spec.protocol == "grpc":
+    if svc.protocol == "grpc":
         annotations["alb.ingress.kubernetes.io/backend-protocol-version"] = "GRPC"
     backend = {"service": {"name": component.name, "port": {"name": meta.port_name(component)}}}
     rule: dict[str, Any] = {"http": {"paths": [{"path": path, "pathType": "Prefix", "backend": backend}]}}
@@ -101,11 +102,13 @@ def _ingress_rules(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
             continue
         rules.append({"from": [{"podSelector": {"matchLabels": meta.selector(source.name)}}],
                       "ports": _tcp(edge.network.port)})
-    if getattr(component.spec, "public", None) and component.spec.port is not None:
+    public = resolved.public(component)
+    port = resolved.service(component).port if component.kind == "service" else None
+    if public is not None and port is not None:
         net = ctx.env.network
         assert net is not None
         rules.append({"from": [{"ipBlock": {"cidr": c}} for c in net.public_subnets],
-                      "ports": _tcp(component.spec.port)})
+                      "ports": _tcp(port)})
     return rules
 
 

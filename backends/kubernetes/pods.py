@@ -5,6 +5,7 @@ from typing import Any
 
 from infracc.backends.kubernetes import meta
 from infracc.backends.kubernetes.meta import Ctx
+from infracc.compiler import resolved
 from infracc.compiler.decisions import WorkloadSecurity
 from infracc.compiler.ir import Component
 
@@ -51,20 +52,22 @@ def resources(component: Component) -> dict[str, Any]:
 
 def probes(component: Component) -> dict[str, Any]:
     """Readiness and liveness from `health`: an exec command, or an HTTP path on the port."""
-    health = component.spec.health
-    port = getattr(component.spec, "port", None)
-    if health is not None and not isinstance(health, str):
-        action: dict[str, Any] = {"exec": {"command": list(health.command)}}
-    elif port is not None and component.spec.protocol == "http":
-        action = {"httpGet": {"path": health or "/", "port": meta.port_name(component)}}
-    elif port is not None:
+    probe = resolved.workload(component).probe
+    if probe.kind == "exec":
+        action: dict[str, Any] = {"exec": {"command": list(probe.command)}}
+    elif probe.kind == "http":
+        action = {"httpGet": {"path": probe.path or "/", "port": meta.port_name(component)}}
+    elif probe.kind in ("grpc", "tcp"):
         action = {"tcpSocket": {"port": meta.port_name(component)}}
     else:
         return {}
+    timings = {"periodSeconds": probe.interval_seconds, "timeoutSeconds": probe.timeout_seconds,
+               "failureThreshold": probe.unhealthy_threshold}
     return {
-        "readinessProbe": {**action, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5},
-        "livenessProbe": {**action, "periodSeconds": 20, "failureThreshold": 3, "timeoutSeconds": 5,
-                          "initialDelaySeconds": 10},
+        "startupProbe": {**action, **timings, "failureThreshold": max(1, probe.grace_seconds // probe.interval_seconds)
+                         + probe.unhealthy_threshold},
+        "readinessProbe": {**action, **timings},
+        "livenessProbe": {**action, **timings},
     }
 
 
@@ -94,12 +97,13 @@ def container(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
         "securityContext": container_security(sec),
         "volumeMounts": [{"name": name, "mountPath": path} for name, path in writable(sec)],
     }
-    cmd = command or component.spec.command
+    spec = resolved.workload(component)
+    cmd = command or list(spec.command)
     if cmd:
         out["command"] = list(cmd)
     if env_from:
         out["envFrom"] = env_from
-    port = getattr(component.spec, "port", None)
+    port = spec.port if isinstance(spec, resolved.Service) else None
     if port is not None:
         out["ports"] = [{"name": meta.port_name(component), "containerPort": port, "protocol": "TCP"}]
     if with_probes:

@@ -5,12 +5,10 @@ from typing import Any
 
 from infracc.backends.kubernetes import meta, pods
 from infracc.backends.kubernetes.meta import Ctx
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component
-from infracc.schema.types import duration_seconds
 
 ROLLOUT_API = "argoproj.io/v1alpha1"
-DEFAULT_JOB_TIMEOUT = "1h"
 
 
 def service_account(ctx: Ctx, component: Component) -> dict[str, Any]:
@@ -21,14 +19,14 @@ def service_account(ctx: Ctx, component: Component) -> dict[str, Any]:
 
 
 def strategy(component: Component) -> str:
-    deploy = getattr(component.spec, "deploy", None)
-    return deploy.strategy if deploy is not None else "rolling"
+    rollout = resolved.rollout(component)
+    return rollout.strategy if rollout is not None else "rolling"
 
 
 def _pod_template(ctx: Ctx, component: Component, env_from: list[dict[str, Any]]) -> dict[str, Any]:
     main = pods.container(ctx, component, env_from)
     spec = pods.pod_spec(ctx, component, main)
-    if component.spec.stateful:
+    if resolved.service(component).stateful:
         main["volumeMounts"].append({"name": pods.DATA_VOLUME, "mountPath": pods.DATA_PATH})
     if ctx.env.settings.high_availability:
         spec["topologySpreadConstraints"] = [{
@@ -49,7 +47,7 @@ def controller(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
         "selector": {"matchLabels": meta.selector(component.name)},
         "template": _pod_template(ctx, component, env_from),
     }
-    if component.spec.stateful:
+    if resolved.service(component).stateful:
         spec["serviceName"] = component.name
         spec["updateStrategy"] = {"type": "RollingUpdate"}
         spec["volumeClaimTemplates"] = [_claim(ctx, component)]
@@ -63,17 +61,18 @@ def controller(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
 
 
 def _claim(ctx: Ctx, component: Component) -> dict[str, Any]:
-    size = component.sizing.volume_gb if component.sizing else None
+    size = resolved.service(component).volume_gb
     return {
         "metadata": {"name": pods.DATA_VOLUME, "labels": meta.labels(ctx, component.name, component.kind)},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size or 10}Gi"}}},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size}Gi"}}},
     }
 
 
 def _canary(ctx: Ctx, component: Component) -> dict[str, Any]:
-    weights = component.spec.deploy.steps or [10, 50, 100]
-    # Manual promotion where the environment requires approval, a fixed bake time elsewhere.
-    pause: dict[str, Any] = {} if ctx.env.settings.approval else {"duration": "1m"}
+    rollout = resolved.service(component).rollout
+    weights = rollout.steps
+    # Manual promotion where the environment requires approval, the bake time elsewhere.
+    pause: dict[str, Any] = {} if ctx.env.settings.approval else {"duration": f"{rollout.bake_minutes}m"}
     steps: list[dict[str, Any]] = []
     for weight in weights:
         steps.append({"setWeight": weight})
@@ -95,11 +94,11 @@ def preview_service(component: Component) -> str:
 
 
 def _job_spec(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
-              command: list[str] | None, timeout: str, retries: int, instance: str | None = None) -> dict[str, Any]:
+              command: list[str] | None, timeout_seconds: int, retries: int, instance: str | None = None) -> dict[str, Any]:
     main = pods.container(ctx, component, env_from, command=command, with_probes=False)
     spec = pods.pod_spec(ctx, component, main, restart="Never")
     return {
-        "activeDeadlineSeconds": duration_seconds(timeout),
+        "activeDeadlineSeconds": timeout_seconds,
         "backoffLimit": retries,
         "ttlSecondsAfterFinished": 86400,
         "template": pods.template(ctx, component, spec, "migration" if instance else component.kind, instance),
@@ -108,12 +107,12 @@ def _job_spec(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
 
 def job(ctx: Ctx, component: Component, env_from: list[dict[str, Any]], annotations: dict[str, str]) -> dict[str, Any]:
     """CronJob for a `schedule` (UTC), else a run-once Job."""
-    spec = _job_spec(ctx, component, env_from, None, component.spec.timeout or DEFAULT_JOB_TIMEOUT,
-                     component.spec.retries)
-    if component.spec.schedule is None:
+    job_ = resolved.job(component)
+    spec = _job_spec(ctx, component, env_from, None, job_.timeout_seconds, job_.retries)
+    if job_.schedule is None:
         return meta.obj(ctx, "batch/v1", "Job", component.name, component.kind, {"spec": spec}, annotations)
     cron = {
-        "schedule": component.spec.schedule,
+        "schedule": job_.schedule,
         "timeZone": "Etc/UTC",
         "concurrencyPolicy": "Forbid",
         "startingDeadlineSeconds": 300,
@@ -132,7 +131,8 @@ def migration(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
               annotations: dict[str, str]) -> dict[str, Any]:
     """The service's `migrate` command, once per deploy, with the service's image and env."""
     name = migration_name(component)
-    spec = _job_spec(ctx, component, env_from, list(component.spec.migrate), DEFAULT_JOB_TIMEOUT, 0, instance=name)
+    spec = _job_spec(ctx, component, env_from, list(resolved.service(component).migrate),
+                     resolved.MIGRATION_TIMEOUT_SECONDS, 0, instance=name)
     return meta.obj(ctx, "batch/v1", "Job", name, "migration", {"spec": spec}, annotations)
 
 

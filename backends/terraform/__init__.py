@@ -24,7 +24,7 @@ from infracc.backends.terraform import (
     synth,
 )
 from infracc.backends.terraform.context import Env
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.diagnostics import Diagnostic, error
 from infracc.compiler.ir import EnvIR, StackIR
 
@@ -60,7 +60,7 @@ def settings(ir: StackIR, env: EnvIR) -> dict[str, Any]:
     if s.account_id:
         provider["allowed_account_ids"] = [s.account_id]
     providers = [provider]
-    if env.graph.components("site") or any(c.spec.public and c.spec.public.cdn for c in env.graph.components("service")):
+    if env.graph.components("site") or any((p := resolved.public(c)) is not None and p.cdn for c in env.graph.components("service")):
         providers.append({**provider, "alias": "us_east_1", "region": "us-east-1"})
     return {
         "backend": {"bucket": naming.state_bucket(ir.name), "key": f"{env.name}/terraform.tfstate", "region": ir.region},

@@ -6,6 +6,7 @@ from infracc.backends.terraform import edge, keys
 from infracc.backends.terraform.context import Env, json_text
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.storage import bucket_core, tls_only
+from infracc.compiler import resolved
 from infracc.compiler.ir import Component
 
 EDGE = "aws.us_east_1"  # CloudFront certificates and web ACLs live in us-east-1
@@ -17,7 +18,8 @@ ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"  # AWS managed origin reques
 
 def cdn_services(ctx: Env) -> list[Component]:
     """Public services with `cdn: true` behind the load balancer (ecs)."""
-    return [c for c in ctx.env.graph.components("service") if c.spec.public and c.spec.public.cdn and f"tg.{c.id}" in ctx.parts]
+    return [c for c in ctx.env.graph.components("service")
+            if (p := resolved.public(c)) is not None and p.cdn and f"tg.{c.id}" in ctx.parts]
 
 
 def origin_host(host: str) -> str:
@@ -106,7 +108,7 @@ def site(ctx: Env, comp: Component, acl: Block, cert: Block, logs: Block) -> Non
         "name": ctx.aws_name("site", comp.name), "origin_access_control_origin_type": "s3",
         "signing_behavior": "always", "signing_protocol": "sigv4"})
     errors = [{"error_code": code, "response_code": 200, "response_page_path": "/index.html", "error_caching_min_ttl": 0}
-              for code in (403, 404)] if comp.spec.spa else []
+              for code in (403, 404)] if resolved.site(comp).spa else []
     origin = {"origin_id": "content", "domain_name": content.ref("bucket_regional_domain_name"),
               "origin_access_control_id": oac.ref("id")}
     behavior = {"allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"], "cache_policy_id": CACHING_OPTIMIZED}

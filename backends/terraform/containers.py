@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from infracc.backends.terraform.context import ACCOUNT, REGION, Env
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, EnvVar, OutputRef
 
 # Non-secret outputs → Terraform expressions, per kind.
@@ -17,8 +17,9 @@ ATTRIBUTE = {
 
 
 def image(ctx: Env, comp: Component) -> str:
-    if getattr(comp.spec, "image", None):
-        return comp.spec.image
+    r = resolved.workload(comp)
+    if r.image is not None:
+        return r.image
     repo = naming.image_repository(ctx.ir.name, comp.name)
     return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo}:${{var.image_tag}}"
 
@@ -26,7 +27,8 @@ def image(ctx: Env, comp: Component) -> str:
 def value(ctx: Env, ref: OutputRef) -> str:
     target = next(c for c in ctx.env.graph if c.name == ref.component)
     if target.kind == "service":
-        return {"url": f"http://{target.name}:{target.spec.port}", "host": target.name, "port": str(target.spec.port)}[ref.output]
+        port = resolved.service(target).port
+        return {"url": f"http://{target.name}:{port}", "host": target.name, "port": str(port)}[ref.output]
     if (target.kind, ref.output) == ("cache", "port"):
         return "6379"
     return ctx.parts[target.id].ref(ATTRIBUTE[(target.kind, ref.output)])
@@ -62,7 +64,7 @@ def environment(ctx: Env, comp: Component) -> tuple[list[dict[str, str]], list[d
 def container(ctx: Env, comp: Component, log_group: str, command: list[str] | None, name: str | None = None) -> dict[str, Any]:
     sec = comp.security
     env, secrets = environment(ctx, comp)
-    spec = comp.spec
+    spec = resolved.workload(comp)
     out: dict[str, Any] = {
         "name": name or comp.name, "image": image(ctx, comp), "essential": True,
         "environment": env, "secrets": secrets,
@@ -75,14 +77,16 @@ def container(ctx: Env, comp: Component, log_group: str, command: list[str] | No
     }
     if command:
         out["command"] = list(command)
-    port = getattr(spec, "port", None)
+    port = spec.port if isinstance(spec, resolved.Service) else None
     if port and name is None:
         out["portMappings"] = [{"containerPort": port, "protocol": "tcp", "name": comp.name, "appProtocol": "http"
                                 if spec.protocol == "http" else "grpc" if spec.protocol == "grpc" else None}]
         out["portMappings"][0] = {k: v for k, v in out["portMappings"][0].items() if v is not None}
-    health = getattr(spec, "health", None)
-    if health is not None and not isinstance(health, str) and name is None:
-        out["healthCheck"] = {"command": ["CMD", *health.command], "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 30}
+    probe = spec.probe
+    if probe.kind == "exec" and name is None:
+        out["healthCheck"] = {"command": ["CMD", *probe.command], "interval": probe.interval_seconds,
+                              "timeout": probe.timeout_seconds, "retries": probe.unhealthy_threshold,
+                              "startPeriod": probe.grace_seconds}
     return out
 
 

@@ -5,12 +5,9 @@ from infracc.backends.terraform import containers, edge, iam
 from infracc.backends.terraform.context import Env, json_text
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.cron import to_eventbridge
 from infracc.compiler.ir import Component
-from infracc.schema.types import duration_seconds
-
-BAKE_MINUTES = 10  # time the new revision serves traffic before the old one is retired
 
 
 def cluster(ctx: Env) -> None:
@@ -41,20 +38,20 @@ def workload(ctx: Env, comp: Component) -> None:
     exec_role = ctx.role(f"{n}_execution", "ecs-tasks.amazonaws.com", exec_policy,
                          managed=("service-role/AmazonECSTaskExecutionRolePolicy",))
     roles = (task_role, exec_role)
-    td = task_definition(ctx, comp, n, logs, roles, comp.spec.command, None)
+    r = resolved.workload(comp)
+    td = task_definition(ctx, comp, n, logs, roles, list(r.command) or None, None)
     ctx.parts[f"td.{comp.id}"] = td
-    migrate = getattr(comp.spec, "migrate", None)
-    if migrate:
-        ctx.parts[f"td.migrate.{comp.id}"] = task_definition(ctx, comp, f"{n}_migrate", logs, roles, migrate, "migrate")
-    if comp.kind == "service":
+    if isinstance(r, resolved.Service) and r.migrate:
+        ctx.parts[f"td.migrate.{comp.id}"] = task_definition(ctx, comp, f"{n}_migrate", logs, roles, list(r.migrate), "migrate")
+    if isinstance(r, resolved.Service):
         service(ctx, comp, td)
-    elif comp.spec.schedule:
+    elif r.schedule:
         schedule(ctx, comp, td, roles)
 
 
 def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple[Block, Block],
                     command: list[str] | None, suffix: str | None) -> Block:
-    sz, arch = comp.sizing, comp.optimization.arch or "x86_64"
+    sz, arch = comp.sizing, comp.optimization.arch
     spec = containers.container(ctx, comp, logs.ref("name"), command, name=suffix and f"{comp.name}-{suffix}")
     return ctx.doc.resource("aws_ecs_task_definition", label(n, "task"), {
         "family": ctx.aws_name(comp.name, suffix or ""), "requires_compatibilities": ["FARGATE"], "network_mode": "awsvpc",
@@ -71,7 +68,7 @@ def _strategy(comp: Component) -> list[dict]:
 
 
 def service(ctx: Env, comp: Component, td: Block) -> None:
-    sz, spec, n = comp.sizing, comp.spec, label("service", comp.name)
+    sz, spec, n = comp.sizing, resolved.service(comp), label("service", comp.name)
     attrs = {
         "name": comp.name, "cluster": ctx.parts["cluster"].ref("id"), "task_definition": td.ref("arn"),
         "desired_count": sz.replicas_min, "platform_version": "LATEST", "capacity_provider_strategy": _strategy(comp),
@@ -103,19 +100,21 @@ def _traffic_shifting(ctx: Env, comp: Component, attrs: dict) -> None:
     attrs["load_balancer"][0]["advanced_configuration"] = {
         "alternate_target_group_arn": ctx.parts[f"tg.alt.{comp.id}"].ref("arn"),
         "production_listener_rule": ctx.parts[f"rule.{comp.id}"].ref("arn"), "role_arn": role.ref("arn")}
-    deploy = comp.spec.deploy
-    config: dict = {"strategy": "BLUE_GREEN", "bake_time_in_minutes": str(BAKE_MINUTES)}
-    if deploy.strategy == "canary":
-        config = {"strategy": "CANARY", "bake_time_in_minutes": str(BAKE_MINUTES), "canary_configuration": {
-            "canary_percent": deploy.steps[0], "canary_bake_time_in_minutes": str(BAKE_MINUTES)}}
+    rollout = resolved.service(comp).rollout
+    bake = str(rollout.bake_minutes)
+    config: dict = {"strategy": "BLUE_GREEN", "bake_time_in_minutes": bake}
+    if rollout.strategy == "canary":
+        config = {"strategy": "CANARY", "bake_time_in_minutes": bake, "canary_configuration": {
+            "canary_percent": rollout.steps[0], "canary_bake_time_in_minutes": bake}}
     attrs["deployment_configuration"] = config
 
 
 def _service_connect(ctx: Env, comp: Component) -> dict:
     out = {"enabled": True, "namespace": ctx.parts["namespace"].ref("arn")}
-    if comp.spec.port:
+    port = resolved.service(comp).port if comp.kind == "service" else None
+    if port:
         out["service"] = [{"port_name": comp.name, "discovery_name": comp.name,
-                           "client_alias": {"port": comp.spec.port, "dns_name": comp.name}}]
+                           "client_alias": {"port": port, "dns_name": comp.name}}]
     return out
 
 
@@ -136,19 +135,19 @@ def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
 
 def schedule(ctx: Env, comp: Component, td: Block, roles: tuple[Block, Block]) -> None:
     """EventBridge Scheduler → ECS RunTask, with the job's retries."""
-    n = label("job", comp.name)
+    n, job = label("job", comp.name), resolved.job(comp)
     policy = ctx.policy_document(f"{n}_scheduler", [
         {"sid": "RunTask", "effect": "Allow", "actions": ["ecs:RunTask"], "resources": [f"{td.ref('arn_without_revision')}:*"],
          "condition": [{"test": "ArnEquals", "variable": "ecs:cluster", "values": [ctx.parts["cluster"].ref("arn")]}]},
         {"sid": "PassTaskRoles", "effect": "Allow", "actions": ["iam:PassRole"], "resources": [r.ref("arn") for r in roles]}])
     role = ctx.role(f"{n}_scheduler", "scheduler.amazonaws.com", policy)
     ctx.doc.resource("aws_scheduler_schedule", n, {
-        "name": ctx.aws_name(comp.name), "schedule_expression": to_eventbridge(comp.spec.schedule),
+        "name": ctx.aws_name(comp.name), "schedule_expression": to_eventbridge(job.schedule),
         "schedule_expression_timezone": "UTC", "flexible_time_window": {"mode": "OFF"},
         "kms_key_arn": ctx.parts["kms.env"].ref("arn"),
         "target": {"arn": ctx.parts["cluster"].ref("arn"), "role_arn": role.ref("arn"),
-                   "retry_policy": {"maximum_retry_attempts": comp.spec.retries or 0,
-                                    "maximum_event_age_in_seconds": max(60, duration_seconds(comp.spec.timeout or "1h"))},
+                   "retry_policy": {"maximum_retry_attempts": job.retries,
+                                    "maximum_event_age_in_seconds": min(86400, max(60, job.timeout_seconds))},
                    "ecs_parameters": {"task_definition_arn": td.ref("arn"), "task_count": 1, "platform_version": "LATEST",
                                       "capacity_provider_strategy": _strategy(comp),
                                       "network_configuration": {"subnets": subnet_ids(ctx, "private"), "assign_public_ip": False,

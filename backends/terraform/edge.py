@@ -5,6 +5,7 @@ from infracc.backends.terraform import firewall
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
+from infracc.compiler import resolved
 from infracc.compiler.ir import Component
 
 MANAGED_RULES = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
@@ -44,7 +45,7 @@ def load_balancer(ctx: Env) -> None:
     doc.resource("aws_lb_listener", "alb_http", {
         "load_balancer_arn": lb.ref("arn"), "port": 80, "protocol": "HTTP",
         "default_action": [{"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}]})
-    ordered = sorted(public, key=lambda c: (-len(c.spec.public.path), c.name))
+    ordered = sorted(public, key=lambda c: (-len(_exposure(c).path), c.name))
     for priority, comp in enumerate(ordered, start=1):
         _route(ctx, comp, https, priority)
     web_acl(ctx, "alb", "REGIONAL", lb.ref("arn"))
@@ -57,28 +58,38 @@ def load_balancer(ctx: Env) -> None:
 
 def cdn_hosts(public: list[Component], ctx: Env) -> set[str]:
     """Hosts CloudFront answers for (their load-balancer origin is `origin.<host>`)."""
-    return {hostname(ctx, c) for c in public if c.spec.public.cdn}
+    return {hostname(ctx, c) for c in public if _exposure(c).cdn}
+
+
+def _exposure(comp: Component) -> resolved.Exposure:
+    public = resolved.public(comp)
+    assert public is not None, f"{comp.id} is not public"
+    return public
 
 
 def traffic_shifting(comp: Component) -> bool:
     """blue-green and canary shift traffic between two target groups (ECS native deployments)."""
-    deploy = getattr(comp.spec, "deploy", None)
-    return deploy is not None and deploy.strategy in ("blue-green", "canary")
+    rollout = resolved.rollout(comp)
+    return rollout is not None and rollout.shifts_traffic
 
 
 def _target_group(ctx: Env, comp: Component, suffix: str) -> Block:
-    spec = comp.spec
-    health = spec.health if isinstance(spec.health, str) else "/"
+    spec = resolved.service(comp)
+    probe = spec.probe
+    # The load balancer checks HTTP; an exec probe (checked by ECS) leaves it at `/`.
+    health = probe.path if probe.kind == "http" and probe.path else "/"
     name = ctx.aws_name(comp.name)[: 32 - len(suffix)] + suffix
     return ctx.doc.resource("aws_lb_target_group", label("service", comp.name, "tg", suffix.strip("-")), {
         "name": name, "port": spec.port, "protocol": "HTTP", "target_type": "ip",
         "vpc_id": ctx.parts["vpc"].ref("id"), "deregistration_delay": "30",
-        "health_check": {"enabled": True, "path": health or "/", "matcher": "200-399", "interval": 15, "healthy_threshold": 2}},
+        "health_check": {"enabled": True, "path": health, "matcher": "200-399", "interval": probe.interval_seconds,
+                         "timeout": probe.timeout_seconds, "healthy_threshold": probe.healthy_threshold,
+                         "unhealthy_threshold": probe.unhealthy_threshold}},
         skip=("IC-SKIP-010",))
 
 
 def _route(ctx: Env, comp: Component, https: Block, priority: int) -> None:
-    spec, n = comp.spec, label("service", comp.name)
+    n = label("service", comp.name)
     tg = _target_group(ctx, comp, "")
     ctx.parts[f"tg.{comp.id}"] = tg
     forward: dict = {"type": "forward", "target_group_arn": tg.ref("arn")}
@@ -87,7 +98,7 @@ def _route(ctx: Env, comp: Component, https: Block, priority: int) -> None:
         ctx.parts[f"tg.alt.{comp.id}"] = alt
         forward = {"type": "forward", "forward": {"target_group": [{"arn": tg.ref("arn"), "weight": 100},
                                                                    {"arn": alt.ref("arn"), "weight": 0}]}}
-    path = spec.public.path.rstrip("/")
+    path = _exposure(comp).path.rstrip("/")
     conditions = [{"host_header": {"values": [hostname(ctx, comp)]}}]
     if path:
         conditions.append({"path_pattern": {"values": [path, f"{path}/*"]}})

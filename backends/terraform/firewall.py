@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
+from infracc.compiler import resolved
 from infracc.compiler.ir import Component
 
 # Components that live in the VPC and therefore get a security group.
@@ -50,7 +51,13 @@ def groups(ctx: Env) -> None:
 
 
 def public_services(ctx: Env) -> list[Component]:
-    return [c for c in ctx.env.graph.components("service") if c.spec.public and c.spec.port]
+    return [c for c in ctx.env.graph.components("service") if resolved.public(c) is not None]
+
+
+def _port(comp: Component) -> int:
+    port = resolved.service(comp).port
+    assert port is not None, f"{comp.id} has no port"
+    return port
 
 
 def _group(ctx: Env, id_: str, what: str, skip: tuple[str, ...] = ()) -> Block:
@@ -80,8 +87,8 @@ def alb_rules(ctx: Env) -> None:
     _rule(ctx, "alb_http_in", "ingress", alb, 80, "HTTP from the internet, redirected to HTTPS", cidr="0.0.0.0/0",
           skip=("IC-SKIP-003",))
     for comp in public_services(ctx):
-        target = ctx.parts[f"sg.{comp.id}"]
-        _rule(ctx, label("alb_to", comp.name, "out"), "egress", alb, comp.spec.port,
+        target, port = ctx.parts[f"sg.{comp.id}"], _port(comp)
+        _rule(ctx, label("alb_to", comp.name, "out"), "egress", alb, port,
               f"load balancer to {comp.name}", source_sg=target)
-        _rule(ctx, label("alb_to", comp.name, "in"), "ingress", target, comp.spec.port,
+        _rule(ctx, label("alb_to", comp.name, "in"), "ingress", target, port,
               f"load balancer to {comp.name}", source_sg=alb)

@@ -7,9 +7,9 @@ from infracc.backends.terraform.firewall import in_vpc
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
 from infracc.backends.terraform.storage import bucket_core, queue_policy, tls_only
+from infracc.compiler import resolved
 from infracc.compiler.cron import to_eventbridge
 from infracc.compiler.ir import Component
-from infracc.schema.types import duration_seconds
 
 S3_EVENTS = {"created": "s3:ObjectCreated:*", "deleted": "s3:ObjectRemoved:*"}
 
@@ -26,7 +26,7 @@ def artifacts(ctx: Env) -> None:
 
 
 def function(ctx: Env, comp: Component) -> None:
-    spec, n = comp.spec, label("function", comp.name)
+    spec, n = resolved.function(comp), label("function", comp.name)
     fname = ctx.aws_name(comp.name)
     logs = ctx.log_group(n, f"/aws/lambda/{fname}", comp.retention.log_retention_days)
     dlq = ctx.doc.resource("aws_sqs_queue", label(n, "dlq"), {
@@ -42,8 +42,8 @@ def function(ctx: Env, comp: Component) -> None:
     variables = {e["name"]: e["value"] for e in containers.environment(ctx, comp)[0]}
     attrs = {
         "function_name": fname, "role": role.ref("arn"), "runtime": spec.runtime, "handler": spec.handler,
-        "architectures": [comp.optimization.arch or "arm64"], "memory_size": comp.sizing.lambda_memory_mb,
-        "timeout": duration_seconds(spec.timeout), "s3_bucket": ctx.parts["bucket.artifacts"].ref("id"),
+        "architectures": [comp.optimization.arch], "memory_size": comp.sizing.lambda_memory_mb,
+        "timeout": spec.timeout_seconds, "s3_bucket": ctx.parts["bucket.artifacts"].ref("id"),
         "s3_key": f"functions/{comp.name}/${{var.image_tag}}.zip", "tracing_config": {"mode": "Active"},
         "dead_letter_config": {"target_arn": dlq.ref("arn")}, "kms_key_arn": ctx.parts["kms.env"].ref("arn"),
         "logging_config": {"log_format": "JSON", "log_group": logs.ref("name")}, "depends_on": [logs.address]}
@@ -58,10 +58,10 @@ def function(ctx: Env, comp: Component) -> None:
 
 
 def trigger(ctx: Env, comp: Component) -> None:
-    t, fn, n = comp.spec.trigger, ctx.parts[comp.id], label("function", comp.name)
+    t, fn, n = resolved.function(comp).trigger, ctx.parts[comp.id], label("function", comp.name)
     if t is None:
         return
-    if hasattr(t, "bucket"):
+    if t.kind == "bucket":
         bucket = ctx.parts[f"bucket.{t.bucket}"]
         perm = ctx.doc.resource("aws_lambda_permission", label(n, "from_s3"), {
             "statement_id": "AllowS3", "action": "lambda:InvokeFunction", "function_name": fn.ref("function_name"),
@@ -70,14 +70,14 @@ def trigger(ctx: Env, comp: Component) -> None:
         notify.attrs.setdefault("lambda_function", []).append(
             {"lambda_function_arn": fn.ref("arn"), "events": [S3_EVENTS[e] for e in t.events]})
         notify.attrs.setdefault("depends_on", []).append(perm.address)
-    elif hasattr(t, "queue"):
+    elif t.kind == "queue":
         ctx.doc.resource("aws_lambda_event_source_mapping", label(n, "from_queue"), {
             "event_source_arn": ctx.parts[f"queue.{t.queue}"].ref("arn"), "function_name": fn.ref("arn"),
             "batch_size": t.batch_size, "function_response_types": ["ReportBatchItemFailures"]})
-    elif hasattr(t, "schedule"):
+    elif t.kind == "schedule":
         _schedule(ctx, comp, fn, t.schedule)
-    elif hasattr(t, "http"):
-        _http(ctx, comp, fn, t.http.path)
+    else:
+        _http(ctx, comp, fn, t.path)
 
 
 def _schedule(ctx: Env, comp: Component, fn: Block, cron: str) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 from infracc.backends.terraform.context import ACCOUNT, PARTITION, REGION, Env
 from infracc.backends.terraform.model import Block, label
+from infracc.compiler import resolved
 from infracc.compiler.ir import Component, Connection
 from infracc.compiler.passes.security import kms_actions
 
@@ -37,7 +38,7 @@ def _resources(ctx: Env, comp: Component, conn: Connection) -> list[str]:
 def secret_arns(ctx: Env, comp: Component, kinds: tuple[str, ...] = ("database", "cache")) -> list[str]:
     """Secrets a workload reads: its declared secrets and the connection secrets of the used
     components of `kinds` (ECS tasks need only database/cache; Kubernetes ExternalSecrets read all)."""
-    arns = [ctx.parts[f"secret.{comp.name}.{v}"].ref("arn") for v in getattr(comp.spec, "secrets", [])]
+    arns = [ctx.parts[f"secret.{comp.name}.{v}"].ref("arn") for v in resolved.secrets(comp)]
     for conn in ctx.env.graph.uses(comp.id):
         sec = ctx.parts.get(f"connection.{conn.target.split('.', 1)[1]}")
         if sec is not None and conn.target.split(".")[0] in kinds:

@@ -6,8 +6,8 @@ from typing import Any
 from infracc.backends.terraform import stores
 from infracc.backends.terraform.context import ACCOUNT, Env, json_text
 from infracc.backends.terraform.model import Block, label
+from infracc.compiler import resolved
 from infracc.compiler.ir import Component
-from infracc.schema.types import duration_seconds
 
 
 def tls_only(resources: list[str]) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def bucket_core(ctx: Env, name: str, bucket_name: str, key: Block | None, versio
 
 
 def bucket(ctx: Env, comp: Component) -> None:
-    spec = comp.spec
+    spec = resolved.bucket(comp)
     skip = () if spec.versioning else ("IC-SKIP-004",)
     b = bucket_core(ctx, comp.name, ctx.aws_name(comp.name), ctx.key_for(comp), spec.versioning, skip=skip)
     ctx.parts[comp.id] = b
@@ -80,22 +80,21 @@ def bucket(ctx: Env, comp: Component) -> None:
                                                    "allowed_headers": ["*"], "max_age_seconds": 3600}]})
 
 
-def _lifecycle(spec: Any) -> dict[str, Any]:
+def _lifecycle(spec: resolved.Bucket) -> dict[str, Any]:
     rule: dict[str, Any] = {"id": "lifecycle", "status": "Enabled", "filter": {},
                             "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}
-    life = spec.lifecycle
-    if life and life.archive_after_days:
-        rule["transition"] = [{"days": life.archive_after_days, "storage_class": "GLACIER_IR"}]
-    if life and life.expire_after_days:
-        rule["expiration"] = {"days": life.expire_after_days}
+    if spec.archive_after_days:
+        rule["transition"] = [{"days": spec.archive_after_days, "storage_class": "GLACIER_IR"}]
+    if spec.expire_after_days:
+        rule["expiration"] = {"days": spec.expire_after_days}
     if spec.versioning:
         rule["noncurrent_version_expiration"] = {"noncurrent_days": 30}
     return rule
 
 
 def queue(ctx: Env, comp: Component) -> None:
-    spec, key, n = comp.spec, ctx.key_for(comp), label("queue", comp.name)
-    suffix = ".fifo" if spec.fifo else ""
+    spec, key, n = resolved.queue(comp), ctx.key_for(comp), label("queue", comp.name)
+    suffix = spec.aws_suffix
     common = {"kms_master_key_id": key.ref("arn"), "kms_data_key_reuse_period_seconds": 300}
     if spec.fifo:
         common["fifo_queue"] = True
@@ -103,9 +102,9 @@ def queue(ctx: Env, comp: Component) -> None:
         "name": ctx.aws_name(comp.name, "dlq") + suffix, "message_retention_seconds": 1209600, **common})
     q = ctx.doc.resource("aws_sqs_queue", n, {
         "name": ctx.aws_name(comp.name) + suffix, **common,
-        "visibility_timeout_seconds": duration_seconds(spec.visibility_timeout),
-        "message_retention_seconds": duration_seconds(spec.retention),
-        "redrive_policy": f'${{jsonencode({{deadLetterTargetArn = {dlq.address}.arn, maxReceiveCount = {spec.dead_letter.max_receives}}})}}'})
+        "visibility_timeout_seconds": spec.visibility_timeout_seconds,
+        "message_retention_seconds": spec.retention_seconds,
+        "redrive_policy": f'${{jsonencode({{deadLetterTargetArn = {dlq.address}.arn, maxReceiveCount = {spec.max_receives}}})}}'})
     ctx.doc.resource("aws_sqs_queue_redrive_allow_policy", label(n, "dlq_allow"), {
         "queue_url": dlq.ref("id"),
         "redrive_allow_policy": f'${{jsonencode({{redrivePermission = "byQueue", sourceQueueArns = [{q.address}.arn]}})}}'})

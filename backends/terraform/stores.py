@@ -6,7 +6,7 @@ import re
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component
 
 FAMILY = {"postgres": "postgres", "mysql": "mysql"}
@@ -32,14 +32,14 @@ def secret(ctx: Env, name: str, secret_name: str, description: str) -> Block:
 def declared_secrets(ctx: Env) -> None:
     """Every `secrets:` entry, created empty: people set the values, never infracc (IC-SEC-007)."""
     for comp in ctx.env.graph.components("service", "job", "function"):
-        for var in getattr(comp.spec, "secrets", []):
+        for var in resolved.secrets(comp):
             ctx.parts[f"secret.{comp.name}.{var}"] = secret(
                 ctx, f"{comp.name}_{var}".lower(), naming.secret_name(ctx.ir.name, ctx.name, comp.name, var),
                 f"{var} of {comp.name}; value set by an operator")
 
 
 def database(ctx: Env, comp: Component) -> None:
-    doc, spec, sz, ret = ctx.doc, comp.spec, comp.sizing, comp.retention
+    doc, spec, sz, ret = ctx.doc, resolved.database(comp), comp.sizing, comp.retention
     n = label(comp.name)
     key = ctx.key_for(comp)
     group = doc.resource("aws_db_subnet_group", label(n, "subnets"), {
@@ -77,7 +77,7 @@ def _db_connection(ctx: Env, comp: Component, db: Block) -> None:
     master = ctx.doc.data("aws_secretsmanager_secret_version", label(n, "master"), {
         "secret_id": f"${{{db.address}.master_user_secret[0].secret_arn}}"})
     pw = f'urlencode(jsondecode({master.address}.secret_string)["password"])'
-    url = (f'"{SCHEME[comp.spec.engine]}://${{{db.address}.username}}:${{{pw}}}@${{{db.address}.address}}:'
+    url = (f'"{SCHEME[resolved.database(comp).engine]}://${{{db.address}.username}}:${{{pw}}}@${{{db.address}.address}}:'
            f'${{{db.address}.port}}/${{{db.address}.db_name}}"')
     body = (f'host = {db.address}.address, port = tostring({db.address}.port), name = {db.address}.db_name, '
             f'user = {db.address}.username, password = jsondecode({master.address}.secret_string)["password"], url = {url}')
@@ -108,8 +108,8 @@ def cache(ctx: Env, comp: Component) -> None:
     nodes = sz.num_nodes or 1
     single = not (bool(sz.multi_az) and nodes > 1)
     rg = doc.resource("aws_elasticache_replication_group", n, skip=("IC-SKIP-006:CKV2_AWS_50",) if single else (), attrs={
-        "replication_group_id": ctx.aws_name(comp.name), "description": f"{comp.name} ({comp.spec.engine})",
-        "engine": comp.spec.engine, "engine_version": sz.engine_version, "node_type": sz.node_type,
+        "replication_group_id": ctx.aws_name(comp.name), "description": f"{comp.name} ({resolved.cache(comp).engine})",
+        "engine": resolved.cache(comp).engine, "engine_version": sz.engine_version, "node_type": sz.node_type,
         "num_cache_clusters": nodes, "automatic_failover_enabled": nodes > 1, "multi_az_enabled": bool(sz.multi_az) and nodes > 1,
         "port": 6379, "subnet_group_name": group.ref("name"), "security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")],
         "at_rest_encryption_enabled": "true", "kms_key_id": key.ref("arn"), "transit_encryption_enabled": True,
