@@ -7,6 +7,7 @@ from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
 from infracc.compiler import naming, resolved
+from infracc.compiler.decisions import Encryption
 from infracc.compiler.ir import Component
 
 FAMILY = {"postgres": "postgres", "mysql": "mysql"}
@@ -38,6 +39,12 @@ def declared_secrets(ctx: Env) -> None:
                 f"{var} of {comp.name}; value set by an operator")
 
 
+def _encryption(comp: Component) -> Encryption:
+    """The security pass's encryption decision for a data store (always made for stores)."""
+    assert comp.encryption is not None, f"{comp.id}: the security pass decides encryption"
+    return comp.encryption
+
+
 def database(ctx: Env, comp: Component) -> None:
     doc, spec, sz, ret = ctx.doc, resolved.database(comp), comp.sizing, comp.retention
     n = label(comp.name)
@@ -55,7 +62,7 @@ def database(ctx: Env, comp: Component) -> None:
     attrs = {
         "identifier": ctx.aws_name(comp.name), "engine": spec.engine, "engine_version": version,
         "instance_class": sz.instance_class, "allocated_storage": sz.storage_gb,
-        "storage_type": comp.optimization.storage_type or "gp3", "storage_encrypted": True, "kms_key_id": key.ref("arn"),
+        "storage_type": comp.optimization.storage_type or "gp3", "storage_encrypted": _encryption(comp).at_rest, "kms_key_id": key.ref("arn"),
         "multi_az": bool(sz.multi_az), "db_subnet_group_name": group.ref("name"), "parameter_group_name": params.ref("name"),
         "vpc_security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")], "db_name": db_name(comp),
         "username": ADMIN_USER, "manage_master_user_password": True, "master_user_secret_kms_key_id": key.ref("arn"),
@@ -112,7 +119,8 @@ def cache(ctx: Env, comp: Component) -> None:
         "engine": resolved.cache(comp).engine, "engine_version": sz.engine_version, "node_type": sz.node_type,
         "num_cache_clusters": nodes, "automatic_failover_enabled": nodes > 1, "multi_az_enabled": bool(sz.multi_az) and nodes > 1,
         "port": 6379, "subnet_group_name": group.ref("name"), "security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")],
-        "at_rest_encryption_enabled": "true", "kms_key_id": key.ref("arn"), "transit_encryption_enabled": True,
+        "at_rest_encryption_enabled": str(_encryption(comp).at_rest).lower(), "kms_key_id": key.ref("arn"),
+        "transit_encryption_enabled": _encryption(comp).in_transit,
         "auth_token": token.ref("secret_string"), "snapshot_retention_limit": 7, "auto_minor_version_upgrade": "true"})
     ctx.parts[comp.id] = rg
     a = rg.address
