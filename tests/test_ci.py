@@ -1,6 +1,7 @@
 """CI backend oracles: GitHub workflow schema first, then checkov; pinning and injection rules."""
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -107,3 +108,71 @@ def test_oidc_terraform_checkov(example: str, tmp_path: Path) -> None:
     summary = _checkov(tmp_path, "terraform_json", files)
     assert summary["failed"] == 0, summary
     assert summary["passed"] >= 5, summary
+
+
+# Architecture of GitHub-hosted runner labels (self-hosted runners carry `X64` / `ARM64`).
+RUNNER_ARCH = {"ubuntu-24.04": "amd64", "ubuntu-22.04": "amd64", "ubuntu-latest": "amd64",
+               "ubuntu-24.04-arm": "arm64", "ubuntu-22.04-arm": "arm64", "X64": "amd64", "ARM64": "arm64"}
+EMULATION = "docker/setup-qemu-action"
+
+
+def _runner_arch(job: dict) -> str | None:
+    labels = job["runs-on"] if isinstance(job["runs-on"], list) else [job["runs-on"]]
+    found = {RUNNER_ARCH[label] for label in labels if label in RUNNER_ARCH}
+    assert len(found) <= 1, labels
+    return found.pop() if found else None
+
+
+def _buildx_platforms_run_natively(wf: dict) -> list[str]:
+    """Every `docker buildx build --platform X` step runs on an X runner, or after QEMU setup."""
+    problems = []
+    for job_id, job in wf["jobs"].items():
+        emulated = False
+        for step in job["steps"]:
+            emulated = emulated or EMULATION in step.get("uses", "")
+            for match in re.finditer(r"docker buildx build\b.*?--platform[ =](\S+)", step.get("run", "")):
+                for platform in match[1].split(","):
+                    if not emulated and platform.removeprefix("linux/") != _runner_arch(job):
+                        problems.append(f"{job_id}: {step['name']} builds {platform} on {job['runs-on']}")
+    return problems
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_images_build_on_a_runner_of_their_architecture(example: str) -> None:
+    wf = _load(_workflow(example)[1])
+    assert not _buildx_platforms_run_natively(wf)
+
+
+def test_the_architecture_check_catches_emulation_free_cross_builds() -> None:
+    job = {"runs-on": "ubuntu-24.04", "steps": [{"name": "b", "run": "docker buildx build --platform linux/arm64 ."}]}
+    assert _buildx_platforms_run_natively({"jobs": {"build": job}})
+    job["steps"].insert(0, {"name": "qemu", "uses": f"{EMULATION}@{'0' * 40}"})
+    assert not _buildx_platforms_run_natively({"jobs": {"build": job}})
+
+
+def _with_arch(example: str, workload: str, env: str, arch: str):
+    """A copy of the example's IR where one workload runs on another architecture in one env."""
+    ir = copy.deepcopy(compiled(example).ir)
+    comp = next(c for c in ir.envs[env].graph.components("service", "job") if c.name == workload)
+    comp.optimization = comp.optimization.model_copy(update={"arch": arch})
+    return ir
+
+
+def test_an_image_needed_on_two_architectures_is_one_manifest_list() -> None:
+    from infracc.backends.ci import workflow
+
+    ir = _with_arch("three-tier", "api", "dev", "x86_64")
+    wf = _load(workflow.render(ir))
+    assert not _buildx_platforms_run_natively(wf)
+    jobs = wf["jobs"]
+    assert jobs["build-amd64"]["runs-on"] == "ubuntu-24.04" and jobs["build-arm64"]["runs-on"] == "ubuntu-24.04-arm"
+    amd = [s["run"] for s in jobs["build-amd64"]["steps"] if "buildx build" in s.get("run", "")]
+    assert len(amd) == 1 and '/shop/api:$IMAGE_TAG-amd64"' in amd[0]
+    arm = " ".join(s.get("run", "") for s in jobs["build-arm64"]["steps"])
+    assert '/shop/api:$IMAGE_TAG-arm64"' in arm and '/shop/web:$IMAGE_TAG"' in arm
+    manifest = " ".join(s.get("run", "") for s in jobs["build"]["steps"])
+    assert re.search(r'imagetools create --tag "\$REGISTRY/shop/api:\$IMAGE_TAG" \S+-amd64" \S+-arm64"', manifest)
+    assert jobs["build"]["needs"] == ["build-amd64", "build-arm64"]
+    for env in ir.envs:
+        assert {"build-amd64", "build-arm64", "build"} <= set(jobs[f"deploy-{env}"]["needs"])
+        assert jobs[f"deploy-{env}"]["env"]["REGISTRY"] == "${{ needs.build.outputs.registry }}"

@@ -39,6 +39,20 @@ def images(ir: StackIR) -> list[Image]:
     return out
 
 
+# GitHub-hosted runner of each image platform: images build natively, no QEMU emulation.
+RUNNERS = {"linux/amd64": "ubuntu-24.04", "linux/arm64": "ubuntu-24.04-arm"}
+
+
+def arch(platform: str) -> str:
+    """`linux/arm64` → `arm64` (build job ids and per-architecture tag suffixes)."""
+    return platform.removeprefix("linux/")
+
+
+def build_platforms(ir: StackIR) -> list[str]:
+    """Platforms some image is built for, one build job each."""
+    return sorted({p for image in images(ir) for p in image.platforms})
+
+
 def _platforms(ir: StackIR, node_id: str) -> tuple[str, ...]:
     arches = set()
     for env in ir.envs.values():

@@ -19,22 +19,66 @@ OIDC = {"contents": "read", "id-token": "write"}
 ECS = 'bash "$OUT_DIR/ci/scripts/ecs.sh"'
 
 
-def build_job(ir: StackIR) -> dict[str, Any]:
+def _registry_login(ir: StackIR) -> list[dict[str, Any]]:
     login = aws_login(build_role_arn(ir), ir.region)
     login["with"]["mask-aws-account-id"] = False  # the registry host is passed to the deploy jobs
-    steps = [checkout(), login,
-             {"name": "Log in to Amazon ECR", "id": "ecr", "uses": uses("aws-actions/amazon-ecr-login")},
-             {"name": "Set up Docker Buildx", "uses": uses("docker/setup-buildx-action")}]
+    return [login, {"name": "Log in to Amazon ECR", "id": "ecr", "uses": uses("aws-actions/amazon-ecr-login")}]
+
+
+def _arch_build_job(ir: StackIR, platform: str) -> dict[str, Any]:
+    """Build every image of one platform on a runner of that architecture (no emulation).
+
+    An image needed on one platform is pushed as `:<sha>`; one needed on several is pushed as
+    `:<sha>-<arch>` per architecture and joined into the `:<sha>` manifest list by the `build` job."""
+    steps = [checkout(), *_registry_login(ir), {"name": "Set up Docker Buildx", "uses": uses("docker/setup-buildx-action")}]
     for image in cx.images(ir):
+        if platform not in image.platforms:
+            continue
+        tag = "$IMAGE_TAG" if len(image.platforms) == 1 else f"$IMAGE_TAG-{cx.arch(platform)}"
         steps.append({
-            "name": f"Build and push {image.workload} ({', '.join(image.platforms)})",
+            "name": f"Build and push {image.workload} ({platform})",
             "env": {"REGISTRY": "${{ steps.ecr.outputs.registry }}", "IMAGE_TAG": "${{ github.sha }}"},
-            "run": (f'docker buildx build --platform {",".join(image.platforms)} --provenance=false'
-                    f' --file "{image.dockerfile}" --tag "$REGISTRY/{image.repository}:$IMAGE_TAG" --push'
+            "run": (f'docker buildx build --platform {platform} --provenance=false'
+                    f' --file "{image.dockerfile}" --tag "$REGISTRY/{image.repository}:{tag}" --push'
                     f' "$(dirname "$STACK_FILE")/{image.context.removeprefix("./")}"'),
         })
-    return {"name": "Build and push images", "if": ON_PUSH, "runs-on": "ubuntu-24.04", "timeout-minutes": 45,
-            "permissions": OIDC, "outputs": {"registry": "${{ steps.ecr.outputs.registry }}"}, "steps": steps}
+    return {"name": f"Build and push images ({platform})", "if": ON_PUSH, "runs-on": cx.RUNNERS[platform],
+            "timeout-minutes": 45, "permissions": OIDC, "outputs": {"registry": "${{ steps.ecr.outputs.registry }}"},
+            "steps": steps}
+
+
+def _manifest_job(ir: StackIR, needs: list[str]) -> dict[str, Any]:
+    """Join the per-architecture images of multi-platform images under the commit's tag."""
+    steps = [*_registry_login(ir)]
+    for image in cx.images(ir):
+        if len(image.platforms) < 2:
+            continue
+        repo = f"$REGISTRY/{image.repository}"
+        sources = " ".join(f'"{repo}:$IMAGE_TAG-{cx.arch(p)}"' for p in image.platforms)
+        steps.append({"name": f"Manifest list {image.workload} ({', '.join(image.platforms)})",
+                      "env": {"REGISTRY": "${{ steps.ecr.outputs.registry }}", "IMAGE_TAG": "${{ github.sha }}"},
+                      "run": f'docker buildx imagetools create --tag "{repo}:$IMAGE_TAG" {sources}'})
+    return {"name": "Publish multi-platform images", "if": ON_PUSH, "needs": needs, "runs-on": "ubuntu-24.04",
+            "timeout-minutes": 15, "permissions": OIDC, "outputs": {"registry": "${{ steps.ecr.outputs.registry }}"},
+            "steps": steps}
+
+
+def build_job_ids(ir: StackIR) -> list[str]:
+    """`build-<arch>` per platform (native runner), then `build` when an image needs several
+    platforms. Deploy jobs need all of them; the last one's `registry` output is the ECR host."""
+    ids = [f"build-{cx.arch(p)}" for p in cx.build_platforms(ir)]
+    return ids + ["build"] if any(len(image.platforms) > 1 for image in cx.images(ir)) else ids
+
+
+def build_jobs(ir: StackIR) -> dict[str, dict[str, Any]]:
+    jobs = {f"build-{cx.arch(p)}": _arch_build_job(ir, p) for p in cx.build_platforms(ir)}
+    if "build" in build_job_ids(ir):
+        jobs["build"] = _manifest_job(ir, list(jobs))
+    return jobs
+
+
+def registry_ref(ir: StackIR) -> str:
+    return f"${{{{ needs.{build_job_ids(ir)[-1]}.outputs.registry }}}}"
 
 
 def build_role_arn(ir: StackIR) -> str:
@@ -148,7 +192,7 @@ def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
     if not needs:
         del job["needs"]
     if cx.rollout_services(ir):
-        job["env"] = {"REGISTRY": "${{ needs.build.outputs.registry }}", "IMAGE_TAG": "${{ github.sha }}"}
+        job["env"] = {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"}
         steps += _ecs_steps(ir, env) if ir.platform == "ecs" else _eks_steps(ir, env)
     if cx.rollout_services(ir) and ir.platform == "ecs":
         job["outputs"] = {_key(s.name): f"${{{{ steps.rollout-{s.name}.outputs.previous }}}}"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from infracc.backends.ci import context as cx
 from infracc.backends.ci import deploy, pull_request, rollback
 from infracc.backends.ci.pins import annotate_all
 from infracc.backends.serialize import dump_yaml
@@ -18,13 +17,13 @@ Approval: required reviewers are GitHub environment protection rules (Settings â
 def workflow(ir: StackIR) -> dict[str, Any]:
     jobs = pull_request.jobs(ir)
     needs: list[str] = []
-    if cx.images(ir):
-        jobs["build"] = deploy.build_job(ir)
-        needs = ["build"]
+    builds = deploy.build_job_ids(ir)
+    jobs.update(deploy.build_jobs(ir))
+    needs = list(builds)
     for env in ir.envs.values():
         jobs[f"deploy-{env.name}"] = deploy.deploy_job(ir, env, list(needs))
         jobs[f"rollback-{env.name}"] = rollback.rollback_job(ir, env)
-        needs = [n for n in needs if n == "build"] + [f"deploy-{env.name}"]
+        needs = builds + [f"deploy-{env.name}"]
     return {
         "name": f"{ir.name}: plan, build and deploy",
         "on": {"pull_request": {"branches": ["main"]}, "push": {"branches": ["main"]}},
