@@ -1,11 +1,20 @@
 """`infracc tasks`: the ordered infrastructure task breakdown, derived from the IR.
 
 The order is the order an operator (or an agent) must follow: bootstrap the Terraform state
-bucket once per account, then per environment in promotion order: approval gate, `terraform
-apply` (it creates the empty secrets and the image repositories), set each declared secret's
-value, build and push images (first environment; later ones promote the same tag), run
-migrations (the spec's `migrate` runs before new replicas start), deploy, verify alarms and
-endpoints. Names come from :mod:`infracc.compiler.naming`, so they match the backends.
+bucket (one for the stack: every environment's backend keeps its state there) and apply the CI
+Terraform (GitHub OIDC roles and the ECR repositories), then per environment in promotion order:
+approval gate, build and push images (first environment; later ones promote the same tag),
+package functions into the environment's artifacts bucket, `terraform apply` (it creates the
+empty secrets), set each declared secret's value, run migrations (the spec's `migrate` runs
+before new replicas start), deploy, verify alarms and endpoints.
+
+Every command is non-interactive: Terraform runs with `-input=false`, gets every variable it
+declares without a default on the command line, and applies a saved plan. The commands expect
+three shell variables: `GIT_SHA` (the release: image tag, function package key and Terraform's
+`image_tag`, as CI sets `TF_VAR_image_tag` to the commit SHA), `REGISTRY` (the ECR registry,
+`ACCOUNT.dkr.ecr.REGION.amazonaws.com`) and `GITHUB_REPOSITORY` (`owner/repo` the CI roles
+trust). Names come from :mod:`infracc.compiler.naming`, so they match the backends; the runbook
+(docs backend) renders its commands with the helpers below, so both say the same thing.
 """
 from __future__ import annotations
 
@@ -14,6 +23,18 @@ from dataclasses import asdict, dataclass, field
 
 from infracc.compiler import naming, resolved
 from infracc.compiler.ir import WORKLOAD_KINDS, Component, EnvIR, StackIR
+
+RELEASE = "$GIT_SHA"
+REGISTRY = "$REGISTRY"
+# Variables without a default, per Terraform directory kind, and the value the commands pass.
+ENV_VARIABLES = {"image_tag": RELEASE}  # CI: TF_VAR_image_tag=${{ github.sha }}
+CI_VARIABLES = {"github_repository": "$GITHUB_REPOSITORY"}
+CI_TERRAFORM = "out/ci/terraform"
+# The artifacts bucket of an environment's stack: created first, on its own, because the
+# functions of the same stack read their packages from it during the full apply.
+ARTIFACTS_ADDRESS = "aws_s3_bucket.bucket_artifacts"
+ENCRYPTION = '\'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"}}]}\''
+PUBLIC_ACCESS_BLOCK = "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
 
 
 @dataclass
@@ -27,10 +48,122 @@ class Task:
     depends_on: list[str] = field(default_factory=list)
 
 
+# ---- commands shared with the runbook ------------------------------------------------------
+
+
+def state_backend(ir: StackIR) -> tuple[str, str]:
+    """(bucket, region) of the Terraform state: what every environment's backend block names."""
+    return naming.state_bucket(ir.name), ir.region
+
+
+def state_bucket_commands(bucket: str, region: str) -> list[str]:
+    """Create the state bucket: versioned, KMS-encrypted, public access blocked.
+
+    S3 rejects `LocationConstraint=us-east-1` (that region is the default and takes none)."""
+    where = "" if region == "us-east-1" else f" --create-bucket-configuration LocationConstraint={region}"
+    return [f"aws s3api create-bucket --bucket {bucket} --region {region}{where}",
+            f"aws s3api put-bucket-versioning --bucket {bucket} --region {region} "
+            "--versioning-configuration Status=Enabled",
+            f"aws s3api put-bucket-encryption --bucket {bucket} --region {region} "
+            f"--server-side-encryption-configuration {ENCRYPTION}",
+            f"aws s3api put-public-access-block --bucket {bucket} --region {region} "
+            f"--public-access-block-configuration {PUBLIC_ACCESS_BLOCK}"]
+
+
+def terraform_dir(env: str) -> str:
+    return f"out/terraform/{env}"
+
+
+def terraform_commands(directory: str, variables: dict[str, str], target: str | None = None,
+                       plan: str = "tfplan") -> list[str]:
+    """init, plan (every variable given, the plan saved) and apply of the saved plan: no prompt.
+    A saved plan carries its variables (Terraform refuses `-var` with one) and needs no approval."""
+    tf = f"terraform -chdir={directory}"
+    given = "".join(f" -var {name}={value}" for name, value in variables.items())
+    only = f" -target={target}" if target else ""
+    return [f"{tf} init -input=false", f"{tf} plan -input=false{given}{only} -out={plan}",
+            f"{tf} apply -input=false {plan}"]
+
+
+def artifacts_bucket(ir: StackIR, env: str) -> str:
+    return naming.resource(ir.name, env, "artifacts")
+
+
+def package_key(function: str) -> str:
+    """Where a function's package goes in the artifacts bucket (Terraform's `s3_key`)."""
+    return f"functions/{function}/{RELEASE}.zip"
+
+
+def package_commands(ir: StackIR, env: str, comp: Component) -> list[str]:
+    """Zip a function's source with its dependencies (Linux wheels for its architecture) and
+    upload it where the function's Terraform reads it."""
+    spec = resolved.function(comp)
+    arch = "aarch64" if comp.optimization is None or comp.optimization.arch == "arm64" else "x86_64"
+    build, zipped = f'"${{TMPDIR:-/tmp}}/{comp.name}"', f'"${{TMPDIR:-/tmp}}/{comp.name}.zip"'
+    deps = {
+        "python": (f"if [ -f {spec.source}/requirements.txt ]; then pip install --quiet -r {spec.source}/requirements.txt "
+                   f"--target {build} --platform manylinux2014_{arch} --implementation cp --only-binary=:all:; fi"),
+        "nodejs": f"if [ -f {spec.source}/package-lock.json ]; then npm ci --omit=dev --prefix {build}; fi",
+    }.get(spec.family or "")
+    steps = [f"rm -rf {build} {zipped} && mkdir -p {build} && cp -R {spec.source}/. {build}"]
+    steps += [deps] if deps else []
+    steps += [f"(cd {build} && zip -qr {zipped} .)",
+              f"aws s3 cp {zipped} s3://{artifacts_bucket(ir, env)}/{package_key(comp.name)}"]
+    return steps
+
+
+def site_outputs(site: str) -> tuple[str, str]:
+    """Terraform outputs of a site: (content bucket, CloudFront distribution id)."""
+    key = site.replace("-", "_")
+    return f"site_{key}_bucket", f"site_{key}_distribution"
+
+
+def site_commands(env: str, comp: Component) -> list[str]:
+    bucket, distribution = site_outputs(comp.name)
+    tf = f"terraform -chdir={terraform_dir(env)}"
+    return [f'aws s3 sync {resolved.site(comp).source} "s3://$({tf} output -raw {bucket})" --delete',
+            f'aws cloudfront create-invalidation --distribution-id "$({tf} output -raw {distribution})" --paths "/*"']
+
+
+def image_platforms(ir: StackIR, comp: Component) -> list[str]:
+    """Docker platforms of a workload's image: the architecture of every environment."""
+    arches = set()
+    for env in ir.envs.values():
+        opt = env.graph.component(comp.id).optimization if env.graph.get(comp.id) else None
+        arches.add("amd64" if opt is not None and opt.arch == "x86_64" else "arm64")
+    return [f"linux/{a}" for a in sorted(arches)]
+
+
+def registry_login(ir: StackIR) -> str:
+    """Docker login to the ECR registry of the CI Terraform (its `region` defaults to the stack's)."""
+    return f"aws ecr get-login-password --region {ir.region} | docker login --username AWS --password-stdin {REGISTRY}"
+
+
+def image_command(ir: StackIR, comp: Component) -> str:
+    """Build a workload's image for every architecture it runs on and push it as the release."""
+    plan = comp.build
+    assert plan is not None
+    dockerfile = f"out/docker/{comp.name}/Dockerfile" if plan.generated else f"{plan.context}/{plan.dockerfile}"
+    return (f"docker buildx build --platform {','.join(image_platforms(ir, comp))} -f {dockerfile} "
+            f"-t {REGISTRY}/{naming.image_repository(ir.name, comp.name)}:{RELEASE} --push {plan.context}")
+
+
+def alarm_names(ir: StackIR, env: EnvIR) -> list[str]:
+    """CloudWatch names of the alarms the spec's retention decided (`shop-prod-api-cpu-high`)."""
+    return [naming.resource(ir.name, env.name, c.name, a) for c in env.graph for a in (c.retention.alarms if c.retention else [])]
+
+
+def _and(commands: list[str]) -> str:
+    return " && ".join(commands)
+
+
+# ---- the breakdown -------------------------------------------------------------------------
+
+
 def breakdown(ir: StackIR, env_name: str | None = None) -> list[Task]:
     """Every task for the stack (or one environment), in execution order."""
     envs = list(ir.envs.values())
-    tasks = _bootstrap(ir, envs if env_name is None else [ir.envs[env_name]])
+    tasks = _bootstrap(ir)
     previous = [t.id for t in tasks]
     for env in envs:
         env_tasks = _env_tasks(ir, env, first=env is envs[0], after=previous)
@@ -44,29 +177,25 @@ def breakdown(ir: StackIR, env_name: str | None = None) -> list[Task]:
     return tasks
 
 
-def _bootstrap(ir: StackIR, envs: list[EnvIR]) -> list[Task]:
-    tasks, seen = [], set()
-    for env in envs:
-        bucket = naming.state_bucket(ir.name, env.settings.account_id or "")
-        if bucket in seen:
-            continue
-        seen.add(bucket)
-        where = f"account {env.settings.account_id}" if env.settings.account_id else "the AWS account"
-        tasks.append(Task(f"bootstrap-state:{bucket}", "bootstrap",
-                          f"Bootstrap the Terraform state bucket `{bucket}` in {where} "
-                          f"({env.settings.region}): versioned, encrypted, public access blocked",
-                          command=_bootstrap_command(bucket, env.settings.region)))
+def _bootstrap(ir: StackIR) -> list[Task]:
+    bucket, region = state_backend(ir)
+    tasks = [Task(f"bootstrap-state:{bucket}", "bootstrap",
+                  f"Bootstrap the Terraform state bucket `{bucket}` ({region}) once: every environment's backend "
+                  f"keeps its state there (`<env>/terraform.tfstate`); versioned, encrypted, public access blocked",
+                  command=_and(state_bucket_commands(bucket, region)))]
+    if "ci" in ir.targets:
+        repos = [naming.image_repository(ir.name, c.name) for c in built_workloads(list(ir.envs.values())[-1])]
+        what = "the GitHub OIDC provider, the deploy and plan roles" + (
+            ", the build role and the ECR repositories the images are pushed to: " + ", ".join(f"`{r}`" for r in repos)
+            if repos else "")
+        tasks.append(Task("bootstrap-ci", "bootstrap", f"Apply the CI Terraform (`{CI_TERRAFORM}`): {what}",
+                          command=_and(terraform_commands(CI_TERRAFORM, CI_VARIABLES))))
     return tasks
 
 
-def _bootstrap_command(bucket: str, region: str) -> str:
-    where = "" if region == "us-east-1" else f" --create-bucket-configuration LocationConstraint={region}"
-    return (f"aws s3api create-bucket --bucket {bucket} --region {region}{where} && "
-            f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled && "
-            f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
-            "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\"}}]}' && "
-            f"aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration "
-            "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true")
+def built_workloads(env: EnvIR) -> list[Component]:
+    """Workloads whose image infracc builds (the others run a prebuilt image), used before users."""
+    return [c for c in env.graph.topological() if c.kind in WORKLOAD_KINDS and c.build is not None]
 
 
 def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[Task]:
@@ -74,13 +203,12 @@ def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[T
     tasks: list[Task] = []
     if env.settings.approval:
         tasks.append(Task(f"{e}:approve", "approval", f"Get explicit approval to change `{e}`", env=e))
-    tasks.append(Task(f"{e}:apply", "apply", f"Apply the Terraform stack of `{e}` (review the plan first)",
-                      env=e, command=f"terraform -chdir=out/terraform/{e} init && "
-                      f"terraform -chdir=out/terraform/{e} plan -out=tfplan && "
-                      f"terraform -chdir=out/terraform/{e} apply tfplan"))
+    # Images first (as CI does): the apply points the task definitions at `image_tag`.
+    tasks += [_image(ir, env, c, first) for c in built_workloads(env)]
+    tasks += _packages(ir, env)
+    tasks.append(Task(f"{e}:apply", "apply", f"Apply the Terraform stack of `{e}` (review the plan before the apply)",
+                      env=e, command=_and(terraform_commands(terraform_dir(e), ENV_VARIABLES))))
     tasks += _secrets(ir, env)
-    workloads = [c for c in env.graph.topological() if c.kind in WORKLOAD_KINDS and c.build is not None]
-    tasks += [_image(ir, c, e, first) for c in workloads]
     for comp in env.graph.topological():
         migrate = resolved.service(comp).migrate if comp.kind == "service" else ()
         if migrate:
@@ -90,6 +218,21 @@ def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[T
     tasks += [_deploy(comp, e) for comp in env.graph.topological() if comp.kind in (*WORKLOAD_KINDS, "function", "site")]
     tasks += _verify(ir, env)
     _chain(tasks, after)
+    return tasks
+
+
+def _packages(ir: StackIR, env: EnvIR) -> list[Task]:
+    functions = env.graph.components("function")
+    if not functions:
+        return []
+    e, bucket = env.name, artifacts_bucket(ir, env.name)
+    tasks = [Task(f"{e}:artifacts", "package", f"Create the function artifacts bucket `{bucket}` of `{e}` "
+                  "(a targeted apply; nothing to do after the first deploy)", env=e,
+                  command=_and(terraform_commands(terraform_dir(e), ENV_VARIABLES, ARTIFACTS_ADDRESS, "artifacts.tfplan")))]
+    for comp in functions:
+        tasks.append(Task(f"{e}:package:{comp.name}", "package",
+                          f"Package function `{comp.name}` to `s3://{bucket}/{package_key(comp.name)}`",
+                          env=e, component=comp.name, command=_and(package_commands(ir, e, comp))))
     return tasks
 
 
@@ -108,35 +251,35 @@ def _secrets(ir: StackIR, env: EnvIR) -> list[Task]:
     return tasks
 
 
-def _image(ir: StackIR, comp: Component, env: str, first: bool) -> Task:
-    repo, plan = naming.image_repository(ir.name, comp.name), comp.build
-    assert plan is not None
+def _image(ir: StackIR, env: EnvIR, comp: Component, first: bool) -> Task:
+    repo, e = naming.image_repository(ir.name, comp.name), env.name
     if first:
-        dockerfile = f"out/docker/{comp.name}/Dockerfile" if plan.generated else f"{plan.context}/{plan.dockerfile}"
-        return Task(f"{env}:image:{comp.name}", "image", f"Build and push the image of `{comp.name}` to `{repo}`",
-                    env=env, component=comp.name,
-                    command=f"docker build -f {dockerfile} -t $REGISTRY/{repo}:$GIT_SHA "
-                            f"{plan.context} && docker push $REGISTRY/{repo}:$GIT_SHA")
-    return Task(f"{env}:image:{comp.name}", "image",
-                f"Promote the tested image `{repo}:$GIT_SHA` of `{comp.name}` (no rebuild)", env=env, component=comp.name)
+        return Task(f"{e}:image:{comp.name}", "image", f"Build and push the image of `{comp.name}` to `{repo}`",
+                    env=e, component=comp.name, command=_and([registry_login(ir), image_command(ir, comp)]))
+    return Task(f"{e}:image:{comp.name}", "image",
+                f"Promote the tested image `{repo}:{RELEASE}` of `{comp.name}` (no rebuild)", env=e, component=comp.name)
 
 
 def _deploy(comp: Component, env: str) -> Task:
     rollout = resolved.rollout(comp)
     strategy = rollout.strategy if rollout is not None else "rolling"
-    how = {"service": f"{strategy} rollout", "job": "schedule/task definition", "function": "function code",
-           "site": "upload and invalidate the CDN"}[comp.kind]
+    how = {"service": f"{strategy} rollout", "job": "schedule/task definition",
+           "function": "the apply deployed its package", "site": "upload and invalidate the CDN"}[comp.kind]
+    command = _and(site_commands(env, comp)) if comp.kind == "site" else None
     return Task(f"{env}:deploy:{comp.name}", "deploy", f"Deploy {comp.kind} `{comp.name}` to `{env}` ({how})",
-                env=env, component=comp.name)
+                env=env, component=comp.name, command=command)
 
 
 def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
     tasks = []
-    alarms = [(c.name, a) for c in env.graph for a in (c.retention.alarms if c.retention else [])]
+    alarms = alarm_names(ir, env)
     if alarms:
-        listed = ", ".join(f"{n}/{a}" for n, a in alarms)
+        listed = ", ".join(f"`{a}`" for a in alarms)
         tasks.append(Task(f"{env.name}:verify:alarms", "verify",
-                          f"Verify the {len(alarms)} alarms of `{env.name}` exist and are OK: {listed}", env=env.name))
+                          f"Verify the {len(alarms)} alarms of `{env.name}` exist and are OK: {listed}", env=env.name,
+                          command=f"aws cloudwatch describe-alarms --region {env.settings.region} --alarm-name-prefix "
+                                  f"{naming.prefix(ir.name, env.name)}- --query 'MetricAlarms[].[AlarmName,StateValue]' "
+                                  "--output table"))
     for comp in env.graph.components("service", "site", "function"):
         r = resolved.of(comp)
         public = r.public if isinstance(r, resolved.Service) else None
@@ -163,7 +306,9 @@ def as_json(ir: StackIR, tasks: list[Task]) -> str:
 
 
 def as_markdown(ir: StackIR, tasks: list[Task]) -> str:
-    out = [f"# Infrastructure tasks: {ir.name}"]
+    out = [f"# Infrastructure tasks: {ir.name}",
+           "\nCommands expect `GIT_SHA` (the release), `REGISTRY` (the ECR registry host) and "
+           "`GITHUB_REPOSITORY` (owner/repo) in the shell."]
     section = object()
     for task in tasks:
         if task.env != section:

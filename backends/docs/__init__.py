@@ -4,7 +4,8 @@ Files (under `docs/`): `README.md` (inventory, setup, promotion, rollback, scali
 backups with RPO/RTO, alarms, cost, security, compliance, GDPR data inventory),
 `architecture.md` (Mermaid per environment), `architecture.dot` (Graphviz; render with
 `dot -Tsvg architecture.dot -o architecture.svg`), `cost.md` and `<env>.md` per environment.
-Everything is read from the IR decisions and `infracc.compiler.naming`.
+Everything is read from the IR decisions and `infracc.compiler.naming`; the commands come from
+the helpers of `infracc.compiler.tasks`, so the runbook and `infracc tasks` say the same thing.
 """
 from __future__ import annotations
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infracc.compiler import naming, resolved
-from infracc.compiler.ir import Component, StackIR
+from infracc.compiler import tasks as t
+from infracc.compiler.ir import Component, EnvIR, StackIR
+
+ECS_SCRIPT = "bash out/ci/scripts/ecs.sh"
 
 ALARM_ACTIONS = {
     "cpu-high": "Check recent deploys and traffic; scale out (raise replicas/instance class) or roll back.",
@@ -31,12 +34,12 @@ class Backup:
     restore: str
 
 
-def backup(comp: Component) -> Backup | None:
+def backup(comp: Component, vault: str) -> Backup | None:
     found = _backup(comp)
     days = comp.retention.backup_plan_days if comp.retention else None
     if found is None or not days:
         return found
-    return Backup(found.component, found.kind, f"{found.how}; daily AWS Backup copy kept {days} days (vault `<stack>-<env>-backups`)",
+    return Backup(found.component, found.kind, f"{found.how}; daily AWS Backup copy kept {days} days (vault `{vault}`)",
                   found.rpo, found.rto, f"{found.restore}; or restore a recovery point from the AWS Backup vault")
 
 
@@ -68,7 +71,7 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
            for c in graph for var in resolved.secrets(c)]
     what = {
         "database": "connection of `{}` (host, port, name, user, password, url), copied by Terraform from the "
-                    "RDS-managed master secret: after RDS rotates the password, `terraform apply` refreshes it",
+                    "RDS-managed master secret: after RDS rotates the password, the next apply of the environment (step 5 of the setup) refreshes it",
         "cache": "connection of `{}` (host, port, password, url); the AUTH token is generated in Secrets Manager",
         "bucket": "names of `{}` (bucket, arn) for Kubernetes ExternalSecrets; not secret",
         "queue": "names of `{}` (queue_url, queue_arn) for Kubernetes ExternalSecrets; not secret",
@@ -79,16 +82,69 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
     return out
 
 
+def infrastructure(ir: StackIR, env: EnvIR) -> list[str]:
+    """Commands that bring one environment's infrastructure up: function packages first (their
+    bucket is part of the stack, so a targeted apply creates it), the apply, then the sites."""
+    e, out = env.name, []
+    if env.graph.components("function"):
+        out += t.terraform_commands(t.terraform_dir(e), t.ENV_VARIABLES, t.ARTIFACTS_ADDRESS, "artifacts.tfplan")
+        out += [" && ".join(t.package_commands(ir, e, fn)) for fn in env.graph.components("function")]
+    out += t.terraform_commands(t.terraform_dir(e), t.ENV_VARIABLES)
+    for site in env.graph.components("site"):
+        out += t.site_commands(e, site)
+    return out
+
+
+def deploy(ir: StackIR, env: EnvIR) -> list[str]:
+    """Roll the release out to one environment, as the pipeline's deploy job does."""
+    built = [c for c in env.graph.components("service") if resolved.service(c).built]
+    if not built:
+        return []
+    e, cluster = env.name, naming.prefix(ir.name, env.name)
+    if ir.platform == "eks":
+        chart = f"out/helm/{ir.name}"
+        return [f"aws eks update-kubeconfig --name {cluster} --region {env.settings.region}",
+                f"helm upgrade --install {ir.name} {chart} --namespace {naming.namespace(ir.name, e)} "
+                f"-f {chart}/values-{e}.yaml --set-string image.registry={t.REGISTRY} "
+                f"--set-string image.tag={t.RELEASE} --atomic --wait --timeout 20m"]
+    out = []
+    for svc in built:
+        if resolved.service(svc).migrate:
+            out.append(f"{ECS_SCRIPT} migrate {cluster} {naming.resource(ir.name, e, svc.name)} "
+                       f"{naming.resource(ir.name, e, svc.name, 'migrate')} "
+                       f"{t.REGISTRY}/{naming.image_repository(ir.name, svc.name)} {t.RELEASE}")
+    for svc in built:
+        out.append(f"{ECS_SCRIPT} rollout {cluster} {naming.resource(ir.name, e, svc.name)} "
+                   f"{t.REGISTRY}/{naming.image_repository(ir.name, svc.name)} {t.RELEASE}")
+    return out
+
+
+def alarms(ir: StackIR, env: EnvIR) -> list[tuple[str, str, str, str]]:
+    """(component, alarm, CloudWatch name in `env`, what to do) per alarm."""
+    return [(c.name, a, naming.resource(ir.name, env.name, c.name, a),
+             ALARM_ACTIONS.get(a, "Investigate the component's logs and metrics."))
+            for c in env.graph for a in (c.retention.alarms if c.retention else [])]
+
+
 def facts(ir: StackIR) -> dict[str, object]:
-    last = list(ir.envs.values())[-1]
+    envs = list(ir.envs.values())
+    last = envs[-1]
+    bucket, region = t.state_backend(ir)
     return {
-        "state_bucket": naming.state_bucket(ir.name),
-        "alarm_actions": ALARM_ACTIONS,
-        "backups": {e: [b for c in ir.envs[e].graph if (b := backup(c))] for e in ir.envs},
+        "state_bucket": bucket,
+        "state_region": region,
+        "state_commands": t.state_bucket_commands(bucket, region),
+        "ci_commands": t.terraform_commands(t.CI_TERRAFORM, t.CI_VARIABLES),
+        "image_commands": [t.registry_login(ir)] + [t.image_command(ir, c) for c in t.built_workloads(last)],
+        "infrastructure": {env.name: infrastructure(ir, env) for env in envs},
+        "deploy": {env.name: deploy(ir, env) for env in envs},
+        "alarms": alarms(ir, last),
+        "backups": {e: [b for c in ir.envs[e].graph if (b := backup(c, naming.resource(ir.name, e, "backups")))]
+                    for e in ir.envs},
+        "services": [(c.name, resolved.service(c)) for c in last.graph.components("service")],
         "secrets": {e: secrets(ir, e) for e in ir.envs},
         "namespace": {e: naming.namespace(ir.name, e) for e in ir.envs},
         "prefix": {e: naming.prefix(ir.name, e) for e in ir.envs},
-        "images": {c.name: naming.image_repository(ir.name, c.name)
-                   for c in last.graph.components("service", "job") if resolved.workload(c).built},
-        "pii": [c for c in last.graph if resolved.contains_pii(c)],
+        "images": {c.name: naming.image_repository(ir.name, c.name) for c in t.built_workloads(last)},
+        "pii": [(c, getattr(resolved.of(c), "description", None)) for c in last.graph if resolved.contains_pii(c)],
     }
