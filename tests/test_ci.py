@@ -176,3 +176,39 @@ def test_an_image_needed_on_two_architectures_is_one_manifest_list() -> None:
     for env in ir.envs:
         assert {"build-amd64", "build-arm64", "build"} <= set(jobs[f"deploy-{env}"]["needs"])
         assert jobs[f"deploy-{env}"]["env"]["REGISTRY"] == "${{ needs.build.outputs.registry }}"
+
+
+def _package_steps(wf: dict, env: str) -> dict[str, str]:
+    return {s["name"].removeprefix("Package function "): s["run"] for s in wf["jobs"][f"deploy-{env}"]["steps"]
+            if s["name"].startswith("Package function ")}
+
+
+def _check_wheel_platforms(ir, wf: dict) -> None:
+    for env in ir.envs.values():
+        steps = _package_steps(wf, env.name)
+        for fn in env.graph.components("function"):
+            run, runtime = steps[fn.name], fn.resolved.runtime
+            platforms = re.findall(r"--platform (\S+)", run)
+            if runtime.startswith("python"):
+                machine = {"arm64": "aarch64", "x86_64": "x86_64"}[fn.optimization.arch]
+                assert platforms == [f"manylinux2014_{machine}"], (env.name, fn.name, run)
+                assert f"--python-version {runtime.removeprefix('python')} " in run, run
+            else:
+                assert not platforms, run
+
+
+def test_function_wheels_match_the_function_architecture() -> None:
+    from infracc.backends.ci import workflow
+
+    ir = compiled("serverless").ir
+    assert any(f.resolved.runtime.startswith("python") for f in ir.envs["dev"].graph.components("function"))
+    _check_wheel_platforms(ir, _load(_workflow("serverless")[1]))
+    tf = json.loads(output_files("serverless", "terraform")["terraform/dev/cdk.tf.json"])
+    for fn in ir.envs["dev"].graph.components("function"):  # Terraform deploys the same architecture
+        assert tf["resource"]["aws_lambda_function"]["function_" + fn.name.replace("-", "_")]["architectures"] == [fn.optimization.arch]
+    x86 = copy.deepcopy(ir)
+    for fn in x86.envs["dev"].graph.components("function"):
+        fn.optimization = fn.optimization.model_copy(update={"arch": "x86_64"})
+    wf = _load(workflow.render(x86))
+    _check_wheel_platforms(x86, wf)
+    assert "manylinux2014_x86_64" in json.dumps(_package_steps(wf, "dev"))

@@ -132,11 +132,24 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
     return steps
 
 
-PACKAGE = {  # how a function's source becomes a Lambda zip (arm64 Linux wheels for Python)
-    "python": ('if [ -f requirements.txt ]; then pip install --quiet -r requirements.txt --target "$BUILD" '
-               "--platform manylinux2014_aarch64 --implementation cp --only-binary=:all:; fi"),
-    "nodejs": 'if [ -f package-lock.json ]; then npm ci --omit=dev --prefix "$BUILD"; fi',
-}
+# Lambda architecture (`comp.optimization.arch`) → the manylinux wheel platform pip installs for.
+WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+def install_command(fn: Component) -> str:
+    """How a function's dependencies are installed into its zip: Linux wheels for the function's
+    architecture and Python version (the runner's own may differ), or `npm ci` for Node.js."""
+    spec = resolved.function(fn)
+    if spec.family == "python":
+        assert fn.optimization is not None and fn.optimization.arch in WHEEL_PLATFORMS, \
+            f"{fn.id}: the cost pass decides the architecture"
+        version = spec.runtime.removeprefix("python")
+        return ('if [ -f requirements.txt ]; then pip install --quiet -r requirements.txt --target "$BUILD" '
+                f"--platform {WHEEL_PLATFORMS[fn.optimization.arch]} --python-version {version} "
+                "--implementation cp --only-binary=:all:; fi")
+    if spec.family == "nodejs":
+        return 'if [ -f package-lock.json ]; then npm ci --omit=dev --prefix "$BUILD"; fi'
+    return "true"
 
 
 def _function_packages(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]:
@@ -150,7 +163,7 @@ def _function_packages(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]
               "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve -target=aws_s3_bucket.bucket_artifacts'}]
     for fn in functions:
         spec = resolved.function(fn)
-        install = PACKAGE.get(spec.family or "", "true")
+        install = install_command(fn)
         steps.append({"name": f"Package function {fn.name}", "env": {"SOURCE": spec.source},
                       "run": ('BUILD="$RUNNER_TEMP/' + fn.name + '" && mkdir -p "$BUILD" && cp -R "$SOURCE/." "$BUILD/"'
                               f' && (cd "$SOURCE" && {install})'
