@@ -10,7 +10,7 @@ import ipaddress
 import re
 from pathlib import Path as FsPath
 
-from infracc.compiler import library_data
+from infracc.compiler import library_data, secret_scan
 from infracc.compiler.catalogue import registry
 from infracc.compiler.cron import cron_problem
 from infracc.compiler.diagnostics import Diagnostic, did_you_mean, error, warning
@@ -20,16 +20,13 @@ from infracc.schema.types import duration_seconds, memory_mib
 REQUIRES: frozenset[str] = frozenset()
 PROVIDES = frozenset({"valid"})
 
-_SECRET_VALUE = [
-    (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-    (re.compile(r"\b(sk|rk)_(live|test)_[A-Za-z0-9]{16,}\b"), "a Stripe key"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
-    (re.compile(r"://[^/\s:@]+:[^/\s@$]+@"), "a URL with an embedded password"),
-]
-_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
+# IC-SECRET-001: every literal of the spec goes through `secret_scan` (provider formats,
+# credentials in URLs, credential names, entropy). Fields that hold names, ids or image
+# references get the format check only (no entropy: image tags are often commit hashes).
+_NAME_FIELDS = frozenset({"secrets", "uses", "image", "compliance", "targets", "runtime"})
+_FLAG = re.compile(r"^--?[A-Za-z][A-Za-z0-9_.-]*$")
+_COMMAND_FIELDS = (("command",), ("migrate",), ("health", "command"))
+_TEXT_FIELDS = frozenset({"description", "reason", "owner"})
 
 
 def validate(ir: StackIR, data: dict) -> list[Diagnostic]:
@@ -37,6 +34,7 @@ def validate(ir: StackIR, data: dict) -> list[Diagnostic]:
     diags += _duplicate_names(data)
     diags += _overrides(ir, data)
     diags += _environments(ir)
+    diags += _secret_literals(data)
     for env in ir.envs.values():
         diags += _graph(env)
         for comp in env.graph:
@@ -199,19 +197,14 @@ def _placeholders(env: EnvIR, comp: Component) -> list[Diagnostic]:
 
 
 def _env_literals(comp: Component) -> list[Diagnostic]:
+    # IC-SECRET-001 for env values is reported by `_secret_literals`, once per spec position.
     out = []
     spec = comp.spec
     if not hasattr(spec, "env"):
         return out
     injected = {v.name for v in comp.env if v.source == "injected"}
-    for key, value in spec.env.items():
+    for key in spec.env:
         origin = next((v.origin for v in comp.env if v.name == key), (*comp.origin, "env", key))
-        what = next((label for pattern, label in _SECRET_VALUE if pattern.search(value)), None)
-        if what is None and _SECRET_NAME.search(key) and value and "${" not in value:
-            what = "a credential (by its name)"
-        if what:
-            out.append(error("IC-SECRET-001", f"env `{key}` looks like {what}; secrets never go in stack.yaml",
-                             origin, f"move `{key}` to `secrets:` and set its value in the secret store"))
         if key in spec.secrets:
             out.append(error("IC-SECRET-002", f"`{key}` is in both `env` and `secrets`", origin,
                              "keep it in one of them"))
@@ -219,6 +212,114 @@ def _env_literals(comp: Component) -> list[Diagnostic]:
             out.append(warning("IC-ENVVAR-001", f"env `{key}` replaces the variable injected by a `uses` entry",
                                origin, "rename it, or rely on the injected value"))
     return out
+
+
+def _secret_literals(data: dict) -> list[Diagnostic]:
+    """IC-SECRET-001 at every literal of the spec that looks like a credential.
+
+    Walks the loaded document rather than the IR, so each value is reported once, at the
+    position it was written (base or `overrides.<env>`), whatever field it sits in: env
+    values, commands, build settings, descriptions, tags, allow reasons, hosts, even keys.
+    """
+    out = []
+    for path, text, name, is_key in _literals(data, (), None):
+        field = _field_path(path)
+        if is_key:
+            what = secret_scan.find_format(text)
+        else:
+            what = secret_scan.find_secret(text, name, formats_only=_is_name_field(field))
+        if what is None:
+            continue
+        if is_key:
+            out.append(error("IC-SECRET-001", f"a name under `{_dotted(path[:-1])}` looks like {what}; secrets never go in stack.yaml",
+                             path, "rename it: names are copied into the generated files"))
+        elif len(field) == 2 and field[0] == "env" and path[0] in _sections():
+            var = _dotted(field[1:])
+            out.append(error("IC-SECRET-001", f"env `{var}` looks like {what}; secrets never go in stack.yaml",
+                             path, f"move `{var}` to `secrets:` and set its value in the secret store"))
+        else:
+            out.append(error("IC-SECRET-001", f"`{_dotted(path)}` looks like {what}; secrets never go in stack.yaml",
+                             path, _secret_hint(path, field)))
+    return out
+
+
+def _sections() -> dict:
+    from infracc.schema.components import KINDS
+
+    return KINDS
+
+
+def _literals(node: object, path: tuple, name: str | None):
+    """(path, text, name the value is assigned to, is-a-key) for every scalar and key.
+
+    `name` is a user-chosen name the value belongs to: an env var, a tag key, or the
+    `--flag` just before a command argument. Keys are yielded too (a token can be a key).
+    """
+    if isinstance(node, dict):
+        for key, value in node.items():
+            sub = (*path, key)
+            yield sub, str(key), None, True
+            named = key if _is_named_map(path) else None
+            yield from _literals(value, sub, str(named) if named is not None else None)
+    elif isinstance(node, list):
+        previous = None
+        for i, item in enumerate(node):
+            flag = previous if isinstance(previous, str) and _FLAG.match(previous) else None
+            yield from _literals(item, (*path, i), flag)
+            previous = item
+    elif isinstance(node, str):
+        yield path, node, name, False
+    elif isinstance(node, int) and not isinstance(node, bool) and name is not None:
+        yield path, str(node), name, False  # `API_TOKEN: 123456` is a literal too
+
+
+def _is_name_field(field: tuple) -> bool:
+    """Names, ids, image references and digests: provider formats only, no entropy."""
+    if not field or field[0] in ("env", "tags"):
+        return False
+    return field[0] in _NAME_FIELDS or field[-1] in ("digest", "rule")
+
+
+def _is_named_map(path: tuple) -> bool:
+    """Maps whose keys the user names and whose values are assigned to those names: `tags`
+    and the `env` of a component (base or override)."""
+    return path == ("tags",) or (len(path) >= 3 and path[0] in _sections() and _field_path(path) == ("env",))
+
+
+def _field_path(path: tuple) -> tuple:
+    """The component-relative field of a spec path: ("services", "api", "overrides", "prod",
+    "env", "X") → ("env", "X"). Paths outside components are returned unchanged."""
+    if len(path) >= 2 and path[0] in _sections():
+        rest = path[2:]
+        if rest[:1] == ("overrides",) and len(rest) >= 2:
+            rest = rest[2:]
+        return tuple(rest)
+    return tuple(path)
+
+
+def _dotted(path: tuple) -> str:
+    # A key that is itself a token is never echoed back.
+    parts = []
+    for part in path:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            text = "…" if secret_scan.find_format(str(part)) else str(part)
+            parts.append(("." if parts else "") + text)
+    return "".join(parts)
+
+
+def _secret_hint(path: tuple, field: tuple) -> str:
+    if any(field[:len(f)] == f for f in _COMMAND_FIELDS):
+        return ("list the variable in `secrets:` and read it at run time instead "
+                "(e.g. `[sh, -c, 'exec app --token \"$API_TOKEN\"']`)")
+    if field[:1] == ("build",):
+        return "build settings are copied into Dockerfiles and CI; pass build credentials from the CI secret store"
+    if path[:1] == ("tags",):
+        return "tags are copied onto every resource; remove the credential"
+    if field[-1:] and field[-1] in _TEXT_FIELDS:
+        return "this text is copied into the generated docs; remove the credential"
+    return "every value in stack.yaml is copied into generated files; keep credentials in the secret store (`secrets:`)"
 
 
 def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
