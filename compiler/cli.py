@@ -1,22 +1,125 @@
 """The `infracc` command line.
 
-Exit codes: 0 ok (warnings allowed), 1 the spec has errors or output is stale, 2 usage error.
-No traceback reaches a user for bad input: spec problems are diagnostics.
+Exit codes: 0 ok (warnings allowed), 1 the spec has errors or output is stale, 2 usage error,
+3 internal error (a bug; `INFRACC_DEBUG=1` adds the traceback), 130 interrupted (SIGINT,
+Ctrl-C), 143 terminated (SIGTERM). No traceback reaches a user for bad input: spec problems are
+diagnostics, and an interrupt prints one line.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import click
 
-from infracc.compiler import render
-from infracc.compiler.diagnostics import Diagnostic, Severity
-from infracc.compiler.pipeline import Result, analyze, emit
-from infracc.compiler.version import VERSION
-from infracc.schema.models import TARGETS
+# Signals first: importing the compiler takes ~0.4 s, and a Ctrl-C in that time should print one
+# line too, not a KeyboardInterrupt traceback from some import. Only the `infracc` process itself
+# installs them here (not a program or test that imports this module); `run()` installs them in
+# any case.
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM, raised in the main thread while a command runs.
+
+    A BaseException (like KeyboardInterrupt) so that `except Exception` does not swallow it and
+    `finally` blocks still run (the writer's temporary directory, CDKTF's synth directory), but
+    not a KeyboardInterrupt, which click would turn into `Aborted!` and exit 1.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Interrupt:
+    """What the signal handler knows: whether a command is running (`armed`: raise Interrupted),
+    which signal came first, and where the real stderr went. Any later signal, or one outside a
+    command, exits at once."""
+
+    armed = False
+    signum: int | None = None
+    stderr: int = 2
+    announced = False
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    if _Interrupt.signum is None:
+        _Interrupt.signum = signum
+        _silence()
+    if _Interrupt.armed:
+        _Interrupt.armed = False
+        raise Interrupted(signum)
+    _leave_now(_Interrupt.signum)
+
+
+def _install_signal_handlers() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) != signal.SIG_IGN:  # nohup and friends keep their choice
+            signal.signal(signum, _on_signal)
+
+
+def _silence() -> None:
+    """From the first signal on, stdout and stderr (fds 1 and 2) go to /dev/null; the real
+    stderr is kept for the one line an interrupt prints.
+
+    Measured noise otherwise: Ctrl-C reaches the whole process group, so the jsii Node processes
+    die with infracc. Node reports it (`Error on jsii API channel to child process: Error: read
+    ECONNRESET`, relayed to our stderr by jsii's reader thread), and at exit jsii's atexit hook
+    `_NodeProcess.stop` writes to the dead process's stdin and prints a BrokenPipeError traceback.
+    That hook must still run (it removes jsii's runtime directory, and when only infracc got the
+    signal it stops Node cleanly), so the exit goes on normally and its noise goes nowhere.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # e.g. a reentrant flush if the signal hit a write
+            stream.flush()
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        _Interrupt.stderr = os.dup(2)
+    except OSError:
+        return
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(_Interrupt.stderr, text.encode("utf-8", "replace"))
+
+
+def _announce() -> None:
+    """The one line an interrupt prints (once)."""
+    if not _Interrupt.announced:
+        _Interrupt.announced = True
+        _say("infracc: interrupted\n")
+
+
+def _leave_now(signum: int | None) -> None:
+    """A signal while shutting down (or a second Ctrl-C): one line at most, then exit now."""
+    _announce()
+    os._exit(128 + (signum or signal.SIGINT))
+
+
+def _started_as_infracc() -> bool:
+    argv = getattr(sys, "argv", None) or [""]
+    return __name__ == "__main__" or Path(argv[0]).name == "infracc"
+
+
+if _started_as_infracc():
+    _install_signal_handlers()
+
+from infracc.compiler import render  # noqa: E402
+from infracc.compiler.diagnostics import Diagnostic, Severity  # noqa: E402
+from infracc.compiler.pipeline import Result, analyze, emit  # noqa: E402
+from infracc.compiler.version import VERSION  # noqa: E402
+from infracc.schema.models import TARGETS  # noqa: E402
 
 FORMATS = click.Choice(["text", "json", "sarif"])
 
@@ -197,21 +300,46 @@ def cost(stack: str, env_name: str | None, fmt: str) -> None:
                 click.echo(f"warning[{d.code}]: {d.message}", err=True)
 
 
-def run() -> None:
-    """Entry point: a bug in infracc prints one line and how to report it, not a traceback."""
-    import os
+def _interrupted(exc: BaseException) -> None:
+    """Exit 128 + the signal number after the `finally` blocks ran; the exit itself is quiet."""
+    if os.environ.get("INFRACC_DEBUG"):
+        _say("".join(traceback.format_exception(exc)))
+    _announce()
+    sys.exit(128 + (_Interrupt.signum or signal.SIGINT))
 
-    try:
-        main(standalone_mode=True)
-    except SystemExit:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
-        if os.environ.get("INFRACC_DEBUG"):
-            raise
+
+def _internal_error(exc: Exception) -> None:
+    if os.environ.get("INFRACC_DEBUG"):
+        traceback.print_exception(exc)
+        click.echo(f"infracc: internal error ({type(exc).__name__}: {exc}). This is a bug in infracc, not in "
+                   "your spec; please report it with the traceback above.", err=True)
+    else:
         click.echo(f"infracc: internal error ({type(exc).__name__}: {exc}). This is a bug in infracc, not in "
                    "your spec; rerun with INFRACC_DEBUG=1 for details and report it.", err=True)
-        sys.exit(3)
+    sys.exit(3)
 
+
+def run() -> None:
+    """Entry point: a bug in infracc prints one line and how to report it (exit 3; the traceback
+    too with INFRACC_DEBUG=1); SIGINT/SIGTERM print `infracc: interrupted` and exit 130/143."""
+    _install_signal_handlers()
+    try:
+        try:
+            _Interrupt.armed = True
+            try:
+                main(standalone_mode=True)
+            finally:
+                _Interrupt.armed = False
+        except SystemExit as exc:
+            if _Interrupt.signum is not None:  # something turned the interrupt into an exit code
+                raise Interrupted(_Interrupt.signum) from exc
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if _Interrupt.signum is not None:  # e.g. jsii failing because Node died of the same Ctrl-C
+                raise Interrupted(_Interrupt.signum) from exc
+            _internal_error(exc)
+    except Interrupted as exc:
+        _interrupted(exc)
 
 
 # Workflow and agent integration (issue 8); each command lives in its own module.

@@ -4,6 +4,13 @@ Files are written into a temporary sibling directory and swapped in by rename, s
 compile never leaves `out/` half-written. `infracc.lock.json` lists every file with its
 sha256; `check` compares a directory against freshly generated files. infracc only replaces
 a directory that is empty or that it created (it holds the lock file).
+
+The sibling directories are named `.out.tmp-<pid>-<hex>` (new output) and `.out.old-<pid>-<hex>`
+(the previous output during the swap). A compile that is killed leaves them behind; the next
+compile into the same directory removes those whose process is gone (or that are older than
+`STALE_AFTER`). Writers into one parent directory hold an flock on it, so a live writer's
+directory is never swept; the pid check also keeps compiles that skip the lock (NFS, old
+versions) safe. SIGINT/SIGTERM are held during the two renames of the swap.
 """
 from __future__ import annotations
 
@@ -11,13 +18,19 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import signal
+import stat
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 LOCK_FILE = "infracc.lock.json"
+STALE_AFTER = 600.0  # seconds; a sibling directory this old is stale whatever its pid says
 
 
 class OutputError(Exception):
@@ -49,7 +62,8 @@ def write(out: Path, files: dict[PurePosixPath, str]) -> None:
     _check_owned(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out.parent):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        sweep_stale(out)
+        tmp = _sibling(out, "tmp")
         try:
             for rel, text in sorted(files.items()):
                 target = tmp / rel
@@ -82,19 +96,105 @@ def _check_owned(out: Path) -> None:
         raise OutputError(f"{out} is not empty and was not created by infracc (no {LOCK_FILE})")
 
 
+def sweep_stale(out: Path) -> list[Path]:
+    """Remove the `.<out>.tmp-*` / `.<out>.old-*` directories that killed compiles left beside
+    `out`; returns what was removed. Call it holding `_locked(out.parent)`."""
+    names = re.compile(rf"\.{re.escape(out.name)}\.(?:tmp|old)-(?:(?P<pid>\d+)-[0-9a-f]{{8}}|[a-z0-9_]{{8}})")
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = names.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        pid = match["pid"]  # None: the name format before pids (tempfile.mkdtemp)
+        if now - info.st_mtime > STALE_AFTER or (pid is not None and not _other_live_process(int(pid))):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _other_live_process(pid: int) -> bool:
+    """Whether `pid` is a running process other than this one (this process has no sibling
+    directory yet when it sweeps; one with its pid is from an earlier process, e.g. in a container)."""
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, OSError):
+        return False
+    return True
+
+
+def _sibling(out: Path, kind: str) -> Path:
+    """Create `.<out>.<kind>-<pid>-<hex>` beside `out` (mode 0700, like mkdtemp)."""
+    while True:
+        path = out.parent / f".{out.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return path
+
+
 def _swap(new: Path, out: Path) -> None:
     if not out.exists():
-        new.rename(out)
+        with _signals_held():
+            new.rename(out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old = _sibling(out, "old")
     old.rmdir()
-    out.rename(old)
+    swapped = False
     try:
-        new.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        with _signals_held():
+            out.rename(old)
+            try:
+                new.rename(out)
+            except BaseException:
+                old.rename(out)
+                raise
+            swapped = True
+    finally:
+        if swapped:  # never delete the previous output unless the new one is in place
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held():
+    """Defer SIGINT/SIGTERM until the block is done, so an interrupt lands before or after the
+    swap and never between its renames. Only the main thread can change handlers; elsewhere
+    (a server's worker thread) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous: dict[int, object] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler is None or handler == signal.SIG_IGN:  # not set from Python, or ignored: leave it
+            continue
+        previous[signum] = handler
+        signal.signal(signum, lambda received, _frame: pending.append(received))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
 
 
 @contextmanager
