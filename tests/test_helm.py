@@ -14,7 +14,11 @@ from conftest import EXAMPLES, compiled, output_files
 from ruamel.yaml import YAML
 from test_kubernetes import K8S_EXAMPLES, objects
 
+from infracc.backends.kubernetes import meta
+
 HELM_ANNOTATIONS = ("helm.sh/hook", "helm.sh/hook-weight", "helm.sh/hook-delete-policy")
+SHA = "3f786850e387550fdab836ed7e6dc881de23001b"  # what CI passes: --set-string image.tag=$GITHUB_SHA
+TAG_REQUIRED = "image.tag is required"
 
 
 def load(text: str) -> Any:
@@ -35,8 +39,11 @@ def charts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {e: chart_dir(e, str(tmp_path_factory.mktemp(f"helm-{e}"))) for e in K8S_EXAMPLES}
 
 
-def render(chart: Path, env: str, namespace: str, extra: dict[str, Any] | None = None) -> dict[tuple[str, str], Any]:
+def render(chart: Path, env: str, namespace: str, extra: dict[str, Any] | None = None,
+           tag: str | None = SHA) -> dict[tuple[str, str], Any]:
     values = load((chart / f"values-{env}.yaml").read_text(encoding="utf-8"))
+    if tag is not None:
+        values["image"]["tag"] = tag
     values.update(extra or {})
     loaded = helm_python.Chart.load(str(chart))
     rendered = loaded.render(values, name=chart.name, namespace=namespace, is_install=True)
@@ -89,6 +96,7 @@ def test_lint_has_no_errors(example: str, charts: dict[str, Path]) -> None:
     chart = charts[example]
     for env in compiled(example).ir.env_names():
         values = load((chart / f"values-{env}.yaml").read_text(encoding="utf-8"))
+        values["image"]["tag"] = SHA
         report = helm_python.lint(str(chart), values, strict=False)
         errors = [m for m in report["messages"] if m["severity"] >= 3] + report["errors"]
         assert not errors, (env, errors)
@@ -110,7 +118,9 @@ def test_render_equals_kubernetes_manifests(example: str, charts: dict[str, Path
     ir = compiled(example).ir
     manifests = objects(example)
     for env in ir.env_names():
-        expected = {(o["kind"], o["metadata"]["name"]): o for p, o in manifests.items() if Path(p).parts[1] == env}
+        # the plain manifests with their tag placeholder substituted, as the runbook applies them
+        expected = {(o["kind"], o["metadata"]["name"]): json.loads(json.dumps(o).replace(meta.IMAGE_TAG, SHA))
+                    for p, o in manifests.items() if Path(p).parts[1] == env}
         namespace = next(name for kind, name in expected if kind == "Namespace")
         rendered = render(charts[example], env, namespace, {"createNamespace": True})
         assert set(rendered) == set(expected), (env, set(rendered) ^ set(expected))
@@ -145,3 +155,36 @@ def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
         spec = spec["jobTemplate"]["spec"]
     template = spec.get("template") if isinstance(spec, dict) else None
     return template["spec"]["containers"] if isinstance(template, dict) and "spec" in template else []
+
+
+@pytest.mark.parametrize("example", K8S_EXAMPLES)
+def test_image_tag_is_required(example: str, charts: dict[str, Path]) -> None:
+    """No default tag: CI pushes only the commit SHA to immutable ECR repositories, so a default
+    would name an image that does not exist. Without `image.tag` the chart refuses to render."""
+    chart = charts[example]
+    shared = load((chart / "values.yaml").read_text(encoding="utf-8"))
+    assert "tag" not in shared["image"] and "appVersion" not in load((chart / "Chart.yaml").read_text(encoding="utf-8"))
+    for env in compiled(example).ir.env_names():
+        with pytest.raises(helm_python.HelmError, match=TAG_REQUIRED):
+            render(chart, env, "ns", tag=None)
+
+
+@pytest.mark.parametrize("example", K8S_EXAMPLES)
+def test_every_built_image_is_the_given_tag(example: str, charts: dict[str, Path]) -> None:
+    ir = compiled(example).ir
+    for env in ir.env_names():
+        built = {c.name for c in ir.envs[env].graph.components("service", "job") if c.resolved.built}
+        prebuilt = {c.resolved.image for c in ir.envs[env].graph.components("service", "job") if not c.resolved.built}
+        rendered = render(charts[example], env, "ns", {"createNamespace": True})
+        images = {c["image"] for o in rendered.values() for c in _containers(o)}
+        assert {i for i in images if not i.endswith(f":{SHA}")} == prebuilt, images
+        assert {i.rsplit("/", 1)[-1].split(":")[0] for i in images if i.endswith(f":{SHA}")} >= built
+        assert {o["metadata"]["labels"]["app.kubernetes.io/version"] for o in rendered.values()} == {SHA}
+
+
+def test_a_tag_that_is_no_label_value_is_refused(charts: dict[str, Path]) -> None:
+    chart = charts[K8S_EXAMPLES[0]]
+    env = compiled(K8S_EXAMPLES[0]).ir.env_names()[0]
+    for bad in (meta.IMAGE_TAG, "latest", "-x", "a" * 64):
+        with pytest.raises(helm_python.HelmError):
+            render(chart, env, "ns", tag=bad)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 from conftest import EXAMPLES, ROOT, compiled, output_files
 from ruamel.yaml import YAML
 
+from infracc.backends.kubernetes import meta
+from infracc.compiler import naming
 from infracc.compiler.catalogue import registry
 
 CRDS = ROOT / "tests" / "data" / "crds"
@@ -230,3 +233,33 @@ def test_services_select_only_their_workload_pods(example: str) -> None:
     for svc in (o for o in objs if o["kind"] == "Service"):
         selector = svc["spec"]["selector"].items()
         assert not any(selector <= labels.items() for labels in job_pods), svc["metadata"]["name"]
+
+
+# Label values the API server accepts (apimachinery IsValidLabelValue): `kubectl apply` of an
+# object whose label does not match is refused.
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+@pytest.mark.parametrize("example", K8S_EXAMPLES)
+def test_built_images_take_the_release_tag_at_apply_time(example: str) -> None:
+    """CI pushes images only as the commit SHA (immutable ECR tags): the manifests carry the
+    `${IMAGE_TAG}` placeholder, which the API server refuses until it is substituted."""
+    ir, sha = compiled(example).ir, "3f786850e387550fdab836ed7e6dc881de23001b"
+    assert meta.IMAGE_TAG == "${IMAGE_TAG}"
+    for path, text in output_files(example, "kubernetes").items():
+        assert "0.1.0" not in text, path
+    for path, obj in objects(example).items():
+        env = ir.envs[Path(path).parts[1]]
+        version = obj["metadata"]["labels"]["app.kubernetes.io/version"]
+        assert version == meta.IMAGE_TAG and not LABEL_VALUE.fullmatch(version), path
+        assert LABEL_VALUE.fullmatch(version.replace(meta.IMAGE_TAG, sha)) and len(sha) <= 63
+        registry_host = meta.Ctx(ir, env).registry
+        workloads = env.graph.components("service", "job")
+        allowed = ({f"{registry_host}/{naming.image_repository(ir.name, c.name)}:{meta.IMAGE_TAG}"
+                    for c in workloads if c.resolved.built} | {c.resolved.image for c in workloads if not c.resolved.built})
+        for pod in pod_specs(obj):
+            for container in pod["containers"] + pod.get("initContainers", []):
+                assert container["image"] in allowed, (path, container["image"])
+        # only the object's own labels change per release: volumeClaimTemplates are immutable
+        nested = json.dumps({k: v for k, v in obj.items() if k != "metadata"})
+        assert "app.kubernetes.io/version" not in nested, path

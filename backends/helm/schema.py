@@ -5,6 +5,9 @@ from typing import Any
 
 from infracc.backends.helm.values import KINDS
 
+# A Docker image tag that is also a valid label value (it is `app.kubernetes.io/version`).
+TAG_PATTERN = "^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$"
+
 _ENTRY = {
     "type": "object",
     "required": ["component"],
@@ -34,11 +37,12 @@ def values_schema() -> dict[str, Any]:
             "image": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["tag"],
                 "properties": {
                     "registry": {"type": "string", "description": "ECR registry host of built images"},
-                    "tag": {"type": "string", "minLength": 1, "not": {"const": "latest"},
-                            "description": "Tag of every image built by infracc (immutable; never `latest`)"},
+                    # No default and not schema-required: the templates' `required` says what to set.
+                    "tag": {"type": "string", "pattern": TAG_PATTERN, "not": {"const": "latest"},
+                            "description": "Tag of every image built by infracc: the commit SHA CI pushed "
+                                           "(immutable; never `latest`). Required at install."},
                 },
             },
             **objects,

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from infracc.backends.helm.values import KINDS
 
-HELPERS = '''{{/* Recommended labels: app.kubernetes.io/* (version = image tag). */}}
+HELPERS = '''{{/* The release's image tag: required, there is no default (CI pushes only the commit SHA). */}}
+{{- define "infracc.imageTag" -}}
+{{- required "image.tag is required: the tag CI pushed to ECR for this release, the commit SHA (--set-string image.tag=$(git rev-parse HEAD))" .Values.image.tag -}}
+{{- end -}}
+
+{{/* Recommended labels: app.kubernetes.io/* (version = image tag). */}}
 {{- define "infracc.labels" -}}
 app.kubernetes.io/name: {{ .name }}
 app.kubernetes.io/instance: {{ .name }}
 app.kubernetes.io/component: {{ .entry.component }}
 app.kubernetes.io/part-of: {{ .root.Values.partOf }}
 app.kubernetes.io/managed-by: infracc
-app.kubernetes.io/version: {{ .root.Values.image.tag | quote }}
+app.kubernetes.io/version: {{ include "infracc.imageTag" .root | quote }}
 {{- with .entry.extraLabels }}
 {{ toYaml . }}
 {{- end }}
@@ -43,7 +48,7 @@ annotations:
 {{- define "infracc.body" -}}
 {{- $body := omit .entry "component" "annotations" "extraLabels" "imageRepository" "hook" -}}
 {{- with .entry.imageRepository }}
-{{- $image := printf "%s/%s:%s" $.root.Values.image.registry . $.root.Values.image.tag }}
+{{- $image := printf "%s/%s:%s" $.root.Values.image.registry . (include "infracc.imageTag" $.root) }}
 {{- $spec := $body.spec }}
 {{- $pod := dict }}
 {{- if hasKey $spec "jobTemplate" }}{{ $pod = $spec.jobTemplate.spec.template.spec }}{{ else }}{{ $pod = $spec.template.spec }}{{ end }}

@@ -43,7 +43,7 @@ def shared_values(ir: StackIR) -> dict[str, Any]:
     """`values.yaml`: what every environment shares; objects come from `values-<env>.yaml`."""
     return {
         "partOf": ir.name,
-        "image": {"tag": meta.IMAGE_TAG, "registry": ""},
+        "image": {"registry": ""},  # no `tag`: the templates require it (the commit SHA CI pushed)
         "createNamespace": False,
         **{key: {} for key, _ in KINDS.values()},
     }
@@ -53,7 +53,8 @@ def env_values(ir: StackIR, env: str) -> tuple[dict[str, Any], list[Diagnostic]]
     objects, diagnostics = env_objects(ir, env)
     ctx = meta.Ctx(ir, ir.envs[env])
     values: dict[str, Any] = {"namespace": ctx.namespace, "image": {"registry": ctx.registry}}
-    repos = {c.name: meta.image_repository(ctx, c) for c in ctx.env.graph.components("service", "job")
+    # image of a built workload → its repository (migration Jobs run their service's image)
+    repos = {meta.image(ctx, c): meta.image_repository(ctx, c) for c in ctx.env.graph.components("service", "job")
              if resolved.workload(c).built}
     for obj in objects:
         key, _ = KINDS[obj["kind"]]
@@ -83,10 +84,10 @@ def _entry(obj: dict[str, Any], repos: dict[str, str]) -> dict[str, Any]:
         entry["extraLabels"] = extra
     if obj["metadata"].get("annotations"):
         entry["annotations"] = dict(obj["metadata"]["annotations"])
-    app = labels["app.kubernetes.io/name"]
     pod = pod_spec(entry)
-    if pod is not None and app in repos:
-        entry["imageRepository"] = repos[app]
+    images = {container["image"] for container in pod["containers"]} if pod is not None else set()
+    if len(images) == 1 and (image := images.pop()) in repos:
+        entry["imageRepository"] = repos[image]
         for container in pod["containers"]:
             del container["image"]
     return entry

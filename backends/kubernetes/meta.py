@@ -8,8 +8,12 @@ from infracc.compiler import naming, resolved
 from infracc.compiler.catalogue import registry
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
-# The default image tag of built workloads; the Helm chart exposes it as `image.tag`.
-IMAGE_TAG = "0.1.0"
+# The tag of built workloads in plain manifests: a placeholder for the release's tag. CI pushes
+# images to immutable ECR repositories under the commit SHA only, so no fixed default can exist;
+# substitute it when applying (`envsubst '$IMAGE_TAG'`). Unsubstituted, the API server refuses
+# every object, because `${IMAGE_TAG}` is not a valid `app.kubernetes.io/version` label value.
+# The Helm chart requires `image.tag` instead (CI sets it to the commit SHA).
+IMAGE_TAG = "${IMAGE_TAG}"
 # Placeholder AWS account in ECR registry names when the environment has no `account_id`.
 ACCOUNT_PLACEHOLDER = "000000000000"
 MANAGED_BY = "infracc"
@@ -36,14 +40,15 @@ class Ctx:
 
 
 def labels(ctx: Ctx, name: str, component: str) -> dict[str, str]:
-    """The `app.kubernetes.io/*` recommended labels."""
+    """The `app.kubernetes.io/*` recommended labels that do not change between releases (pod,
+    job and volume claim templates carry these only: a StatefulSet's volumeClaimTemplates are
+    immutable, and a release changes the pods through their image anyway)."""
     return {
         "app.kubernetes.io/name": name,
         "app.kubernetes.io/instance": name,
         "app.kubernetes.io/component": component,
         "app.kubernetes.io/part-of": ctx.ir.name,
         "app.kubernetes.io/managed-by": MANAGED_BY,
-        "app.kubernetes.io/version": IMAGE_TAG,
     }
 
 
@@ -53,8 +58,10 @@ def selector(name: str) -> dict[str, str]:
 
 def obj(ctx: Ctx, api: str, kind: str, name: str, component: str, body: dict[str, Any],
         annotations: dict[str, str] | None = None, namespaced: bool = True) -> dict[str, Any]:
-    """A complete object: apiVersion, kind, metadata and its body (`spec`, `data`, …)."""
-    metadata: dict[str, Any] = {"name": name, "labels": labels(ctx, name, component)}
+    """A complete object: apiVersion, kind, metadata and its body (`spec`, `data`, …). Its own
+    labels add `app.kubernetes.io/version`, the release's image tag (placeholder `IMAGE_TAG`)."""
+    metadata: dict[str, Any] = {"name": name, "labels": {**labels(ctx, name, component),
+                                                          "app.kubernetes.io/version": IMAGE_TAG}}
     if namespaced:
         metadata["namespace"] = ctx.namespace
     if annotations:
