@@ -212,3 +212,45 @@ def test_function_wheels_match_the_function_architecture() -> None:
     wf = _load(workflow.render(x86))
     _check_wheel_platforms(x86, wf)
     assert "manylinux2014_x86_64" in json.dumps(_package_steps(wf, "dev"))
+
+
+CLUSTER_API = re.compile(r"\b(kubectl|helm (upgrade|rollback|install|uninstall)|aws eks update-kubeconfig)\b")
+HOSTED = {label for label in RUNNER_ARCH if label.startswith("ubuntu")}
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_cluster_steps_run_where_the_endpoint_is_reachable(example: str) -> None:
+    """A private EKS endpoint is reachable only from inside the VPC: every step that talks to the
+    Kubernetes API runs on the environment's self-hosted runner, never on a GitHub-hosted one;
+    Terraform (which creates the VPC and the cluster) runs before it on GitHub's runners."""
+    ir = compiled(example).ir
+    wf = _load(_workflow(example)[1])
+    for env in ir.envs.values():
+        tf = json.loads(output_files(example, "terraform")[f"terraform/{env.name}/cdk.tf.json"])
+        clusters = tf["resource"].get("aws_eks_cluster", {})
+        for job_id, job in wf["jobs"].items():
+            talks = [s["name"] for s in job["steps"] if CLUSTER_API.search(s.get("run", ""))]
+            if not talks or not job_id.endswith(f"-{env.name}"):
+                continue
+            assert clusters, (job_id, talks)
+            vpc = clusters["cluster"]["vpc_config"]
+            labels = job["runs-on"] if isinstance(job["runs-on"], list) else [job["runs-on"]]
+            if vpc["endpoint_public_access"] is False:
+                assert vpc["endpoint_private_access"] is True
+                assert labels[0] == "self-hosted" and clusters["cluster"]["name"] in labels, (job_id, labels)
+                assert not HOSTED & set(labels)
+            else:
+                assert "0.0.0.0/0" not in vpc.get("public_access_cidrs", ["0.0.0.0/0"]), job_id
+        if clusters and any(c.resolved.built for c in env.graph.components("service")):
+            release, deploy = wf["jobs"][f"release-{env.name}"], wf["jobs"][f"deploy-{env.name}"]
+            assert f"deploy-{env.name}" in release["needs"] and deploy["runs-on"] in HOSTED
+            assert any("terraform" in s.get("run", "") and "apply" in s.get("run", "") for s in deploy["steps"])
+            assert release["environment"] == deploy["environment"]
+            runs = [s.get("run", "") for s in release["steps"]]
+            namespace = next(i for i, r in enumerate(runs) if "--show-only templates/namespace.yaml" in r)
+            assert namespace < next(i for i, r in enumerate(runs) if "helm upgrade" in r)  # Helm does not create it
+            assert wf["jobs"][f"rollback-{env.name}"]["runs-on"] == release["runs-on"]
+    envs = list(ir.envs)
+    for prev, env in zip(envs, envs[1:], strict=False):
+        if f"release-{prev}" in wf["jobs"]:
+            assert f"release-{prev}" in wf["jobs"][f"deploy-{env}"]["needs"]

@@ -115,14 +115,48 @@ def strategy(svc: Component) -> str:
     return rollout.strategy
 
 
+# The EKS API endpoint is private (backends/terraform/eks.py): GitHub-hosted runners cannot reach
+# it. Terraform (AWS APIs only) stays on `deploy-<env>` (GitHub-hosted), and everything that talks
+# to the cluster runs in `release-<env>` on a self-hosted runner inside the environment's VPC,
+# labelled with the cluster's name. Chosen over a public endpoint: GitHub-hosted runners have no
+# fixed source addresses to put in `public_access_cidrs` (so it would be 0.0.0.0/0, checkov
+# CKV_AWS_38/39), and the first pipeline run still works: Terraform creates the VPC and cluster on
+# GitHub's runners, and `release-<env>` waits in the queue until the runner exists.
+RUNNER_TOOLS = ("aws", "kubectl", "helm")
+
+
+def cluster_runner(ir: StackIR, env: EnvIR) -> list[str]:
+    """Labels of the self-hosted runner in the environment's VPC (label = the cluster name)."""
+    return ["self-hosted", "linux", naming.prefix(ir.name, env.name)]
+
+
+def releases_in_cluster(ir: StackIR) -> bool:
+    return ir.platform == "eks" and bool(cx.rollout_services(ir))
+
+
+def cluster_login(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
+    """Steps that make the in-VPC runner's kubectl/helm talk to the environment's cluster."""
+    tools = " ".join(RUNNER_TOOLS)
+    return [
+        {"name": f"Runner tools ({', '.join(RUNNER_TOOLS)})",
+         "run": (f'for tool in {tools}; do command -v "$tool" > /dev/null || '
+                 f'{{ echo "::error::the in-VPC runner needs $tool on PATH ({tools})"; exit 1; }}; done')},
+        aws_login(cx.role_arn(ir, env, cx.ROLE_DEPLOY), env.settings.region),
+        {"name": "kubeconfig (private endpoint)",
+         "run": f"aws eks update-kubeconfig --name {naming.prefix(ir.name, env.name)} --region {env.settings.region}"},
+    ]
+
+
 def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
     ns = naming.namespace(ir.name, env.name)
     chart = f"$OUT_DIR/helm/{ir.name}"
-    steps = [{"name": "kubeconfig", "run": f"aws eks update-kubeconfig --name {naming.prefix(ir.name, env.name)} "
-                                           f"--region {env.settings.region}"},
+    values = f'--values "{chart}/values-{env.name}.yaml"'
+    steps = [{"name": f"Namespace {ns} (Pod Security labels; Helm does not create it)",
+              "run": (f'helm template {ir.name} "{chart}" --namespace {ns} {values} --set createNamespace=true'
+                      ' --set-string image.tag="$IMAGE_TAG" --show-only templates/namespace.yaml'
+                      ' > "$RUNNER_TEMP/namespace.yaml" && kubectl apply -f "$RUNNER_TEMP/namespace.yaml"')},
              {"name": "helm upgrade --install (migrate runs as a pre-upgrade hook)",
-              "run": (f'helm upgrade --install {ir.name} "{chart}" --namespace {ns}'
-                      f' --values "{chart}/values-{env.name}.yaml"'
+              "run": (f'helm upgrade --install {ir.name} "{chart}" --namespace {ns} {values}'
                       ' --set-string image.registry="$REGISTRY" --set-string image.tag="$IMAGE_TAG"'
                       " --atomic --wait --timeout 20m")}]
     for svc in cx.rollout_services(ir):
@@ -130,6 +164,18 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
             steps.append({"name": f"Wait for {svc.name} ({strategy(svc)}, Argo Rollouts)",
                           "run": f"kubectl -n {ns} wait --for=condition=Healthy rollout.argoproj.io/{svc.name} --timeout=30m"})
     return steps
+
+
+def release_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
+    """Roll the commit's images out to the environment's cluster from inside its VPC."""
+    return {
+        "name": f"Release {env.name} (runner in the VPC)", "if": ON_PUSH, "needs": needs,
+        "runs-on": cluster_runner(ir, env), "timeout-minutes": 60, "permissions": OIDC,
+        "environment": {"name": env.name},
+        "concurrency": {"group": f"{ir.name}-{env.name}", "cancel-in-progress": False},
+        "env": {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"},
+        "steps": [checkout(), *cluster_login(ir, env), *_eks_steps(ir, env)],
+    }
 
 
 # Lambda architecture (`comp.optimization.arch`) → the manylinux wheel platform pip installs for.
@@ -204,10 +250,9 @@ def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
     }
     if not needs:
         del job["needs"]
-    if cx.rollout_services(ir):
-        job["env"] = {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"}
-        steps += _ecs_steps(ir, env) if ir.platform == "ecs" else _eks_steps(ir, env)
     if cx.rollout_services(ir) and ir.platform == "ecs":
+        job["env"] = {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"}
+        steps += _ecs_steps(ir, env)
         job["outputs"] = {_key(s.name): f"${{{{ steps.rollout-{s.name}.outputs.previous }}}}"
                           for s in cx.rollout_services(ir)}
     return job

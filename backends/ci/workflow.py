@@ -22,8 +22,12 @@ def workflow(ir: StackIR) -> dict[str, Any]:
     needs = list(builds)
     for env in ir.envs.values():
         jobs[f"deploy-{env.name}"] = deploy.deploy_job(ir, env, list(needs))
+        done = [f"deploy-{env.name}"]
+        if deploy.releases_in_cluster(ir):  # eks: cluster steps on the runner inside the VPC
+            jobs[f"release-{env.name}"] = deploy.release_job(ir, env, builds + done)
+            done.append(f"release-{env.name}")
         jobs[f"rollback-{env.name}"] = rollback.rollback_job(ir, env)
-        needs = builds + [f"deploy-{env.name}"]
+        needs = builds + done
     return {
         "name": f"{ir.name}: plan, build and deploy",
         "on": {"pull_request": {"branches": ["main"]}, "push": {"branches": ["main"]}},

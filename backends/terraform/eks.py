@@ -18,6 +18,11 @@ def cluster(ctx: Env) -> None:
     name = ctx.aws_name()
     logs = ctx.log_group("eks", f"/aws/eks/{name}/cluster", days)
     role = ctx.role("eks_cluster", "eks.amazonaws.com", managed=("AmazonEKSClusterPolicy",))
+    # Private API endpoint only. CI reaches it from a self-hosted runner inside this VPC (labelled
+    # with the cluster name: the `release-<env>` job, backends/ci/deploy.py and backends/ci/README.md);
+    # Terraform itself needs only AWS APIs and runs on GitHub's runners. A public endpoint would have
+    # to admit GitHub-hosted runners, which have no fixed addresses: `public_access_cidrs` would be
+    # 0.0.0.0/0 (checkov CKV_AWS_38/39), for a cluster-admin credential path.
     eks = ctx.doc.resource("aws_eks_cluster", "cluster", {
         "name": name, "role_arn": role.ref("arn"),
         "vpc_config": {"subnet_ids": subnet_ids(ctx, "private"), "endpoint_private_access": True, "endpoint_public_access": False},
