@@ -203,8 +203,24 @@ class Endpoint(_D):
 
     host: str | None = Field(description="DNS name in this environment; None without a stack `domain`")
     path: str = "/"
-    url: str | None = None
+    url: str | None = Field(None, description="the URL when it is known before apply (with `domain`)")
     cdn: bool = False
+    output: str = Field(description="Terraform output that holds the URL after apply (always generated)")
+
+
+class Edge(_D):
+    """How one environment's public services and sites are reached (endpoints pass).
+
+    With a stack `domain`: an internet-facing ALB with an ACM certificate and a regional web ACL,
+    CloudFront (us-east-1 certificate) where `cdn` asks for it, Route 53 aliases. Without one:
+    the ALB is internal, and a CloudFront distribution reaches it through a VPC origin and serves
+    HTTPS on its own `*.cloudfront.net` name; sites get their distribution's name the same way.
+    """
+
+    load_balancer: Literal["none", "internet-facing", "internal"]
+    domain: bool = Field(description="ACM certificates and DNS records under the stack domain")
+    app_distribution: bool = Field(description="one CloudFront distribution in front of the internal ALB")
+    waf: bool = Field(description="AWS WAF web ACL(s) on every public entry point")
 
 
 class NodeGroup(_D):

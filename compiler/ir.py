@@ -222,6 +222,7 @@ class EnvIR(_Model):
     graph: EnvGraph
     # Environment-level decisions.
     network: d.EnvNetwork | None = None
+    edge: d.Edge | None = Field(None, description="public entry points (endpoints pass)")
     nodes: d.NodeGroup | None = Field(None, description="eks only: the managed node group")
     cost: d.EnvCost | None = None
     controls: list[d.ControlDecision] = Field(default_factory=list)

@@ -68,3 +68,11 @@ def kms_alias(stack: str, env: str, store: str | None = None) -> str:
 def state_bucket(stack: str, account_hint: str = "") -> str:
     """Terraform state bucket (bootstrapped once per account)."""
     return f"{stack}-tfstate" + (f"-{account_hint}" if account_hint else "")
+
+
+def target_group(stack: str, env: str, service: str, suffix: str = "") -> str:
+    """Load-balancer target group of a public service (≤ 32 characters; `-g` for the green one).
+
+    The Kubernetes TargetGroupBinding finds it by this name, so Terraform and the manifests agree.
+    """
+    return resource(stack, env, service)[: 32 - len(suffix)] + suffix

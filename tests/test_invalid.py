@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 from conftest import ROOT
@@ -27,14 +26,16 @@ def test_invalid_spec_reported_at_its_line(case) -> None:
     assert errors, f"{case.name} produced no error"
     found = [(d.code, position(d, result.source)) for d in errors]
     assert (code, (line, col)) in found, found
-    assert all(d.hint or d.code.startswith("IC-YAML-00") for d in errors) or True
+    missing = [d.code for d in errors if not d.hint and not d.code.startswith("IC-YAML-00")]
+    assert not missing, f"errors without a hint: {missing}"
 
 
-def test_billion_laughs_fails_fast() -> None:
-    started = time.perf_counter()
+def test_billion_laughs_is_refused_before_expansion() -> None:
+    # No timing assert (a busy machine would fail it): the alias bomb is refused by the loader,
+    # so nothing past loading ever sees the expanded document.
     result = analyze(ROOT / "tests" / "invalid" / "billion-laughs.yaml")
     assert not result.ok and result.diagnostics[0].code == "IC-YAML-005"
-    assert time.perf_counter() - started < 1.0
+    assert result.ir is None
 
 
 @pytest.mark.parametrize("case", CASES[:6], ids=lambda p: p.stem)

@@ -28,6 +28,7 @@ CRD_SCHEMAS = {
     ("argoproj.io/v1alpha1", "Rollout"): "argoproj.io_rollout_v1alpha1.json",
     ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecret_v1.json",
     ("external-secrets.io/v1", "SecretStore"): "external-secrets.io_secretstore_v1.json",
+    ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2.k8s.aws_targetgroupbinding_v1beta1.json",
 }
 VERSIONS = ("1.25.0", "1.37.0")
 

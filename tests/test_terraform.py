@@ -214,12 +214,15 @@ def test_eks_pod_identity_per_workload() -> None:
         assert "eks-pod-identity-agent" in addons
 
 
-def test_what_is_not_generated_is_reported() -> None:
+def test_public_entry_points_are_generated_on_eks() -> None:
+    """The load balancer of eks services is Terraform's (HTTPS, certificate, WAF, DNS), as on ecs."""
     from infracc.backends import terraform
 
     _, diags = terraform.emit(compiled("microservices").ir)
-    assert {d.code for d in diags} == {"IC-TF-002"}
-    assert any("gateway" in d.message for d in diags)
+    assert not [d.message for d in diags if "load balancer" in d.message or "gateway" in d.message]
+    doc = json.loads(output_files("microservices", "terraform")["terraform/prod/cdk.tf.json"])
+    assert doc["resource"]["aws_lb"]["alb"]["internal"] is False
+    assert "waf_alb_association" in doc["resource"]["aws_wafv2_web_acl_association"]
 
 
 def test_security_groups_follow_uses_exactly() -> None:

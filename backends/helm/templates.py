@@ -76,10 +76,10 @@ NAMESPACE_GUARD = '''{{- if .Values.createNamespace }}
 
 NOTES = '''{{ .Chart.Name }} installed in namespace {{ .Values.namespace }} (image tag {{ .Values.image.tag }}).
 
-The cluster needs: AWS Load Balancer Controller (Ingress class `alb`), External Secrets Operator
+The cluster needs: AWS Load Balancer Controller >= 2.11 (TargetGroupBindings), External Secrets Operator
 (SecretStore/ExternalSecret), Argo Rollouts (canary / blue-green Rollouts) and metrics-server (HPA).
 
-  kubectl -n {{ .Values.namespace }} get pods,ingress,externalsecrets
+  kubectl -n {{ .Values.namespace }} get pods,targetgroupbindings,externalsecrets
 {{- if .Values.rollouts }}
   kubectl argo rollouts -n {{ .Values.namespace }} list rollouts
 {{- end }}

@@ -32,7 +32,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "CronJob": ("cronJobs", "batch/v1"),
     "HorizontalPodAutoscaler": ("horizontalPodAutoscalers", "autoscaling/v2"),
     "PodDisruptionBudget": ("podDisruptionBudgets", "policy/v1"),
-    "Ingress": ("ingresses", "networking.k8s.io/v1"),
+    "TargetGroupBinding": ("targetGroupBindings", "elbv2.k8s.aws/v1beta1"),
 }
 # Labels the chart's helper writes itself (`infracc.labels`).
 HELPER_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",

@@ -80,7 +80,7 @@ def _workload(ctx: Ctx, component: Component) -> tuple[list[dict[str, Any]], lis
         objects.append(workloads.migration(ctx, component, env_from, skips))
     controller = workloads.controller(ctx, component, env_from, skips)
     objects += [controller, *network.services(ctx, component)]
-    extra = [network.ingress(ctx, component), workloads.autoscaler(ctx, component, controller),
+    extra = [network.target_group_binding(ctx, component), workloads.autoscaler(ctx, component, controller),
              workloads.disruption_budget(ctx, component)]
     objects += [o for o in extra if o is not None]
     return objects, diagnostics

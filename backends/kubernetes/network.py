@@ -1,4 +1,4 @@
-"""Traffic: Services, the ALB Ingress for public services, and NetworkPolicies that follow `uses`."""
+"""Traffic: Services, TargetGroupBindings for public services, and NetworkPolicies that follow `uses`."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, Connection
 
 NP_API = "networking.k8s.io/v1"
+TGB_API = "elbv2.k8s.aws/v1beta1"  # AWS Load Balancer Controller
 # EKS Pod Identity agent: where the SDK fetches the workload's AWS credentials.
 POD_IDENTITY_AGENT = "169.254.170.23/32"
 WORKLOADS = ("service", "job")
@@ -32,31 +33,18 @@ def services(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
         for name in names]
 
 
-def ingress(ctx: Ctx, component: Component) -> dict[str, Any] | None:
-    """AWS Load Balancer Controller: HTTPS on 443, HTTP redirected, IP targets, one ALB per environment."""
+def target_group_binding(ctx: Ctx, component: Component) -> dict[str, Any] | None:
+    """Public services join the load balancer Terraform creates (HTTPS, certificate, WAF, DNS or
+    CloudFront live there, one truth with the ecs platform): the AWS Load Balancer Controller
+    registers the Service's pod IPs in the target group it finds by name (controller ≥ 2.11)."""
     svc = resolved.service(component)
     if svc.public is None or component.endpoint is None:
         return None
-    path, host = component.endpoint.path, component.endpoint.host
-    health = svc.probe.path if svc.probe.kind == "http" and svc.probe.path else "/"
-    annotations = {
-        "alb.ingress.kubernetes.io/scheme": "internet-facing",
-        "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
-        "alb.ingress.kubernetes.io/ssl-redirect": "443",
-        "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        "alb.ingress.kubernetes.io/healthcheck-path": health,
-        "alb.ingress.kubernetes.io/group.name": naming.prefix(ctx.ir.name, ctx.env.name),
-    }
-    if svc.protocol == "grpc":
-        annotations["alb.ingress.kubernetes.io/backend-protocol-version"] = "GRPC"
-    backend = {"service": {"name": component.name, "port": {"name": meta.port_name(component)}}}
-    rule: dict[str, Any] = {"http": {"paths": [{"path": path, "pathType": "Prefix", "backend": backend}]}}
-    spec: dict[str, Any] = {"ingressClassName": "alb", "rules": [rule]}
-    if host:
-        rule["host"] = host
-        spec["tls"] = [{"hosts": [host]}]
-    return meta.obj(ctx, NP_API, "Ingress", component.name, component.kind, {"spec": spec}, annotations)
+    return meta.obj(ctx, TGB_API, "TargetGroupBinding", component.name, component.kind, {"spec": {
+        "serviceRef": {"name": component.name, "port": meta.port_name(component)},
+        "targetGroupName": naming.target_group(ctx.ir.name, ctx.env.name, component.name),
+        "targetType": "ip",
+    }})
 
 
 def _policy(ctx: Ctx, name: str, component: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -105,10 +93,11 @@ def _ingress_rules(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
     public = resolved.public(component)
     port = resolved.service(component).port if component.kind == "service" else None
     if public is not None and port is not None:
-        net = ctx.env.network
-        assert net is not None
-        rules.append({"from": [{"ipBlock": {"cidr": c}} for c in net.public_subnets],
-                      "ports": _tcp(port)})
+        net, edge = ctx.env.network, ctx.env.edge
+        assert net is not None and edge is not None
+        # The load balancer's own subnets: public when internet-facing, private when internal.
+        subnets = net.private_subnets if edge.load_balancer == "internal" else net.public_subnets
+        rules.append({"from": [{"ipBlock": {"cidr": c}} for c in subnets], "ports": _tcp(port)})
     return rules
 
 

@@ -24,9 +24,9 @@ from infracc.backends.terraform import (
     synth,
 )
 from infracc.backends.terraform.context import Env
-from infracc.compiler import naming, resolved
+from infracc.compiler import naming
 from infracc.compiler.diagnostics import Diagnostic, error
-from infracc.compiler.ir import EnvIR, StackIR
+from infracc.compiler.ir import Component, EnvIR, StackIR
 
 AWS_PROVIDER = "~> 6.0"
 REQUIRED_VERSION = ">= 1.10.0"  # S3 native state locking (use_lockfile)
@@ -60,7 +60,7 @@ def settings(ir: StackIR, env: EnvIR) -> dict[str, Any]:
     if s.account_id:
         provider["allowed_account_ids"] = [s.account_id]
     providers = [provider]
-    if env.graph.components("site") or any((p := resolved.public(c)) is not None and p.cdn for c in env.graph.components("service")):
+    if any(c.endpoint is not None and c.endpoint.cdn for c in env.graph.components("site", "service")):
         providers.append({**provider, "alias": "us_east_1", "region": "us-east-1"})
     return {
         "backend": {"bucket": naming.state_bucket(ir.name), "key": f"{env.name}/terraform.tfstate", "region": ir.region},
@@ -107,8 +107,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
         ecs.cluster(ctx)
     elif workloads and ir.platform == "eks":
         eks.cluster(ctx)
-        for comp in firewall.public_services(ctx):
-            ctx.unsupported(comp, "the load balancer (created by the Kubernetes Ingress) and its WAF association")
+        edge.load_balancer(ctx)  # pods join its target groups through TargetGroupBindings
     elif workloads:
         for comp in workloads:
             ctx.unsupported(comp, f"the {comp.kind} on platform `{ir.platform}`")
@@ -121,6 +120,19 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     return ctx
 
 
+def _url(ctx: Env, comp: Component) -> str | None:
+    """The public URL: known with a domain, CloudFront's own name otherwise (see the endpoints pass)."""
+    ep = comp.endpoint
+    if ep is None:
+        return None
+    if ep.url is not None:
+        return ep.url
+    dist = ctx.parts.get("distribution.app" if comp.kind == "service" else f"distribution.{comp.id}")
+    if dist is None:
+        return None
+    return f"https://{dist.ref('domain_name')}{ep.path}"
+
+
 def outputs(ctx: Env) -> None:
     doc = ctx.doc
     doc.output("vpc_id", ctx.parts["vpc"].ref("id"), "VPC of the environment")
@@ -131,6 +143,10 @@ def outputs(ctx: Env) -> None:
         block = ctx.parts.get(comp.id)
         if block is not None:
             doc.output(f"{comp.kind}_{comp.name}_arn".replace("-", "_"), block.ref("arn"), f"ARN of {comp.kind} {comp.name}")
+    for comp in ctx.env.graph.components("service", "site"):
+        url = _url(ctx, comp)
+        if url is not None:
+            doc.output(comp.endpoint.output, url, f"HTTPS URL of {comp.kind} {comp.name}")
     for comp in ctx.env.graph.components("database", "cache"):
         doc.output(f"{comp.kind}_{comp.name}_connection_secret".replace("-", "_"),
                    ctx.parts[f"connection.{comp.name}"].ref("arn"), f"connection secret of {comp.name}")

@@ -11,13 +11,16 @@ from infracc.compiler.ir import Component
 
 EDGE = "aws.us_east_1"  # CloudFront certificates and web ACLs live in us-east-1
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy "CachingDisabled"
 CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"
 USE_ORIGIN_CACHE_CONTROL = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"  # AWS managed cache policy
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"  # AWS managed origin request policy
 
 
 def cdn_services(ctx: Env) -> list[Component]:
-    """Public services with `cdn: true` behind the load balancer (ecs)."""
+    """Public services with `cdn: true` behind the internet-facing load balancer (with `domain`)."""
+    if not ctx.ir.domain:
+        return []
     return [c for c in ctx.env.graph.components("service")
             if (p := resolved.public(c)) is not None and p.cdn and f"tg.{c.id}" in ctx.parts]
 
@@ -27,12 +30,11 @@ def origin_host(host: str) -> str:
 
 
 def sites(ctx: Env) -> None:
+    """Every CloudFront distribution: sites, `cdn` services (with `domain`), and without `domain`
+    the one in front of the internal load balancer."""
     comps = ctx.env.graph.components("site") + cdn_services(ctx)
-    if not comps:
-        return
-    if not ctx.ir.domain:
-        for comp in comps:
-            ctx.unsupported(comp, "the static site without `domain` (no certificate)")
+    app = ctx.env.edge is not None and ctx.env.edge.app_distribution and "alb" in ctx.parts
+    if not comps and not app:
         return
     key = ctx.doc.resource("aws_kms_key", "kms_edge", {
         "provider": EDGE, "description": f"{ctx.aws_name()}: edge logs (us-east-1)", "enable_key_rotation": True,
@@ -44,10 +46,11 @@ def sites(ctx: Env) -> None:
     arn = logs.ref("arn")
     policy = ctx.policy_document("bucket_cdn_logs_policy", [tls_only([arn, f"{arn}/*"])])
     ctx.doc.resource("aws_s3_bucket_policy", "bucket_cdn_logs_policy", {"bucket": logs.ref("id"), "policy": policy.ref("json")})
+    days = max(c.retention.log_retention_days for c in ctx.env.graph if c.retention)
     ctx.doc.resource("aws_s3_bucket_lifecycle_configuration", "bucket_cdn_logs_lifecycle", {"bucket": logs.ref("id"), "rule": [{
-        "id": "expire-logs", "status": "Enabled", "filter": {}, "expiration": {"days": max(c.retention.log_retention_days for c in comps)},
+        "id": "expire-logs", "status": "Enabled", "filter": {}, "expiration": {"days": days},
         "abort_incomplete_multipart_upload": {"days_after_initiation": 7}, "noncurrent_version_expiration": {"noncurrent_days": 30}}]})
-    cert = edge.certificate(ctx, sorted(_host(ctx, c) for c in comps), name="cdn", provider=EDGE)
+    cert = edge.certificate(ctx, sorted(_host(ctx, c) for c in comps), name="cdn", provider=EDGE) if ctx.ir.domain and comps else None
     ctx.parts["headers"] = ctx.doc.resource("aws_cloudfront_response_headers_policy", "cdn_headers", {
         "name": ctx.aws_name("security-headers"), "comment": "HSTS and browser hardening headers",
         "security_headers_config": {
@@ -61,34 +64,85 @@ def sites(ctx: Env) -> None:
             site(ctx, comp, acl, cert, logs)
         else:
             service(ctx, comp, acl, cert, logs)
+    if app:
+        app_distribution(ctx, acl, logs)
 
 
 def _host(ctx: Env, comp: Component) -> str:
     return edge.hostname(ctx, comp)
 
 
-def _distribution(ctx: Env, comp: Component, acl: Block, cert: Block, logs: Block, origin: dict, behavior: dict,
-                  extra: dict) -> Block:
-    return ctx.doc.resource("aws_cloudfront_distribution", label(comp.kind, comp.name), {
-        "enabled": True, "comment": f"{comp.kind} {comp.name}", "aliases": [_host(ctx, comp)],
+def _distribution(ctx: Env, name: str, comment: str, acl: Block, cert: Block | None, logs: Block, origin: dict,
+                  behavior: dict, extra: dict, aliases: list[str], skip: tuple[str, ...], log_prefix: str) -> Block:
+    if cert is not None:
+        viewer = {"acm_certificate_arn": cert.ref("certificate_arn"), "ssl_support_method": "sni-only",
+                  "minimum_protocol_version": "TLSv1.2_2021"}
+    else:  # no domain: CloudFront's own *.cloudfront.net certificate
+        viewer = {"cloudfront_default_certificate": True}
+        skip += ("IC-SKIP-019",)
+    return ctx.doc.resource("aws_cloudfront_distribution", name, {
+        "enabled": True, "comment": comment, "aliases": aliases,
         "http_version": "http2and3", "is_ipv6_enabled": True, "price_class": "PriceClass_100", "web_acl_id": acl.ref("arn"),
         "origin": [origin],
         "default_cache_behavior": {"target_origin_id": origin["origin_id"], "viewer_protocol_policy": "redirect-to-https",
                                    "compress": True, "response_headers_policy_id": ctx.parts["headers"].ref("id"), **behavior},
-        "viewer_certificate": {"acm_certificate_arn": cert.ref("certificate_arn"), "ssl_support_method": "sni-only",
-                               "minimum_protocol_version": "TLSv1.2_2021"},
-        "logging_config": {"bucket": logs.ref("bucket_domain_name"), "prefix": f"{comp.name}/", "include_cookies": False},
+        "viewer_certificate": viewer,
+        "logging_config": {"bucket": logs.ref("bucket_domain_name"), "prefix": f"{log_prefix}/", "include_cookies": False},
         "restrictions": {"geo_restriction": {"restriction_type": "none", "locations": []}}, **extra},
-        skip=("IC-SKIP-016",) + (("IC-SKIP-017",) if comp.kind == "service" else ()))
+        skip=("IC-SKIP-016",) + skip)
+
+
+def _component_distribution(ctx: Env, comp: Component, acl: Block, cert: Block | None, logs: Block, origin: dict,
+                            behavior: dict, extra: dict) -> Block:
+    return _distribution(ctx, label(comp.kind, comp.name), f"{comp.kind} {comp.name}", acl, cert, logs, origin,
+                         behavior, extra, [_host(ctx, comp)] if cert is not None else [],
+                         ("IC-SKIP-017",) if comp.kind == "service" else (), comp.name)
 
 
 def _alias(ctx: Env, comp: Component, dist: Block) -> None:
+    if not ctx.ir.domain:
+        return
     ctx.doc.resource("aws_route53_record", label(comp.kind, comp.name, "dns"), {
         "zone_id": edge.zone(ctx).ref("zone_id"), "name": _host(ctx, comp), "type": "A",
         "alias": {"name": dist.ref("domain_name"), "zone_id": CLOUDFRONT_ZONE, "evaluate_target_health": False}})
 
 
-def service(ctx: Env, comp: Component, acl: Block, cert: Block, logs: Block) -> None:
+def app_distribution(ctx: Env, acl: Block, logs: Block) -> None:
+    """No domain: one distribution serves every public service over HTTPS on its `*.cloudfront.net`
+    name and reaches the internal load balancer through a VPC origin (the ALB routes by path).
+    Nothing is cached unless a service asks for `cdn`, then the origin's Cache-Control decides."""
+    alb = ctx.parts["alb"]
+    vpc_origin = ctx.doc.resource("aws_cloudfront_vpc_origin", "alb", {"vpc_origin_endpoint_config": {
+        "name": ctx.aws_name("alb"), "arn": alb.ref("arn"), "http_port": 80, "https_port": 443,
+        "origin_protocol_policy": "http-only", "origin_ssl_protocols": {"items": ["TLSv1.2"], "quantity": 1}}})
+    origin = {"origin_id": "load-balancer", "domain_name": alb.ref("dns_name"),
+              "vpc_origin_config": {"vpc_origin_id": vpc_origin.ref("id")}}
+    every = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+
+    def behavior(cdn: bool) -> dict:
+        return {"allowed_methods": every, "cached_methods": ["GET", "HEAD"],
+                "cache_policy_id": USE_ORIGIN_CACHE_CONTROL if cdn else CACHING_DISABLED,
+                "origin_request_policy_id": ALL_VIEWER}
+
+    public = [c for c in ctx.env.graph.components("service") if c.endpoint is not None]
+    root = next((c for c in public if resolved.service(c).public.path.rstrip("/") == ""), None)
+    ordered = []
+    for comp in sorted(public, key=lambda c: (-len(c.endpoint.path), c.name)):
+        path = comp.endpoint.path.rstrip("/")
+        if not path:
+            continue
+        for pattern in (path, f"{path}/*"):
+            ordered.append({"path_pattern": pattern, "target_origin_id": "load-balancer",
+                            "viewer_protocol_policy": "redirect-to-https", "compress": True,
+                            "response_headers_policy_id": ctx.parts["headers"].ref("id"),
+                            **behavior(resolved.service(comp).public.cdn)})
+    extra = {"ordered_cache_behavior": ordered} if ordered else {}
+    dist = _distribution(ctx, "app", f"{ctx.aws_name()}: public services", acl, None, logs, origin,
+                         behavior(bool(root and resolved.service(root).public.cdn)), extra, [], ("IC-SKIP-017",), "app")
+    ctx.parts["distribution.app"] = dist
+
+
+def service(ctx: Env, comp: Component, acl: Block, cert: Block | None, logs: Block) -> None:
     """CloudFront in front of the load balancer, reaching it over TLS at `origin.<host>`."""
     origin = {"origin_id": "load-balancer", "domain_name": origin_host(_host(ctx, comp)),
               "custom_origin_config": {"http_port": 80, "https_port": 443, "origin_protocol_policy": "https-only",
@@ -96,12 +150,12 @@ def service(ctx: Env, comp: Component, acl: Block, cert: Block, logs: Block) -> 
     behavior = {"allowed_methods": ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
                 "cached_methods": ["GET", "HEAD"], "cache_policy_id": USE_ORIGIN_CACHE_CONTROL,
                 "origin_request_policy_id": ALL_VIEWER}
-    dist = _distribution(ctx, comp, acl, cert, logs, origin, behavior, {})
+    dist = _component_distribution(ctx, comp, acl, cert, logs, origin, behavior, {})
     _alias(ctx, comp, dist)
     ctx.doc.output(f"service_{comp.name}_distribution".replace("-", "_"), dist.ref("id"), f"CloudFront distribution of {comp.name}")
 
 
-def site(ctx: Env, comp: Component, acl: Block, cert: Block, logs: Block) -> None:
+def site(ctx: Env, comp: Component, acl: Block, cert: Block | None, logs: Block) -> None:
     n = label("site", comp.name)
     content = bucket_core(ctx, f"site_{comp.name}", ctx.aws_name("site", comp.name), ctx.parts["kms.env"], versioning=True)
     oac = ctx.doc.resource("aws_cloudfront_origin_access_control", label(n, "oac"), {
@@ -112,7 +166,9 @@ def site(ctx: Env, comp: Component, acl: Block, cert: Block, logs: Block) -> Non
     origin = {"origin_id": "content", "domain_name": content.ref("bucket_regional_domain_name"),
               "origin_access_control_id": oac.ref("id")}
     behavior = {"allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"], "cache_policy_id": CACHING_OPTIMIZED}
-    dist = _distribution(ctx, comp, acl, cert, logs, origin, behavior, {"custom_error_response": errors, "default_root_object": "index.html"})
+    dist = _component_distribution(ctx, comp, acl, cert, logs, origin, behavior,
+                                   {"custom_error_response": errors, "default_root_object": "index.html"})
+    ctx.parts[f"distribution.{comp.id}"] = dist
     arn = content.ref("arn")
     policy = ctx.policy_document(f"bucket_site_{comp.name}_policy", [tls_only([arn, f"{arn}/*"]), {
         "sid": "CloudFrontRead", "effect": "Allow", "actions": ["s3:GetObject"], "resources": [f"{arn}/*"],

@@ -83,7 +83,7 @@ def service(ctx: Env, comp: Component, td: Block) -> None:
     tg = ctx.parts.get(f"tg.{comp.id}")
     if tg is not None:
         attrs["load_balancer"] = [{"target_group_arn": tg.ref("arn"), "container_name": comp.name, "container_port": spec.port}]
-        if edge.traffic_shifting(comp):
+        if edge.traffic_shifting(ctx, comp):
             _traffic_shifting(ctx, comp, attrs)
         attrs["health_check_grace_period_seconds"] = 60
         attrs["depends_on"] = [ctx.parts["listener.https"].address]

@@ -5,7 +5,7 @@ from infracc.backends.terraform import firewall
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import resolved
+from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component
 
 MANAGED_RULES = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
@@ -14,46 +14,62 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def hostname(ctx: Env, comp: Component) -> str:
-    """The environment's host for a public service or site (endpoints pass)."""
+    """The environment's host for a public service or site (endpoints pass; stacks with `domain`)."""
+    assert comp.endpoint is not None and comp.endpoint.host is not None, f"{comp.id} has no host"
     return comp.endpoint.host
 
 
 def load_balancer(ctx: Env) -> None:
+    """The ALB of the environment's public services (ecs tasks or, on eks, pods bound through a
+    TargetGroupBinding). With `domain`: internet-facing, HTTPS with an ACM certificate, a regional
+    web ACL and DNS aliases. Without: internal, reached only by CloudFront through a VPC origin
+    (cdn.py), which terminates TLS on its own `*.cloudfront.net` name."""
     public = firewall.public_services(ctx)
     if not public:
         return
-    if not ctx.ir.domain:
-        for comp in public:
-            ctx.unsupported(comp, "an HTTPS load balancer without `domain` (no certificate)")
-        return
-    firewall.alb_rules(ctx)
+    edge = ctx.env.edge
+    assert edge is not None and edge.load_balancer != "none"
+    internal = edge.load_balancer == "internal"
+    firewall.alb_rules(ctx, internal)
     doc = ctx.doc
+    protected = any(c.retention.deletion_protection for c in public)
     lb = doc.resource("aws_lb", "alb", {
-        "name": ctx.aws_name("alb")[:32], "load_balancer_type": "application", "internal": False,
-        "security_groups": [ctx.parts["sg.alb"].ref("id")], "subnets": subnet_ids(ctx, "public"),
+        "name": ctx.aws_name("alb")[:32], "load_balancer_type": "application", "internal": internal,
+        "security_groups": [ctx.parts["sg.alb"].ref("id")], "subnets": subnet_ids(ctx, "private" if internal else "public"),
         "drop_invalid_header_fields": True, "desync_mitigation_mode": "strictest",
-        "enable_deletion_protection": any(c.retention.deletion_protection for c in public),
+        "enable_deletion_protection": protected,
         "access_logs": {"bucket": ctx.parts["bucket.logs"].ref("id"), "prefix": "alb", "enabled": True}},
-        skip=() if any(c.retention.deletion_protection for c in public) else ("IC-SKIP-008:CKV_AWS_150",))
+        skip=(() if protected else ("IC-SKIP-008:CKV_AWS_150",)) + (("IC-SKIP-018:CKV2_AWS_28",) if internal else ()))
     ctx.parts["alb"] = lb
-    cert = certificate(ctx, sorted({hostname(ctx, c) for c in public} | {f"origin.{h}" for h in cdn_hosts(public, ctx)}))
-    https = doc.resource("aws_lb_listener", "alb_https", {
-        "load_balancer_arn": lb.ref("arn"), "port": 443, "protocol": "HTTPS", "ssl_policy": TLS_POLICY,
-        "certificate_arn": cert.ref("certificate_arn"),
-        "default_action": [{"type": "fixed-response", "fixed_response": {"content_type": "text/plain", "message_body": "not found", "status_code": "404"}}]})
-    ctx.parts["listener.https"] = https
-    doc.resource("aws_lb_listener", "alb_http", {
-        "load_balancer_arn": lb.ref("arn"), "port": 80, "protocol": "HTTP",
-        "default_action": [{"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}]})
+    if internal:
+        listener = doc.resource("aws_lb_listener", "alb_http", {
+            "load_balancer_arn": lb.ref("arn"), "port": 80, "protocol": "HTTP",
+            "default_action": [_not_found()]}, skip=("IC-SKIP-018:CKV_AWS_2", "IC-SKIP-018:CKV_AWS_103"))
+    else:
+        cert = certificate(ctx, sorted({hostname(ctx, c) for c in public} | {f"origin.{h}" for h in cdn_hosts(public, ctx)}))
+        listener = doc.resource("aws_lb_listener", "alb_https", {
+            "load_balancer_arn": lb.ref("arn"), "port": 443, "protocol": "HTTPS", "ssl_policy": TLS_POLICY,
+            "certificate_arn": cert.ref("certificate_arn"), "default_action": [_not_found()]})
+        doc.resource("aws_lb_listener", "alb_http", {
+            "load_balancer_arn": lb.ref("arn"), "port": 80, "protocol": "HTTP",
+            "default_action": [{"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}]})
+    ctx.parts["listener.https"] = listener  # the routing listener: HTTPS, or HTTP behind CloudFront
     ordered = sorted(public, key=lambda c: (-len(_exposure(c).path), c.name))
     for priority, comp in enumerate(ordered, start=1):
-        _route(ctx, comp, https, priority)
-    web_acl(ctx, "alb", "REGIONAL", lb.ref("arn"))
-    for host in sorted({hostname(ctx, c) for c in public} - cdn_hosts(public, ctx) | {f"origin.{h}" for h in cdn_hosts(public, ctx)}):
-        doc.resource("aws_route53_record", label("dns", host), {
-            "zone_id": zone(ctx).ref("zone_id"), "name": host, "type": "A",
-            "alias": {"name": lb.ref("dns_name"), "zone_id": lb.ref("zone_id"), "evaluate_target_health": True}})
-    ctx.doc.output("load_balancer_dns", lb.ref("dns_name"), "public DNS name of the load balancer")
+        _route(ctx, comp, listener, priority)
+    if not internal:
+        web_acl(ctx, "alb", "REGIONAL", lb.ref("arn"))
+        for host in sorted({hostname(ctx, c) for c in public} - cdn_hosts(public, ctx) | {f"origin.{h}" for h in cdn_hosts(public, ctx)}):
+            doc.resource("aws_route53_record", label("dns", host), {
+                "zone_id": zone(ctx).ref("zone_id"), "name": host, "type": "A",
+                "alias": {"name": lb.ref("dns_name"), "zone_id": lb.ref("zone_id"), "evaluate_target_health": True}})
+    ctx.doc.output("load_balancer_dns", lb.ref("dns_name"),
+                   "DNS name of the internal load balancer (reached through CloudFront)" if internal
+                   else "public DNS name of the load balancer")
+
+
+def _not_found() -> dict:
+    return {"type": "fixed-response", "fixed_response": {"content_type": "text/plain", "message_body": "not found", "status_code": "404"}}
 
 
 def cdn_hosts(public: list[Component], ctx: Env) -> set[str]:
@@ -67,10 +83,11 @@ def _exposure(comp: Component) -> resolved.Exposure:
     return public
 
 
-def traffic_shifting(comp: Component) -> bool:
-    """blue-green and canary shift traffic between two target groups (ECS native deployments)."""
+def traffic_shifting(ctx: Env, comp: Component) -> bool:
+    """blue-green and canary shift traffic between two target groups (ECS native deployments;
+    on eks, Argo Rollouts shifts pods behind the one target group instead)."""
     rollout = resolved.rollout(comp)
-    return rollout is not None and rollout.shifts_traffic
+    return ctx.ir.platform == "ecs" and rollout is not None and rollout.shifts_traffic
 
 
 def _target_group(ctx: Env, comp: Component, suffix: str) -> Block:
@@ -78,7 +95,7 @@ def _target_group(ctx: Env, comp: Component, suffix: str) -> Block:
     probe = spec.probe
     # The load balancer checks HTTP; an exec probe (checked by ECS) leaves it at `/`.
     health = probe.path if probe.kind == "http" and probe.path else "/"
-    name = ctx.aws_name(comp.name)[: 32 - len(suffix)] + suffix
+    name = naming.target_group(ctx.ir.name, ctx.name, comp.name, suffix)
     return ctx.doc.resource("aws_lb_target_group", label("service", comp.name, "tg", suffix.strip("-")), {
         "name": name, "port": spec.port, "protocol": "HTTP", "target_type": "ip",
         "vpc_id": ctx.parts["vpc"].ref("id"), "deregistration_delay": "30",
@@ -93,17 +110,19 @@ def _route(ctx: Env, comp: Component, https: Block, priority: int) -> None:
     tg = _target_group(ctx, comp, "")
     ctx.parts[f"tg.{comp.id}"] = tg
     forward: dict = {"type": "forward", "target_group_arn": tg.ref("arn")}
-    if traffic_shifting(comp):
+    if traffic_shifting(ctx, comp):
         alt = _target_group(ctx, comp, "-g")
         ctx.parts[f"tg.alt.{comp.id}"] = alt
         forward = {"type": "forward", "forward": {"target_group": [{"arn": tg.ref("arn"), "weight": 100},
                                                                    {"arn": alt.ref("arn"), "weight": 0}]}}
     path = _exposure(comp).path.rstrip("/")
-    conditions = [{"host_header": {"values": [hostname(ctx, comp)]}}]
+    conditions = [{"host_header": {"values": [hostname(ctx, comp)]}}] if ctx.ir.domain else []
     if path:
         conditions.append({"path_pattern": {"values": [path, f"{path}/*"]}})
+    elif not conditions:  # no host to match without a domain: the root service takes every path
+        conditions.append({"path_pattern": {"values": ["/*"]}})
     rule = {"listener_arn": https.ref("arn"), "priority": priority, "action": [forward], "condition": conditions}
-    if traffic_shifting(comp):
+    if traffic_shifting(ctx, comp):
         rule["lifecycle"] = {"ignore_changes": ["action"]}  # ECS moves the weights during deployments
     ctx.parts[f"rule.{comp.id}"] = ctx.doc.resource("aws_lb_listener_rule", label(n, "rule"), rule)
 

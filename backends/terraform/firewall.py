@@ -6,6 +6,7 @@ from infracc.backends.terraform.model import Block, label
 from infracc.compiler import resolved
 from infracc.compiler.ir import Component
 
+CLUSTER_SG = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
 # Components that live in the VPC and therefore get a security group.
 IN_VPC = ("service", "job", "database", "cache")
 
@@ -28,8 +29,8 @@ def groups(ctx: Env) -> None:
         if has_group(ctx, comp):
             skip = ("IC-SKIP-005",) if comp.kind == "job" else ()
             ctx.parts[f"sg.{comp.id}"] = _group(ctx, comp.id, f"{comp.kind} {comp.name}", skip)
-    if public_services(ctx) and ctx.ir.platform == "ecs":
-        ctx.parts["sg.alb"] = _group(ctx, "alb", "public application load balancer")
+    if public_services(ctx):
+        ctx.parts["sg.alb"] = _group(ctx, "alb", "application load balancer of the public services")
     for conn in ctx.env.graph.connections():
         rule = conn.network
         if rule is None or rule.protocol != "tcp":
@@ -75,19 +76,38 @@ def _rule(ctx: Env, name: str, direction: str, group: Block, port: int, descript
     if source_sg is not None:
         attrs["source_security_group_id"] = source_sg.ref("id")
     if cluster_sg:  # pods on eks
-        attrs["source_security_group_id"] = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
+        attrs["source_security_group_id"] = CLUSTER_SG
     if cidr is not None:
         attrs["cidr_blocks"] = [cidr]
     return ctx.doc.resource("aws_security_group_rule", label("rule", name), attrs, skip=skip)
 
 
-def alb_rules(ctx: Env) -> None:
+VPC_ORIGIN_SG = "CloudFront-VPCOrigins-Service-SG"  # created by CloudFront, one per VPC with a VPC origin
+
+
+def alb_rules(ctx: Env, internal: bool) -> None:
     alb = ctx.parts["sg.alb"]
-    _rule(ctx, "alb_https_in", "ingress", alb, 443, "HTTPS from the internet", cidr="0.0.0.0/0")
-    _rule(ctx, "alb_http_in", "ingress", alb, 80, "HTTP from the internet, redirected to HTTPS", cidr="0.0.0.0/0",
-          skip=("IC-SKIP-003",))
+    if internal:
+        # Only CloudFront's VPC-origin network interfaces (their service-managed security group,
+        # which exists once the VPC origin does) reach the internal load balancer.
+        origin = ctx.doc.data("aws_security_group", "cloudfront_vpc_origin", {
+            "name": VPC_ORIGIN_SG, "vpc_id": ctx.parts["vpc"].ref("id"), "depends_on": ["aws_cloudfront_vpc_origin.alb"]})
+        ctx.doc.resource("aws_security_group_rule", "rule_alb_http_in", {
+            "type": "ingress", "security_group_id": alb.ref("id"), "from_port": 80, "to_port": 80, "protocol": "tcp",
+            "source_security_group_id": origin.ref("id"), "description": "CloudFront VPC origin to the internal load balancer"})
+    else:
+        _rule(ctx, "alb_https_in", "ingress", alb, 443, "HTTPS from the internet", cidr="0.0.0.0/0")
+        _rule(ctx, "alb_http_in", "ingress", alb, 80, "HTTP from the internet, redirected to HTTPS", cidr="0.0.0.0/0",
+              skip=("IC-SKIP-003",))
     for comp in public_services(ctx):
-        target, port = ctx.parts[f"sg.{comp.id}"], _port(comp)
+        port = _port(comp)
+        if ctx.ir.platform == "eks":  # pods share the cluster security group
+            _rule(ctx, label("alb_to", comp.name, "out"), "egress", alb, port, f"load balancer to {comp.name}", cluster_sg=True)
+            ctx.doc.resource("aws_security_group_rule", label("rule", "alb_to", comp.name, "in"), {
+                "type": "ingress", "security_group_id": CLUSTER_SG, "from_port": port, "to_port": port, "protocol": "tcp",
+                "source_security_group_id": alb.ref("id"), "description": f"load balancer to {comp.name} pods"})
+            continue
+        target = ctx.parts[f"sg.{comp.id}"]
         _rule(ctx, label("alb_to", comp.name, "out"), "egress", alb, port,
               f"load balancer to {comp.name}", source_sg=target)
         _rule(ctx, label("alb_to", comp.name, "in"), "ingress", target, port,

@@ -84,18 +84,16 @@ def _alarm(ctx: Env, comp: Component, alarm: str, metric: tuple, dims: dict[str,
 
 
 def _dimensions(ctx: Env, comp: Component, alarm: str) -> dict[str, str] | None:
+    if comp.kind == "service" and alarm in LOAD_BALANCER_ALARMS:  # either platform: the ALB Terraform creates
+        tg = ctx.parts.get(f"tg.{comp.id}")
+        return None if tg is None else {"LoadBalancer": ctx.parts["alb"].ref("arn_suffix"), "TargetGroup": tg.ref("arn_suffix")}
     block = ctx.parts.get(comp.id)
-    if block is None:
-        return None
     if comp.kind == "service" and "eks" in ctx.parts:
-        if alarm in LOAD_BALANCER_ALARMS:
-            return None
         return {"ClusterName": ctx.parts["eks"].ref("name"), "Namespace": naming.namespace(ctx.ir.name, ctx.name),
                 "Service": comp.name}
+    if block is None:
+        return None
     if comp.kind == "service":
-        if alarm in ("5xx-errors", "latency-p99"):
-            tg = ctx.parts.get(f"tg.{comp.id}")
-            return None if tg is None else {"LoadBalancer": ctx.parts["alb"].ref("arn_suffix"), "TargetGroup": tg.ref("arn_suffix")}
         return {"ClusterName": ctx.parts["cluster"].ref("name"), "ServiceName": block.ref("name")}
     if comp.kind == "database":
         return {"DBInstanceIdentifier": block.ref("identifier")}

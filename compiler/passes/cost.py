@@ -16,7 +16,7 @@ from infracc.compiler.decisions import ComponentCost, EnvCost, LineItem, Optimiz
 from infracc.compiler.diagnostics import Diagnostic, warning
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
-REQUIRES = frozenset({"sizing", "security"})
+REQUIRES = frozenset({"sizing", "security", "endpoints"})
 PROVIDES = frozenset({"cost"})
 
 GRAVITON_LANGUAGES = ("python", "node", "go", "java", "static")
@@ -217,14 +217,17 @@ def _function(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
 
 
 def _site(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
-    usage = comp.spec.usage
+    return _cloudfront(env, est, comp.name, "CloudFront", comp.spec.usage)
+
+
+def _cloudfront(env: EnvIR, est: Estimator, name: str, what: str, usage) -> list[LineItem]:
     edge = "europe" if env.settings.region.startswith("eu-") else "united-states"
     gb = usage.transfer_gb if usage and usage.transfer_gb is not None else None
     reqs = usage.requests if usage and usage.requests is not None else None
     return [
-        est.item(comp.name, f"CloudFront transfer ({edge})", "cloudfront", "data-transfer-out", gb, region="global",
+        est.item(name, f"{what} transfer ({edge})", "cloudfront", "data-transfer-out", gb, region="global",
                  assumption=None if gb is not None else "usage-dependent: set usage.transfer_gb", edge=edge),
-        est.item(comp.name, f"CloudFront HTTPS requests ({edge})", "cloudfront", "https-requests",
+        est.item(name, f"{what} HTTPS requests ({edge})", "cloudfront", "https-requests",
                  None if reqs is None else reqs / 1e4, region="global",
                  assumption=None if reqs is not None else "usage-dependent: set usage.requests", edge=edge),
     ]
@@ -245,10 +248,14 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
         est.item("network", "NAT data processed", "vpc", "nat-gateway-data-processed", None,
                  assumption="usage-dependent" + ("" if naive else "; S3 traffic uses the free gateway endpoint")),
     ]
-    if any(getattr(c.spec, "public", None) for c in env.graph.components("service")):
-        items += [est.item("load-balancer", "Application Load Balancer", "elb", "alb", est.hours),
-                  est.item("load-balancer", "ALB public IPv4", "vpc", "public-ipv4-address", est.hours * net.az_count),
-                  est.item("load-balancer", "ALB LCU", "elb", "alb-lcu", None, assumption="usage-dependent")]
+    edge = env.edge
+    if edge is not None and edge.load_balancer != "none":
+        items += [est.item("load-balancer", "Application Load Balancer", "elb", "alb", est.hours)]
+        if edge.load_balancer == "internet-facing":  # an internal ALB (behind CloudFront) has no public address
+            items.append(est.item("load-balancer", "ALB public IPv4", "vpc", "public-ipv4-address", est.hours * net.az_count))
+        items.append(est.item("load-balancer", "ALB LCU", "elb", "alb-lcu", None, assumption="usage-dependent"))
+    if edge is not None and edge.app_distribution:
+        items += _cloudfront(env, est, "load-balancer", "CloudFront in front of the internal ALB", None)
     if env.nodes is not None:
         items += _eks(env, est, naive)
     keys = 1 + sum(1 for c in comps if c.encryption is not None and c.encryption.dedicated)

@@ -1,26 +1,44 @@
-"""Endpoints pass: the host name and URL of every public service and site, per environment.
+"""Endpoints pass: the host name and URL of every public service and site, per environment,
+and how the environment is reached (`Edge`).
 
 The last environment in promotion order (production) answers on the hosts as written (or
 the stack `domain`); every other environment inserts its name after the first label, so
 environments never write the same DNS record: `api.shop.example.com` in prod is
 `api.dev.shop.example.com` in dev, and the bare `shop.example.com` becomes `dev.shop.example.com`.
+
+Without `domain`, nothing is left unreachable: public services sit behind an internal load
+balancer that a CloudFront distribution reaches through a VPC origin, and each site has its
+own distribution; both serve HTTPS on an AWS-provided `*.cloudfront.net` name, which Terraform
+prints as an output (`Endpoint.output`).
 """
 from __future__ import annotations
 
 from infracc.compiler import resolved
-from infracc.compiler.decisions import Endpoint
+from infracc.compiler.decisions import Edge, Endpoint
 from infracc.compiler.diagnostics import Diagnostic
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
 REQUIRES = frozenset({"resolved"})
 PROVIDES = frozenset({"endpoints"})
 
-
 def endpoints(ir: StackIR, data: dict) -> list[Diagnostic]:
     for env in ir.envs.values():
         for comp in env.graph.components("service", "site"):
             comp.endpoint = endpoint(ir, env, comp)
+        env.edge = edge(ir, env)
     return []
+
+
+def edge(ir: StackIR, env: EnvIR) -> Edge:
+    public = [c for c in env.graph.components("service") if c.endpoint is not None]
+    sites = env.graph.components("site")
+    balancer = "none" if not public else "internet-facing" if ir.domain else "internal"
+    return Edge(load_balancer=balancer, domain=bool(ir.domain), app_distribution=bool(public) and not ir.domain,
+                waf=bool(public or sites))
+
+
+def output_name(comp: Component) -> str:
+    return f"{comp.kind}_{comp.name}_url".replace("-", "_")
 
 
 def endpoint(ir: StackIR, env: EnvIR, comp: Component) -> Endpoint | None:
@@ -32,7 +50,10 @@ def endpoint(ir: StackIR, env: EnvIR, comp: Component) -> Endpoint | None:
     else:
         written, path, cdn = resolved.site(comp).host, "/", True
     host = env_host(written or ir.domain, ir.domain, env) if ir.domain else None
-    return Endpoint(host=host, path=path, url=f"https://{host}{path}" if host else None, cdn=cdn)
+    if not host:
+        cdn = True  # without a domain every public entry point is a CloudFront distribution
+    return Endpoint(host=host, path=path, url=f"https://{host}{path}" if host else None, cdn=cdn,
+                    output=output_name(comp))
 
 
 def env_host(host: str, domain: str, env: EnvIR) -> str:

@@ -15,6 +15,7 @@ from infracc.compiler.catalogue import registry
 from infracc.compiler.cron import cron_problem
 from infracc.compiler.diagnostics import Diagnostic, did_you_mean, error, warning
 from infracc.compiler.ir import MODES, OUTPUTS, Component, EnvIR, StackIR
+from infracc.schema.components import SECTION_OF_KIND
 from infracc.schema.types import duration_seconds, memory_mib
 
 REQUIRES: frozenset[str] = frozenset()
@@ -170,7 +171,8 @@ def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
                              did_you_mean(name, [c.name for c in env.graph.components(kind)])))
         elif target.kind != kind:
             out.append(error("IC-REF-006", f"trigger {field} `{name}` is a {target.kind}, not a {kind}", origin,
-                             did_you_mean(name, [c.name for c in env.graph.components(kind)])))
+                             did_you_mean(name, [c.name for c in env.graph.components(kind)])
+                             or f"name one of the stack's {SECTION_OF_KIND[kind]} (add one under `{SECTION_OF_KIND[kind]}:`)"))
     return out
 
 
