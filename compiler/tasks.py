@@ -288,10 +288,22 @@ def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
             continue
         path = comp.endpoint.path if comp.endpoint else http.path if http else "/"
         health = r.probe.path if isinstance(r, resolved.Service) and r.probe.kind == "http" else None
-        where = comp.endpoint.url if comp.endpoint and comp.endpoint.url else f"the `{comp.name}` endpoint ({path})"
+        tf = f"out/terraform/{env.name}"
+        if comp.endpoint is not None:  # the URL Terraform prints: the domain's, or CloudFront's own name
+            where = comp.endpoint.url or f"`terraform -chdir={tf} output -raw {comp.endpoint.output}`"
+            url = f'"$(terraform -chdir={tf} output -raw {comp.endpoint.output})"'
+        else:  # an http function: its API Gateway endpoint
+            output = f"{comp.name}_url".replace("-", "_")
+            where = f"`terraform -chdir={tf} output -raw {output}`{path}"
+            url = f'"$(terraform -chdir={tf} output -raw {output}){path}"'
+        if health and path == "/":  # the health path is reachable through the entry point
+            command = f"curl --fail --silent --show-error --max-time 10 --output /dev/null {url[:-1]}{health.lstrip('/')}\""
+        else:  # under a path prefix the app sees the full path: any HTTP answer proves the route
+            command = f"curl --silent --show-error --max-time 10 --output /dev/null --write-out '%{{http_code}}\\n' {url}"
         tasks.append(Task(f"{env.name}:verify:{comp.name}", "verify",
                           f"Verify the public endpoint of `{comp.name}` in `{env.name}`: {where}"
-                          + (f" (health check {health})" if health else ""), env=env.name, component=comp.name))
+                          + (f" (health check {health})" if health else ""), env=env.name, component=comp.name,
+                          command=command))
     return tasks
 
 

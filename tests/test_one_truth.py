@@ -194,7 +194,7 @@ def check_terraform_outputs_and_targets(example: str, env: str) -> list[str]:
     problems, out = [], outputs(example, env)
     for text in texts(example, env):
         for command in text.commands:
-            for directory, name in re.findall(r"terraform -chdir=(\S+) output -raw (\S+)", command):
+            for directory, name in re.findall(r"terraform -chdir=(\S+) output -raw ([A-Za-z0-9_]+)", command):
                 directory, name = directory.replace("<env>", env), name.rstrip(")\"")
                 if _mine(directory, env) and name not in out.tf(directory).get("output", {}):
                     problems.append(f"{text.source}: output `{name}` is not declared in {directory}")
