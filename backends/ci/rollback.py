@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from infracc.backends.ci import context as cx
-from infracc.backends.ci.deploy import ECS, OIDC, ON_PUSH, _key, cluster_login, cluster_runner, releases_in_cluster
+from infracc.backends.ci.deploy import (
+    ECS,
+    OIDC,
+    ON_PUSH,
+    _key,
+    cluster_login,
+    cluster_runner,
+    releases_in_cluster,
+)
 from infracc.backends.ci.pull_request import aws_login, checkout, setup_terraform
 from infracc.compiler import naming
 from infracc.compiler.ir import EnvIR, StackIR
