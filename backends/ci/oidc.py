@@ -85,6 +85,8 @@ def _repositories(ir: StackIR, tags: dict[str, str]) -> dict[str, Any]:
 
 
 def _role(name: str, policy: str, tags: dict[str, str], for_each: str | None = None) -> dict[str, Any]:
+    """`policy`: the trust document's address after `data.aws_iam_policy_document.`, with its
+    instance key when the document has for_each (`deploy_trust[each.key]`)."""
     role: dict[str, Any] = {"name": name, "assume_role_policy": f"${{data.aws_iam_policy_document.{policy}.json}}",
                             "max_session_duration": 3600, "tags": tags}
     if for_each:
@@ -96,7 +98,7 @@ def _per_env_roles(ir: StackIR, tags: dict[str, str]) -> dict[str, Any]:
     each = "${toset(var.environments)}"
     return {
         "aws_iam_role": {
-            "deploy": _role(f"{ir.name}-${{each.key}}-{cx.ROLE_DEPLOY}", "deploy_trust", tags, each),
+            "deploy": _role(f"{ir.name}-${{each.key}}-{cx.ROLE_DEPLOY}", "deploy_trust[each.key]", tags, each),
             "plan": _role(f"{ir.name}-${{each.key}}-{cx.ROLE_PLAN}", "plan_trust", tags, each),
         },
         "aws_iam_role_policy_attachment": {
