@@ -9,7 +9,8 @@ from infracc.backends.terraform.network import subnet_ids
 from infracc.backends.terraform.storage import bucket_core, queue_policy, tls_only
 from infracc.compiler import resolved
 from infracc.compiler.cron import to_eventbridge
-from infracc.compiler.ir import Component
+from infracc.compiler.diagnostics import Diagnostic, warning
+from infracc.compiler.ir import Component, EnvVar
 
 S3_EVENTS = {"created": "s3:ObjectCreated:*", "deleted": "s3:ObjectRemoved:*"}
 
@@ -36,10 +37,13 @@ def function(ctx: Env, comp: Component) -> None:
     own = [{"sid": "WriteOwnLogs", "effect": "Allow", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"], "resources": [f"{logs.ref('arn')}:*"]},
            {"sid": "DeadLetter", "effect": "Allow", "actions": ["sqs:SendMessage"], "resources": [dlq.ref("arn")]},
            {"sid": "DeadLetterKey", "effect": "Allow", "actions": ["kms:GenerateDataKey", "kms:Decrypt"], "resources": [ctx.parts["kms.env"].ref("arn")]}]
+    # The function reads its secrets at runtime (`<NAME>_SECRET_ARN`): exactly its declared
+    # secrets and the connection secrets of the databases and caches it uses, and their key.
+    own += iam.read_secrets_statements(ctx, comp)
     vpc = in_vpc(ctx, comp)
     managed = ("AWSXRayDaemonWriteAccess",) + (("service-role/AWSLambdaVPCAccessExecutionRole",) if vpc else ())
     role = ctx.role(n, "lambda.amazonaws.com", iam.workload_policy(ctx, comp, own), managed=managed)
-    variables = {e["name"]: e["value"] for e in containers.environment(ctx, comp)[0]}
+    variables = environment(ctx, comp)
     attrs = {
         "function_name": fname, "role": role.ref("arn"), "runtime": spec.runtime, "handler": spec.handler,
         "architectures": [comp.optimization.arch], "memory_size": comp.sizing.lambda_memory_mb,
@@ -55,6 +59,55 @@ def function(ctx: Env, comp: Component) -> None:
     fn = ctx.doc.resource("aws_lambda_function", n, attrs, skip=skip)
     ctx.parts[comp.id] = fn
     stores.connection(ctx, comp, f"arn = {fn.address}.arn, name = {fn.address}.function_name")
+
+
+def environment(ctx: Env, comp: Component) -> dict[str, str]:
+    """The function's variables. Lambda variables are plain configuration and cannot reference
+    Secrets Manager, and no secret is ever written into them (IC-SEC-007), so secrets arrive by
+    reference, read at runtime with `secretsmanager:GetSecretValue` (granted on exactly these):
+
+    - per used database or cache, `<NAME>_SECRET_ARN`: its connection secret, JSON with the keys
+      host, port, user, password, url… (in place of the secret outputs `<NAME>_PASSWORD`/`_URL`);
+    - per declared secret `X`, `X_SECRET_ARN` (the secret's value is the plain string).
+
+    A variable the spec writes with a secret output (`DATABASE_URL: ${db.url}`) is not set, and a
+    warning names the secret and key to read instead.
+    """
+    out: dict[str, str] = {}
+    generated: dict[str, str] = {}
+    for conn in ctx.env.graph.uses(comp.id):
+        kind, name = conn.target.split(".", 1)
+        if kind in iam.CREDENTIAL_KINDS:
+            generated[secret_arn_variable(name)] = ctx.parts[f"connection.{name}"].ref("arn")
+    for var in comp.env:
+        if var.source == "secret":
+            generated[secret_arn_variable(var.name)] = ctx.parts[f"secret.{comp.name}.{var.name}"].ref("arn")
+        elif var.secret:
+            if var.source != "injected":  # the injected `<NAME>_PASSWORD`/`_URL` give way to `<NAME>_SECRET_ARN`
+                ctx.diagnostics.append(_not_set(comp, var))
+        else:
+            out[var.name] = "".join(s if isinstance(s, str) else containers.value(ctx, s) for s in var.segments)
+    for name, arn in generated.items():
+        if name in out:
+            ctx.unsupported(comp, f"`{name}` with the ARN of a secret (`env` sets a variable of that name)")
+        else:
+            out[name] = arn
+    return dict(sorted(out.items()))
+
+
+def secret_arn_variable(name: str) -> str:
+    """`DB_SECRET_ARN` for the store `db` (named as the IR names injected variables) or the secret `DB`."""
+    return f"{name.upper().replace('-', '_')}_SECRET_ARN"
+
+
+def _not_set(comp: Component, var: EnvVar) -> Diagnostic:
+    refs = [r for r in var.references if r.output in ("password", "url")] or var.references
+    ref = refs[0]
+    return warning(
+        "IC-TF-002", f"terraform: env `{var.name}` of function `{comp.name}` is not set: it takes the secret output "
+        f"`{ref}`, and Lambda cannot read environment variables from Secrets Manager", var.origin,
+        f"read key `{ref.output}` of the JSON secret whose ARN is in `{secret_arn_variable(ref.component)}` at "
+        f"runtime (the function may read it), and remove `{var.name}` from `env`")
 
 
 def trigger(ctx: Env, comp: Component) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infracc.backends.terraform.context import ACCOUNT, PARTITION, REGION, Env
+from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.compiler import resolved
 from infracc.compiler.ir import Component, Connection
@@ -30,14 +30,18 @@ def _resources(ctx: Env, comp: Component, conn: Connection) -> list[str]:
     kind = conn.grant.resource_kind
     if kind == "bucket":
         return [block.ref("arn"), f"{block.ref('arn')}/*"]
-    if kind == "database":
-        return [f"arn:{PARTITION}:rds-db:{REGION}:{ACCOUNT}:dbuser:{block.ref('resource_id')}/{comp.name.replace('-', '_')}"]
     return [block.ref("arn")]
 
 
-def secret_arns(ctx: Env, comp: Component, kinds: tuple[str, ...] = ("database", "cache")) -> list[str]:
+# Used components whose connection secret holds credentials (the secret outputs password, url).
+CREDENTIAL_KINDS = ("database", "cache")
+
+
+def secret_arns(ctx: Env, comp: Component, kinds: tuple[str, ...] = CREDENTIAL_KINDS) -> list[str]:
     """Secrets a workload reads: its declared secrets and the connection secrets of the used
-    components of `kinds` (ECS tasks need only database/cache; Kubernetes ExternalSecrets read all)."""
+    components of `kinds` (ECS tasks and Lambda functions need only database/cache; Kubernetes
+    ExternalSecrets read all). Databases are reached with the password in their connection
+    secret, never with RDS IAM authentication (no database user for it is created)."""
     arns = [ctx.parts[f"secret.{comp.name}.{v}"].ref("arn") for v in resolved.secrets(comp)]
     for conn in ctx.env.graph.uses(comp.id):
         sec = ctx.parts.get(f"connection.{conn.target.split('.', 1)[1]}")
@@ -54,7 +58,7 @@ def workload_policy(ctx: Env, comp: Component, extra: list[dict[str, Any]] = ())
 
 
 def read_secrets_statements(ctx: Env, comp: Component,
-                            kinds: tuple[str, ...] = ("database", "cache")) -> list[dict[str, Any]]:
+                            kinds: tuple[str, ...] = CREDENTIAL_KINDS) -> list[dict[str, Any]]:
     arns = secret_arns(ctx, comp, kinds)
     if not arns:
         return []

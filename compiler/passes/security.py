@@ -36,7 +36,11 @@ ALARMS = {
     "function": ["errors", "throttles"],
 }
 # Smallest action sets per kind and mode (IAM action names from the AWS Service
-# Authorization Reference for S3, SQS, Lambda and RDS IAM authentication).
+# Authorization Reference for S3, SQS and Lambda). A database edge gets no IAM grant: RDS IAM
+# authentication (`rds-db:connect`) needs a database user created with the `rds_iam` role (or
+# AWSAuthenticationPlugin) by SQL, which nothing generates; every workload authenticates with
+# the password in the database's connection secret, and reading that secret is granted where it
+# is read (ECS execution role, EKS pod role, Lambda function role: see backends/terraform/iam.py).
 ACTIONS: dict[tuple[str, str | None], list[str]] = {
     ("bucket", "read"): ["s3:GetObject", "s3:ListBucket"],
     ("bucket", "write"): ["s3:AbortMultipartUpload", "s3:PutObject"],
@@ -47,7 +51,6 @@ ACTIONS: dict[tuple[str, str | None], list[str]] = {
     ("queue", "send-consume"): ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                 "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"],
     ("function", "invoke"): ["lambda:InvokeFunction"],
-    ("database", None): ["rds-db:connect"],
 }
 KMS_FOR_MODE = {"read": ["kms:Decrypt"], "write": ["kms:GenerateDataKey"], "send": ["kms:GenerateDataKey", "kms:Decrypt"]}
 
