@@ -254,3 +254,14 @@ def test_cluster_steps_run_where_the_endpoint_is_reachable(example: str) -> None
     for prev, env in zip(envs, envs[1:], strict=False):
         if f"release-{prev}" in wf["jobs"]:
             assert f"release-{prev}" in wf["jobs"][f"deploy-{env}"]["needs"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_chart_render_gets_the_commit_sha(example: str) -> None:
+    """The chart has no default tag; CI pushed the images as the commit SHA and must pass it."""
+    wf = _load(_workflow(example)[1])
+    for job_id, job in wf["jobs"].items():
+        for step in job["steps"]:
+            if re.search(r"\bhelm (upgrade|template|install)\b", step.get("run", "")):
+                assert '--set-string image.tag="$IMAGE_TAG"' in step["run"], (job_id, step["name"])
+                assert {**job.get("env", {}), **step.get("env", {})}["IMAGE_TAG"] == "${{ github.sha }}", job_id
