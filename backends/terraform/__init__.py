@@ -23,7 +23,7 @@ from infracc.backends.terraform import (
     stores,
     synth,
 )
-from infracc.backends.terraform.context import Env
+from infracc.backends.terraform.context import Env, literal
 from infracc.compiler import naming
 from infracc.compiler.diagnostics import Diagnostic, error
 from infracc.compiler.ir import Component, EnvIR, StackIR
@@ -55,7 +55,8 @@ def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
 
 def settings(ir: StackIR, env: EnvIR) -> dict[str, Any]:
     s = env.settings
-    tags = {"stack": ir.name, "env": env.name, **({"owner": ir.owner} if ir.owner else {}), **ir.tags}
+    tags = {"stack": ir.name, "env": env.name, **({"owner": literal(ir.owner)} if ir.owner else {}),
+            **{k: literal(v) for k, v in ir.tags.items()}}
     provider: dict[str, Any] = {"region": s.region, "default_tags": [{"tags": tags}]}
     if s.account_id:
         provider["allowed_account_ids"] = [s.account_id]

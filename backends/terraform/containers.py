@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infracc.backends.terraform.context import ACCOUNT, REGION, Env
+from infracc.backends.terraform.context import ACCOUNT, REGION, Env, literal
 from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, EnvVar, OutputRef
 
@@ -56,7 +56,7 @@ def environment(ctx: Env, comp: Component) -> tuple[list[dict[str, str]], list[d
                 continue
             secrets.append({"name": var.name, "valueFrom": source})
         else:
-            text = "".join(s if isinstance(s, str) else value(ctx, s) for s in var.segments)
+            text = "".join(literal(s) if isinstance(s, str) else value(ctx, s) for s in var.segments)
             env.append({"name": var.name, "value": text})
     return env, secrets
 
@@ -76,7 +76,7 @@ def container(ctx: Env, comp: Component, log_group: str, command: list[str] | No
             "awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": comp.name}},
     }
     if command:
-        out["command"] = list(command)
+        out["command"] = [literal(c) for c in command]
     port = spec.port if isinstance(spec, resolved.Service) else None
     if port and name is None:
         out["portMappings"] = [{"containerPort": port, "protocol": "tcp", "name": comp.name, "appProtocol": "http"
@@ -84,7 +84,7 @@ def container(ctx: Env, comp: Component, log_group: str, command: list[str] | No
         out["portMappings"][0] = {k: v for k, v in out["portMappings"][0].items() if v is not None}
     probe = spec.probe
     if probe.kind == "exec" and name is None:
-        out["healthCheck"] = {"command": ["CMD", *probe.command], "interval": probe.interval_seconds,
+        out["healthCheck"] = {"command": ["CMD", *(literal(c) for c in probe.command)], "interval": probe.interval_seconds,
                               "timeout": probe.timeout_seconds, "retries": probe.unhealthy_threshold,
                               "startPeriod": probe.grace_seconds}
     return out

@@ -74,6 +74,16 @@ class Env:
         return role
 
 
+def literal(text: str) -> str:
+    """Text from the spec as a Terraform string: `${` and `%{` start interpolation and template
+    directives in Terraform, so a literal one is written `$${` / `%%{`.
+
+    >>> literal("Hello, ${user}! 100%{done}")
+    'Hello, $${user}! 100%%{done}'
+    """
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
 def json_text(data: Any) -> str:
     """A JSON string attribute (key policies, container definitions): sorted, compact."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
