@@ -77,6 +77,13 @@ def profiles() -> dict[str, Profile]:
     return {name: Profile.model_validate(row) for name, row in _json("sizing.json")["profiles"].items()}
 
 
+def node_instance(instance_type: str) -> tuple[float, int]:
+    """Allocatable (vCPU, MiB) of one EKS node of this type (library/sizing.json `node_instances`)."""
+    table = _json("sizing.json")["node_instances"]
+    row, reserved = table["types"][instance_type], table["reserved"]
+    return row["vcpu"] - reserved["vcpu"], row["memory_mib"] - reserved["memory_mib"]
+
+
 @lru_cache(maxsize=1)
 def engines() -> dict[str, Any]:
     return _json("engines.json")

@@ -1,9 +1,8 @@
 """EKS capacity: the managed node group must hold the pods' requests (issue #12, item 5).
 
-Left failing on purpose: the decision belongs to the sizing pass (`compiler/passes/sizing.py`
-`node_group`, `compiler/decisions.py` `NodeGroup`). Nothing in the generated output scales
-nodes (no Cluster Autoscaler or Karpenter), so the group runs `desired_size = min_size` nodes
-for good; and even at `max_size` the requests at `replicas_max` do not fit.
+The sizing pass (`fit_nodes`) sizes the group from these requests: `min_size` (the group's
+desired size) holds every service at `replicas_min`, `max_size` every service at `replicas_max`.
+This test checks it independently, with its own capacity table.
 
 Requests are what the Kubernetes backend writes (requests = limits = `comp.sizing` cpu/memory):
 services × replicas, every Job/CronJob once, and a `<service>-migrate` Job per service with a

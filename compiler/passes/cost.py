@@ -84,9 +84,13 @@ def optimize(ir: StackIR, env: EnvIR, comp: Component) -> Optimization:
     spec = comp.spec
     reasons: list[str] = []
     if comp.kind in ("service", "job"):
-        arch = workload_arch(comp)
-        reasons.append("arm64 (Graviton): the image is built by infracc" if arch == "arm64"
-                       else "x86_64: the image architecture is not known to infracc")
+        if env.nodes is not None:  # eks: the pods run on the node group, so the image must match it
+            arch = env.nodes.arch
+            reasons.append(f"{arch}: the architecture of the cluster's nodes ({env.nodes.instance_type})")
+        else:
+            arch = workload_arch(comp)
+            reasons.append("arm64 (Graviton): the image is built by infracc" if arch == "arm64"
+                           else "x86_64: the image architecture is not known to infracc")
         interruptible = comp.kind == "job" or spec.port is None
         capacity = "spot" if env.settings.spot and interruptible and ir.platform == "ecs" else "on-demand"
         if capacity == "spot":

@@ -7,6 +7,7 @@ and instance-class families.
 from __future__ import annotations
 
 import ipaddress
+import math
 
 from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import EnvNetwork, NodeGroup, Sizing
@@ -28,7 +29,30 @@ def sizing(ir: StackIR, data: dict) -> list[Diagnostic]:
         for comp in env.graph:
             comp.sizing, found = size_component(comp, env, profile)
             diags += found
+        if env.nodes is not None:
+            env.nodes = fit_nodes(env, env.nodes)
     return list(dict.fromkeys(diags))
+
+
+def fit_nodes(env: EnvIR, nodes: NodeGroup) -> NodeGroup:
+    """Grow the node group so the pods' requests fit: `min_size` (the size the group starts at)
+    holds every service at its minimum replicas plus one run of each job and migration,
+    `max_size` every service at its maximum. Allocatable capacity per node is the instance's
+    minus a system reservation (library/sizing.json `node_instances`)."""
+    cpu, mib = lib.node_instance(nodes.instance_type)
+    low_cpu = low_mem = high_cpu = high_mem = 0.0
+    for comp in env.graph.components("service", "job"):
+        sz = comp.sizing
+        assert sz is not None and sz.cpu is not None and sz.memory_mib is not None
+        low = sz.replicas_min if comp.kind == "service" else 1
+        high = sz.replicas_max if comp.kind == "service" else 1
+        extra = 1 if comp.kind == "service" and getattr(comp.spec, "migrate", None) else 0
+        low_cpu, low_mem = low_cpu + (low + extra) * sz.cpu, low_mem + (low + extra) * sz.memory_mib
+        high_cpu, high_mem = high_cpu + (high + extra) * sz.cpu, high_mem + (high + extra) * sz.memory_mib
+    need_min = max(math.ceil(low_cpu / cpu), math.ceil(low_mem / mib))
+    need_max = max(math.ceil(high_cpu / cpu), math.ceil(high_mem / mib))
+    lo = max(nodes.min_size, need_min)
+    return nodes.model_copy(update={"min_size": lo, "max_size": max(nodes.max_size, need_max, lo)})
 
 
 def network_layout(env: EnvIR, profile: lib.Profile) -> EnvNetwork:
