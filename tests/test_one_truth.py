@@ -350,17 +350,9 @@ def check_endpoint_hosts(example: str, env: str) -> list[str]:
 
 CHECKS = {name.removeprefix("check_"): fn for name, fn in sorted(globals().items()) if name.startswith("check_")}
 
-# Backend defects (backends/terraform, backends/kubernetes) found by these checks: strict, so a
-# fix turns them into failures; remove the entry then.
-ECS_SERVICE_NAME = ("backends/terraform/ecs.py names each aws_ecs_service `comp.name` (`api`), not "
-                    "naming.resource(stack, env, service) (`shop-<env>-api`) that the runbook's and CI's "
-                    "`ecs.sh rollout|migrate|restore` pass as the service")
-EKS_JOB_ALARM = ("backends/terraform/ops.py does not create the `failed-runs` alarm of job `seed-catalog` on eks "
-                 "(IC-TF-002 'not generated in this version') although the job's retention decides it")
-XFAIL = {
-    **{("three-tier", env, "ecs_services"): ECS_SERVICE_NAME for env in ("dev", "staging", "prod")},
-    **{("microservices", env, "alarms"): EKS_JOB_ALARM for env in ("dev", "staging", "prod")},
-}
+# Backend defects found by these checks go here as strict xfails (a fix turns them into
+# failures; remove the entry then). The ECS service name and the eks job alarm were fixed.
+XFAIL: dict[tuple[str, str, str], str] = {}
 
 
 def _cases() -> list[Any]:

@@ -70,7 +70,7 @@ def _strategy(comp: Component) -> list[dict]:
 def service(ctx: Env, comp: Component, td: Block) -> None:
     sz, spec, n = comp.sizing, resolved.service(comp), label("service", comp.name)
     attrs = {
-        "name": comp.name, "cluster": ctx.parts["cluster"].ref("id"), "task_definition": td.ref("arn"),
+        "name": ctx.aws_name(comp.name), "cluster": ctx.parts["cluster"].ref("id"), "task_definition": td.ref("arn"),
         "desired_count": sz.replicas_min, "platform_version": "LATEST", "capacity_provider_strategy": _strategy(comp),
         "network_configuration": {"subnets": subnet_ids(ctx, "private"), "assign_public_ip": False,
                                   "security_groups": [ctx.parts[f"sg.{comp.id}"].ref("id")]},
@@ -122,7 +122,7 @@ def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
     sz, n = comp.sizing, label("service", comp.name)
     target = ctx.doc.resource("aws_appautoscaling_target", label(n, "scaling"), {
         "service_namespace": "ecs", "scalable_dimension": "ecs:service:DesiredCount",
-        "resource_id": f"service/{ctx.aws_name()}/{comp.name}", "min_capacity": sz.replicas_min,
+        "resource_id": f"service/{ctx.aws_name()}/{ctx.aws_name(comp.name)}", "min_capacity": sz.replicas_min,
         "max_capacity": sz.replicas_max, "depends_on": [svc.address]})
     ctx.doc.resource("aws_appautoscaling_policy", label(n, "cpu"), {
         "name": f"{comp.name}-cpu", "policy_type": "TargetTrackingScaling",

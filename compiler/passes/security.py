@@ -189,7 +189,7 @@ def _retention(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) 
         deletion_protection=protect and comp.kind in ("database", "bucket", "service"),
         final_snapshot=protect and comp.kind == "database",
         access_logging=comp.kind in ("bucket", "site", "service"),
-        alarms=alarms(comp),
+        alarms=alarms(comp, ir.platform),
         backup_plan_days=_backup_plan_days(ir, env, comp, backup),
     ), out
 
@@ -206,9 +206,13 @@ def _backup_plan_days(ir: StackIR, env: EnvIR, comp: Component, backup: int | No
     return None
 
 
-def alarms(comp: Component) -> list[str]:
-    """Alarm names for a component; load-balancer alarms only where there is a load balancer."""
-    names = list(ALARMS.get(comp.kind, []))
+def alarms(comp: Component, platform: str = "ecs") -> list[str]:
+    """Alarm names for a component; load-balancer alarms only where there is a load balancer.
+
+    A job's `failed-runs` alarm watches ECS task-state events (EventBridge); Kubernetes Jobs emit
+    no such AWS event, so on eks a failed run is visible in the CronJob's failed-job history
+    (`kubectl get jobs`) and no alarm is claimed that Terraform could not create."""
+    names = [a for a in ALARMS.get(comp.kind, []) if not (platform == "eks" and a == "failed-runs")]
     if comp.kind == "service" and comp.spec.public:
         names += ["5xx-errors", "latency-p99"]
     return names
