@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import re
 import sys
 import tempfile
@@ -66,6 +67,10 @@ TARGETS = ("terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs")
 SECTIONS = {"services": "service", "jobs": "job", "databases": "database", "caches": "cache",
             "buckets": "bucket", "queues": "queue", "functions": "function", "sites": "site"}
 USABLE = set(MODES)  # kinds a `uses` entry may name
+# Cycles through functions (service -> function -> service, function <-> function) are valid
+# per the validate pass, which refuses only cycles among services. INFRACC_GEN_ACYCLIC=1 keeps
+# every `uses` graph acyclic (for when validate refuses them, or to look past that crash).
+ACYCLIC = os.environ.get("INFRACC_GEN_ACYCLIC") == "1"
 
 NAMES = ["api", "web", "worker", "db", "cache", "uploads", "jobs", "reports", "thumbs", "events", "docs",
          "app", "ledger", "search", "billing-api", "order-events", "media", "sessions", "mailer",
@@ -468,13 +473,18 @@ class _Gen:
         return [n for n, k in self.kind_of.items() if k in kinds]
 
     def uses_candidates(self, name: str) -> list[str]:
+        """What `name` may use: validate refuses only cycles among services, so a service uses
+        only earlier services; with ACYCLIC every component uses only earlier components."""
+        order = list(self.kind_of)
         out = []
         for other, kind in self.kind_of.items():
             if other == name or kind not in USABLE:
                 continue
+            if ACYCLIC and order.index(other) >= order.index(name):
+                continue
             if kind == "service" and self.kind_of[name] == "service":
-                order = self.service_order
-                if order.index(other) >= order.index(name):
+                services = self.service_order
+                if services.index(other) >= services.index(name):
                     continue
             out.append(other)
         return out
