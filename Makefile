@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint schema golden bench clean
+.PHONY: demo test lint typecheck schema golden bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: $(STAMP_DEV)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check compiler schema backends library tests benchmarks
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/python tools/typecheck.py
 
 schema: $(STAMP_RUN)
 	$(BIN)/infracc schema > schema/stack.schema.json
