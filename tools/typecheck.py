@@ -42,6 +42,13 @@ explicit_package_bases = True
 cache_dir = .mypy_cache
 show_error_codes = True
 warn_unused_configs = True
+# Pydantic models: positional `Field(default, ...)` defaults, validators, model_construct.
+plugins = pydantic.mypy
+
+[pydantic-mypy]
+init_typed = False
+init_forbid_extra = True
+warn_required_dynamic_aliases = True
 
 [mypy-{untyped}]
 ignore_missing_imports = True
