@@ -197,9 +197,20 @@ class EnvGraph:
         return [data["connection"] for _, _, data in self._g.edges(data=True)]
 
     def topological(self) -> list[Component]:
-        """Used components before their users, ties broken by id (deterministic)."""
-        order = nx.lexicographical_topological_sort(self._g.reverse(copy=False))
-        return [self.component(n) for n in order]
+        """Used components before their users, ties broken by id (deterministic).
+
+        A cycle across kinds is valid (a worker invoking a function that calls the worker's
+        URL); its members come together, in id order, where the cycle as a whole belongs."""
+        reverse = self._g.reverse(copy=False)
+        if nx.is_directed_acyclic_graph(reverse):
+            return [self.component(n) for n in nx.lexicographical_topological_sort(reverse)]
+        condensed = nx.condensation(reverse)
+        members = condensed.graph["mapping"]
+        groups: dict[int, list[str]] = {}
+        for node, group in members.items():
+            groups.setdefault(group, []).append(node)
+        order = nx.lexicographical_topological_sort(condensed, key=lambda g: min(groups[g]))
+        return [self.component(n) for g in order for n in sorted(groups[g])]
 
     def cycles(self, kind: str) -> list[list[str]]:
         """Simple cycles among components of one kind, each rotated to start at its smallest id."""

@@ -18,7 +18,8 @@ def test_grants_follow_modes_and_scope_one_resource() -> None:
     assert edges["bucket.up"].grant.actions == ["s3:GetObject", "s3:ListBucket"]
     assert "sqs:SendMessage" not in edges["queue.q"].grant.actions
     assert edges["queue.q"].grant.resource == "queue.q"
-    assert edges["database.db"].network.port == 5432 and edges["database.db"].grant.actions == ["rds-db:connect"]
+    # Databases are reached with the connection secret (no IAM database user is created): no grant.
+    assert edges["database.db"].network.port == 5432 and edges["database.db"].grant is None
     assert edges["function.fn"].grant.actions == ["lambda:InvokeFunction"]
 
 

@@ -16,7 +16,8 @@ ELASTICMQ = "softwaremill/elasticmq-native:1.6.11"
 DB_IMAGES = {"postgres": ("postgres:{v}-alpine", 5432, "70:70"), "mysql": ("mysql:{v}", 3306, "999:999")}
 CACHE_IMAGES = {"valkey": ("valkey/valkey:{v}-alpine", "valkey"), "redis": ("redis:{v}-alpine", "redis")}
 LAMBDA_IMAGES = {"python": "public.ecr.aws/lambda/python:{v}", "nodejs": "public.ecr.aws/lambda/nodejs:{v}",
-                 "java": "public.ecr.aws/lambda/java:{v}", "provided": "public.ecr.aws/lambda/provided:{v}"}
+                 "java": "public.ecr.aws/lambda/java:{v}", "provided": "public.ecr.aws/lambda/provided:{v}",
+                 "ruby": "public.ecr.aws/lambda/ruby:{v}", "dotnet": "public.ecr.aws/lambda/dotnet:{v}"}
 HARDENED = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True, "tmpfs": ["/tmp"]}
 
 
@@ -119,7 +120,7 @@ def elasticmq_conf(queues: list[Component]) -> str:
 def function(comp: Component, source: str) -> dict:
     fn = resolved.function(comp)
     runtime = fn.runtime
-    family = next(f for f in ("python", "nodejs", "java", "provided") if runtime.startswith(f))
+    family = next(f for f in LAMBDA_IMAGES if runtime.startswith(f))  # the schema admits only these families
     version = runtime.removeprefix(family).removesuffix(".x")
     probe = {"python": ["CMD", "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 8080), 2)"],
              "nodejs": ["CMD", "node", "-e", "require('node:net').connect(8080, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]}

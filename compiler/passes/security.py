@@ -58,7 +58,7 @@ KMS_FOR_MODE = {"read": ["kms:Decrypt"], "write": ["kms:GenerateDataKey"], "send
 def security(ir: StackIR, data: dict) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for env in ir.envs.values():
-        diags += _environment(ir, env)
+        diags += _environment(ir, env, data)
         for conn in env.graph.connections():
             _edge(env, conn)
         for comp in env.graph:
@@ -85,7 +85,7 @@ def _violation(comp_or_env_allow: list, origin: tuple, rule: str, message: str, 
     return [error(rule, message, where, hint)]
 
 
-def _environment(ir: StackIR, env: EnvIR) -> list[Diagnostic]:
+def _environment(ir: StackIR, env: EnvIR, data: dict) -> list[Diagnostic]:
     s = env.settings
     sink: list[Allowance] = []
     out = []
@@ -94,7 +94,10 @@ def _environment(ir: StackIR, env: EnvIR) -> list[Diagnostic]:
         out += _violation(s.allow, s.origin, "IC-GDPR-001",
                           f"environment `{s.name}` runs in {s.region}, outside the EU/EEA (gdpr)", where,
                           "use an EU region such as eu-west-1, or `allow` IC-GDPR-001 on the environment with the legal basis", sink)
-    if "soc2" in ir.compliance and s.is_last and not s.deletion_protection:
+    written = ((data.get("environments") or {}).get(s.name) or {}) if isinstance(data, dict) else {}
+    # Only a written `false` is refused: a size whose default is off is raised by the pack itself
+    # (Retention.deletion_protection is on in the last environment under soc2).
+    if "soc2" in ir.compliance and s.is_last and isinstance(written, dict) and written.get("deletion_protection") is False:
         out += _violation(s.allow, s.origin, "IC-SOC2-002",
                           f"the last environment `{s.name}` must keep deletion protection (soc2)",
                           (*s.origin, "deletion_protection"), "remove `deletion_protection: false`", sink)

@@ -119,6 +119,13 @@ def _graph(env: EnvIR) -> list[Diagnostic]:
         edge = next(c for c in env.graph.uses(cycle[0]) if c.target == cycle[1 % len(cycle)])
         out.append(error("IC-GRAPH-001", "services use each other in a cycle: " + " --> ".join([*names, names[0]]),
                          edge.origin, "break the cycle, e.g. by sending work through a queue"))
+    # A function's users get its ARN as a Terraform reference, so functions that use each other
+    # in a cycle cannot be created in any order.
+    for cycle in env.graph.cycles("function"):
+        names = [env.graph.component(c).name for c in cycle]
+        edge = next(c for c in env.graph.uses(cycle[0]) if c.target == cycle[1 % len(cycle)])
+        out.append(error("IC-GRAPH-002", "functions use each other in a cycle: " + " --> ".join([*names, names[0]]),
+                         edge.origin, "break the cycle, e.g. by sending work through a queue"))
     return out
 
 
