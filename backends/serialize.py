@@ -22,7 +22,7 @@ _OPTIONS = {"Dumper": _Dumper, "default_flow_style": False, "sort_keys": True, "
 
 def dump_yaml(data: Any, header: str | None = None) -> str:
     """YAML with sorted keys (deterministic); `header` becomes a leading comment."""
-    text = yaml.dump(_sorted(data), **_OPTIONS)
+    text: str = yaml.dump(_sorted(data), **_OPTIONS)
     if header:
         text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
     return text

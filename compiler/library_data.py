@@ -86,12 +86,14 @@ def node_instance(instance_type: str) -> tuple[float, int]:
 
 @lru_cache(maxsize=1)
 def engines() -> dict[str, Any]:
-    return _json("engines.json")
+    data: dict[str, Any] = _json("engines.json")
+    return data
 
 
 def engine_info(section: str, engine: str) -> dict[str, Any]:
     """Supported versions, default and allowed class families of a database/cache engine."""
-    return engines()[section][engine]
+    info: dict[str, Any] = engines()[section][engine]
+    return info
 
 
 def log_retention_steps() -> list[int]:
@@ -119,8 +121,8 @@ _ATTRS = ("engine", "deployment", "arch", "support", "edge", "tier")
 
 
 @lru_cache(maxsize=1)
-def _price_index() -> dict[tuple, Price]:
-    index = {}
+def _price_index() -> dict[tuple[str | None, ...], Price]:
+    index: dict[tuple[str | None, ...], Price] = {}
     for row in _json("prices.json")["prices"]:
         price = Price.model_validate(row)
         index[(price.service, price.item, price.region, *(getattr(price, a) for a in _ATTRS))] = price

@@ -32,11 +32,11 @@ class SourceMap:
         for i, part in enumerate(path):
             last = i == len(path) - 1
             if isinstance(node, CommentedMap) and _has_key(node, part):
-                part = _key(node, part)
+                name = _key(node, part)
                 # A block mapping value starts on the next line; its key names it better.
-                block = isinstance(node[part], CommentedMap) and node.lc.value(part)[0] != node.lc.key(part)[0]
-                pos = node.lc.key(part) if (key and last) or (last and block) else node.lc.value(part)
-                node = node[part]
+                block = isinstance(node[name], CommentedMap) and node.lc.value(name)[0] != node.lc.key(name)[0]
+                pos = node.lc.key(name) if (key and last) or (last and block) else node.lc.value(name)
+                node = node[name]
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 pos = node.lc.item(part)
                 node = node[part]
@@ -56,9 +56,10 @@ def _key(node: CommentedMap, part: object) -> object:
     return part if part in node else _coerced(node, part)
 
 
-def _coerced(node: CommentedMap, part: str) -> object | None:
+def _coerced(node: CommentedMap, part: object) -> object | None:
     # Non-string YAML keys (`1:`, `true:`) reach us stringified from pydantic locs.
-    for k in node:
+    keys: list[object] = list(node)
+    for k in keys:
         if str(k) == part:
             return k
     return None

@@ -25,9 +25,13 @@ from infracc.schema.models import (
 )
 
 
+def _optional(annotation: Any) -> Any:
+    return annotation | None
+
+
 def _partial(name: str, fields_model: type[Strict]) -> type[Strict]:
     fields: dict[str, Any] = {
-        key: (info.annotation | None, Field(None, description=info.description))
+        key: (_optional(info.annotation), Field(None, description=info.description))
         for key, info in fields_model.model_fields.items()
     }
     fields["usage"] = (Usage | None, Field(None, description="Usage for this environment."))

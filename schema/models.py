@@ -6,7 +6,7 @@ cycles, regions, CIDRs) live in the validate pass, where they can point at spec 
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -24,6 +24,11 @@ Language = Literal["python", "node", "go", "java", "static", "dockerfile"]
 Platform = Literal["ecs", "eks"]
 Size = Literal["small", "medium", "large"]
 Target = Literal["terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs"]
+if TYPE_CHECKING:  # mypy rejects float literals; pydantic needs them for the enum
+    Cpu = float
+else:
+    Cpu = Literal[0.25, 0.5, 1, 2, 4, 8, 16]
+BucketEvent = Literal["created", "deleted"]
 TARGETS: tuple[str, ...] = ("terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs")
 
 
@@ -122,7 +127,7 @@ class WorkloadFields(Strict):
     command: list[str] | None = Field(None, min_length=1, description="Override the image's command.")
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Environment variables: literals or `${component.output}` placeholders; `$${` writes a literal `${`.")
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names whose values come from the secret store (AWS Secrets Manager). Values never appear in the spec.")
-    cpu: Literal[0.25, 0.5, 1, 2, 4, 8, 16] | None = Field(None, description="vCPU: 0.25, 0.5, 1, 2, 4, 8 or 16. Default from the environment's size.")
+    cpu: Cpu | None = Field(None, description="vCPU: 0.25, 0.5, 1, 2, 4, 8 or 16. Default from the environment's size.")
     memory: Quantity | None = Field(None, description="Memory such as `512Mi` or `2Gi`; must be a valid Fargate pairing with `cpu`. Default from size.")
     uses: list[str] = Field(default_factory=list, description="Connections: `name` or `name:mode`. Each grants network access, least-privilege IAM and injected env vars.")
     health: Annotated[Annotated[str, Tag("Scalar")] | Annotated[HealthCommand, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="HTTP path (services with a port; default `/`) or `{command: [...]}` exec probe.")
@@ -193,9 +198,13 @@ class QueueFields(Strict):
     contains_pii: bool = Field(False, description="Holds personal data.")
 
 
+def _created() -> list[BucketEvent]:
+    return ["created"]
+
+
 class BucketTrigger(Strict):
     bucket: ComponentName = Field(description="Bucket whose object events invoke the function.")
-    events: list[Literal["created", "deleted"]] = Field(default_factory=lambda: ["created"], min_length=1, description="Object events: created, deleted.")
+    events: list[BucketEvent] = Field(default_factory=_created, min_length=1, description="Object events: created, deleted.")
 
 
 class QueueTrigger(Strict):

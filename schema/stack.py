@@ -1,6 +1,8 @@
 """The top-level `stack.yaml` model."""
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 
 from infracc.schema.components import Bucket, Cache, Database, Function, Job, Queue, Service, Site
@@ -75,7 +77,7 @@ class Stack(Strict):
         return value
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[str, Any]:
     schema = Stack.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://infracc.dev/schema/stack.schema.json"

@@ -6,6 +6,8 @@ git-ignored `.env`, which `.env.example` lists with empty values.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from infracc.compiler import resolved
 from infracc.compiler.ir import Component
 
@@ -58,7 +60,13 @@ def local_output(comp: Component, output: str, region: str) -> str:
     return values[output]
 
 
-def database(comp: Component) -> dict:
+def _engine_version(comp: Component) -> str:
+    # The sizing pass always sets the engine version of a database or cache.
+    assert comp.sizing is not None and comp.sizing.engine_version is not None
+    return comp.sizing.engine_version
+
+
+def database(comp: Component) -> dict[str, Any]:
     engine = resolved.database(comp).engine
     image, port, user = DB_IMAGES[engine]
     password = secret(f"{comp.env_name}_PASSWORD")
@@ -68,21 +76,21 @@ def database(comp: Component) -> dict:
     else:
         env = {"MYSQL_USER": "app", "MYSQL_DATABASE": db_name(comp), "MYSQL_PASSWORD": password, "MYSQL_RANDOM_ROOT_PASSWORD": "yes"}
         test, run, data = ["CMD", "mysqladmin", "ping", "-h", "127.0.0.1", "--silent"], "/var/run/mysqld", "/var/lib/mysql"
-    return {"image": image.format(v=comp.sizing.engine_version), "user": user, "environment": env,
+    return {"image": image.format(v=_engine_version(comp)), "user": user, "environment": env,
             "healthcheck": _health(test), "volumes": [f"{comp.name}-data:{data}"],
             **HARDENED, "tmpfs": ["/tmp", run]}
 
 
-def cache(comp: Component) -> dict:
+def cache(comp: Component) -> dict[str, Any]:
     image, binary = CACHE_IMAGES[resolved.cache(comp).engine]
     password = secret(f"{comp.env_name}_PASSWORD")
-    return {"image": image.format(v=comp.sizing.engine_version.split(".")[0]), "user": "10001:10001",
+    return {"image": image.format(v=_engine_version(comp).split(".")[0]), "user": "10001:10001",
             "command": [f"{binary}-server", "--requirepass", password, "--save", ""],
             "environment": {"REDISCLI_AUTH": password},
             "healthcheck": _health(["CMD", f"{binary}-cli", "ping"]), **HARDENED}
 
 
-def object_store(buckets: list[Component]) -> dict[str, dict]:
+def object_store(buckets: list[Component]) -> dict[str, dict[str, Any]]:
     creds = {"MINIO_ROOT_USER": secret("AWS_ACCESS_KEY_ID"), "MINIO_ROOT_PASSWORD": secret("AWS_SECRET_ACCESS_KEY")}
     alias = f"http://{secret('AWS_ACCESS_KEY_ID')}:{secret('AWS_SECRET_ACCESS_KEY')}@"
     server = {"image": MINIO, "user": "10001:10001", "command": ["server", "/data"], "environment": {
@@ -96,7 +104,7 @@ def object_store(buckets: list[Component]) -> dict[str, dict]:
     return {S3: server, S3_INIT: init}
 
 
-def queue_server() -> dict:
+def queue_server() -> dict[str, Any]:
     return {"image": ELASTICMQ, "user": "10001:10001", "volumes": ["./elasticmq.conf:/opt/elasticmq.conf:ro"],
             "healthcheck": _health(["CMD-SHELL", "wget -q -O /dev/null 'http://127.0.0.1:9324/?Action=ListQueues' || exit 1"]),
             **HARDENED}
@@ -117,7 +125,7 @@ def elasticmq_conf(queues: list[Component]) -> str:
     return "\n".join(lines + ["}", ""])
 
 
-def function(comp: Component, source: str) -> dict:
+def function(comp: Component, source: str) -> dict[str, Any]:
     fn = resolved.function(comp)
     runtime = fn.runtime
     family = next(f for f in LAMBDA_IMAGES if runtime.startswith(f))  # the schema admits only these families
@@ -131,5 +139,5 @@ def function(comp: Component, source: str) -> dict:
 
 
 # Caches use the major tag only (ElastiCache "7.1" has no redis:7.1 image; redis:7 does).
-def _health(test: list[str]) -> dict:
+def _health(test: list[str]) -> dict[str, Any]:
     return {"test": test, "interval": "10s", "timeout": "5s", "retries": 10, "start_period": "10s"}

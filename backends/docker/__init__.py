@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePosixPath
+from typing import Any
 
 from infracc.backends.templating import render
 from infracc.compiler import naming, resolved
@@ -33,15 +34,17 @@ def built_workloads(ir: StackIR) -> list[Component]:
 
 def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
     files: dict[PurePosixPath, str] = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for comp in built_workloads(ir):
-        view = _view(ir, comp, comp.build)
+        plan = comp.build
+        assert plan is not None  # built_workloads keeps only components with a plan
+        view = _view(ir, comp, plan)
         rows.append(view)
-        if not comp.build.generated:
+        if not plan.generated:
             continue
         folder = PurePosixPath("docker", comp.name)
-        files[folder / "Dockerfile"] = render(f"docker/{comp.build.language}.Dockerfile.j2", w=view)
-        ignore = render("docker/dockerignore.j2", extra=IGNORES[comp.build.language])
+        files[folder / "Dockerfile"] = render(f"docker/{plan.language}.Dockerfile.j2", w=view)
+        ignore = render("docker/dockerignore.j2", extra=IGNORES[plan.language])
         files[folder / ".dockerignore"] = ignore
         files[folder / "Dockerfile.dockerignore"] = ignore
     if rows:
@@ -54,7 +57,7 @@ def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
 
 
-def _view(ir: StackIR, comp: Component, plan: BuildPlan) -> dict:
+def _view(ir: StackIR, comp: Component, plan: BuildPlan) -> dict[str, Any]:
     """Everything a template needs, already formatted (exec forms as JSON arrays)."""
     description = (resolved.of(comp).description or f"{comp.kind} {comp.name} of {ir.name}").strip()
     bases = [b for b in (plan.builder_image, plan.runtime_image) if b]

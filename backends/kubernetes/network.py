@@ -93,10 +93,10 @@ def _ingress_rules(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
     public = resolved.public(component)
     port = resolved.service(component).port if component.kind == "service" else None
     if public is not None and port is not None:
-        net, edge = ctx.env.network, ctx.env.edge
-        assert net is not None and edge is not None
+        net, front = ctx.env.network, ctx.env.edge
+        assert net is not None and front is not None
         # The load balancer's own subnets: public when internet-facing, private when internal.
-        subnets = net.private_subnets if edge.load_balancer == "internal" else net.public_subnets
+        subnets = net.private_subnets if front.load_balancer == "internal" else net.public_subnets
         rules.append({"from": [{"ipBlock": {"cidr": c}} for c in subnets], "ports": _tcp(port)})
     return rules
 

@@ -13,6 +13,8 @@ prints as an output (`Endpoint.output`).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from infracc.compiler import resolved
 from infracc.compiler.decisions import Edge, Endpoint
 from infracc.compiler.diagnostics import Diagnostic
@@ -21,7 +23,7 @@ from infracc.compiler.ir import Component, EnvIR, StackIR
 REQUIRES = frozenset({"resolved"})
 PROVIDES = frozenset({"endpoints"})
 
-def endpoints(ir: StackIR, data: dict) -> list[Diagnostic]:
+def endpoints(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     for env in ir.envs.values():
         for comp in env.graph.components("service", "site"):
             comp.endpoint = endpoint(ir, env, comp)

@@ -16,7 +16,7 @@ REQUIRES = frozenset({"valid"})
 PROVIDES = frozenset({"resolved"})
 
 
-def resolve(ir: StackIR, data: dict) -> list[Diagnostic]:
+def resolve(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     for env in ir.envs.values():
         for comp in env.graph:
             comp.resolved = resolve_component(comp)
