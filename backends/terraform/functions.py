@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from infracc.backends.terraform import containers, iam, stores
-from infracc.backends.terraform.context import ACCOUNT, Env, json_text
+from infracc.backends.terraform.context import ACCOUNT, Env, json_text, literal
 from infracc.backends.terraform.firewall import in_vpc
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
@@ -86,7 +86,7 @@ def environment(ctx: Env, comp: Component) -> dict[str, str]:
             if var.source != "injected":  # the injected `<NAME>_PASSWORD`/`_URL` give way to `<NAME>_SECRET_ARN`
                 ctx.diagnostics.append(_not_set(comp, var))
         else:
-            out[var.name] = "".join(s if isinstance(s, str) else containers.value(ctx, s) for s in var.segments)
+            out[var.name] = "".join(literal(s) if isinstance(s, str) else containers.value(ctx, s) for s in var.segments)
     for name, arn in generated.items():
         if name in out:
             ctx.unsupported(comp, f"`{name}` with the ARN of a secret (`env` sets a variable of that name)")
