@@ -67,9 +67,8 @@ TARGETS = ("terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs")
 SECTIONS = {"services": "service", "jobs": "job", "databases": "database", "caches": "cache",
             "buckets": "bucket", "queues": "queue", "functions": "function", "sites": "site"}
 USABLE = set(MODES)  # kinds a `uses` entry may name
-# Cycles through functions (service -> function -> service, function <-> function) are valid
-# per the validate pass, which refuses only cycles among services. INFRACC_GEN_ACYCLIC=1 keeps
-# every `uses` graph acyclic (for when validate refuses them, or to look past that crash).
+# Cycles across kinds (service -> function -> service) are valid: validate refuses cycles among
+# services and among functions only. INFRACC_GEN_ACYCLIC=1 keeps every `uses` graph acyclic.
 ACYCLIC = os.environ.get("INFRACC_GEN_ACYCLIC") == "1"
 
 NAMES = ["api", "web", "worker", "db", "cache", "uploads", "jobs", "reports", "thumbs", "events", "docs",
@@ -420,16 +419,8 @@ class _Gen:
             allow = []
             if self.flip(0.2):
                 env["deletion_protection"] = d(st.booleans())
-            if "soc2" in self.compliance and last:
-                size = env.get("size") or DEFAULT_SIZE.get(name, "small")
-                protected = env.get("deletion_protection", size == "large")
-                if env.get("deletion_protection") is False:
-                    allow.append({"rule": "IC-SOC2-002", "reason": REASON})
-                elif not protected:
-                    # The validator refuses a soc2 last environment whose protection is only
-                    # defaulted off (size not large), though security forces it on anyway:
-                    # tests/regressions/soc2-last-env-default-deletion-protection.yaml.
-                    env["deletion_protection"] = True
+            if "soc2" in self.compliance and last and env.get("deletion_protection") is False:
+                allow.append({"rule": "IC-SOC2-002", "reason": REASON})
             if "gdpr" in self.compliance and region not in EEA:
                 allow.append({"rule": "IC-GDPR-001", "reason": "customers outside the EU; legal basis: SCCs"})
             if allow:
@@ -459,7 +450,6 @@ class _Gen:
         by_section: dict[str, list[str]] = {s: [] for s in SECTIONS}
         for name, section in zip(names, kinds, strict=True):
             by_section[section].append(name)
-        self.service_order = list(by_section["services"])  # a service may use only earlier ones
         self.contexts: dict[str, str] = {}  # context dir → language
         makers = {"databases": self.database, "caches": self.cache, "buckets": self.bucket, "queues": self.queue,
                   "sites": self.site, "functions": self.function, "services": self.service, "jobs": self.job}
@@ -473,8 +463,8 @@ class _Gen:
         return [n for n, k in self.kind_of.items() if k in kinds]
 
     def uses_candidates(self, name: str) -> list[str]:
-        """What `name` may use: validate refuses only cycles among services, so a service uses
-        only earlier services; with ACYCLIC every component uses only earlier components."""
+        """What `name` may use: a service only earlier services, a function only earlier
+        functions; with ACYCLIC every component only earlier components."""
         order = list(self.kind_of)
         out = []
         for other, kind in self.kind_of.items():
@@ -482,10 +472,10 @@ class _Gen:
                 continue
             if ACYCLIC and order.index(other) >= order.index(name):
                 continue
-            if kind == "service" and self.kind_of[name] == "service":
-                services = self.service_order
-                if services.index(other) >= services.index(name):
-                    continue
+            # validate refuses cycles among services (IC-GRAPH-001) and among functions
+            # (IC-GRAPH-002); a cycle across kinds (service -> function -> service) is valid.
+            if kind == self.kind_of[name] and kind in ("service", "function") and order.index(other) >= order.index(name):
+                continue
             out.append(other)
         return out
 

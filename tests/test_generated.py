@@ -93,7 +93,7 @@ def test_generator_round_trips_and_covers_every_field() -> None:
 
     seen: Counter[str] = Counter()
 
-    @settings(max_examples=600, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
+    @settings(max_examples=400, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(stacks())
     def collect(gen: Generated) -> None:
@@ -115,8 +115,22 @@ def test_generator_round_trips_and_covers_every_field() -> None:
                "overrides.services.uses=plain", "overrides.services.env=placeholder"}
     wanted |= {f"services.build={lang}" for lang in ("python", "node", "go", "java", "static", "dockerfile")}
     wanted |= {f"services.uses:{m}" for m in ("read", "write", "read-write", "send", "consume", "send-consume", "invoke")}
-    missing = sorted(wanted - set(seen))
-    assert not missing, f"the generator never produced: {missing}"
+    # Rare forms the first sample happened to miss: search for each on its own (fixed seed).
+    never = [f for f in sorted(wanted - set(seen)) if not _reachable(f)]
+    assert not never, f"the generator never produced: {never}"
+
+
+def _reachable(feature: str) -> bool:
+    from hypothesis import find
+    from hypothesis.errors import NoSuchExample
+
+    try:
+        find(stacks(), lambda gen: feature in features(gen.spec),
+             settings=settings(max_examples=2000, derandomize=True, database=None, phases=[Phase.generate],
+                               suppress_health_check=list(HealthCheck)))
+    except NoSuchExample:
+        return False
+    return True
 
 
 # --- (a) every valid spec compiles ---------------------------------------------------------
