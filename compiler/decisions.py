@@ -40,6 +40,9 @@ class Sizing(_D):
     num_nodes: int | None = None
     lambda_memory_mb: int | None = None
     volume_gb: int | None = None
+    performance_insights: bool | None = Field(
+        None, description="databases: RDS Performance Insights on, unless the engine refuses it on the instance "
+                          "class (RDS for MySQL on db.t2/db.t3/db.t4g micro and small)")
 
 
 class NetworkRule(_D):

@@ -69,7 +69,9 @@ def database(ctx: Env, comp: Component) -> None:
         "iam_database_authentication_enabled": True, "backup_retention_period": ret.backup_retention_days,
         "deletion_protection": ret.deletion_protection, "skip_final_snapshot": not ret.final_snapshot,
         "final_snapshot_identifier": ctx.aws_name(comp.name, "final") if ret.final_snapshot else None,
-        "performance_insights_enabled": True, "performance_insights_kms_key_id": key.ref("arn"),
+        # The sizing pass decides it: RDS for MySQL refuses it on micro/small burstable classes.
+        "performance_insights_enabled": bool(sz.performance_insights),
+        "performance_insights_kms_key_id": key.ref("arn") if sz.performance_insights else None,
         "monitoring_interval": 60, "monitoring_role_arn": monitoring.ref("arn"),
         "enabled_cloudwatch_logs_exports": LOG_EXPORTS[spec.engine], "copy_tags_to_snapshot": True,
         "auto_minor_version_upgrade": True, "publicly_accessible": False, "ca_cert_identifier": "rds-ca-rsa2048-g1"}

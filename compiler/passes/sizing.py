@@ -17,6 +17,15 @@ from infracc.schema.types import memory_mib
 
 REQUIRES = frozenset({"valid"})
 PROVIDES = frozenset({"sizing", "network"})
+# Instance classes on which RDS refuses Performance Insights, per engine: "Amazon RDS DB engine,
+# Region, and instance class support for Database Insights" (the page that replaced "... for
+# Performance Insights", USER_PerfInsights.Overview.Engines),
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DatabaseInsights.Engines.html:
+# RDS for MySQL (and MariaDB) is not supported on db.t2.micro, db.t2.small, db.t3.micro,
+# db.t3.small, db.t4g.micro and db.t4g.small; RDS for PostgreSQL has no instance class restriction.
+NO_PERFORMANCE_INSIGHTS: dict[str, frozenset[str]] = {
+    "mysql": frozenset(f"db.{family}.{size}" for family in ("t2", "t3", "t4g") for size in ("micro", "small")),
+}
 
 
 def sizing(ir: StackIR, data: dict) -> list[Diagnostic]:
@@ -85,8 +94,10 @@ def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing,
     if comp.kind == "database":
         diags = _engine_check(comp, "databases", spec.instance, "instance_families")
         version = spec.version or lib.engine_info("databases", spec.engine)["default"]
-        return Sizing(**base, instance_class=spec.instance or p.database_class, engine_version=version,
-                      storage_gb=spec.storage_gb or p.database_storage_gb, multi_az=ha), diags
+        instance = spec.instance or p.database_class
+        return Sizing(**base, instance_class=instance, engine_version=version,
+                      storage_gb=spec.storage_gb or p.database_storage_gb, multi_az=ha,
+                      performance_insights=performance_insights(spec.engine, instance)), diags
     if comp.kind == "cache":
         diags = _engine_check(comp, "caches", spec.node, "node_families")
         version = spec.version or lib.engine_info("caches", spec.engine)["default"]
@@ -95,6 +106,15 @@ def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing,
     if comp.kind == "function":
         return Sizing(**base, lambda_memory_mb=spec.memory), []
     return Sizing(**base), []
+
+
+def performance_insights(engine: str, instance_class: str) -> bool:
+    """Whether RDS accepts Performance Insights for this engine on this instance class.
+
+    >>> performance_insights("mysql", "db.t4g.micro"), performance_insights("postgres", "db.t4g.micro")
+    (False, True)
+    """
+    return instance_class not in NO_PERFORMANCE_INSIGHTS.get(engine, frozenset())
 
 
 def _workload(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list[Diagnostic]]:
