@@ -43,6 +43,9 @@ class Sizing(_D):
     performance_insights: bool | None = Field(
         None, description="databases: RDS Performance Insights on, unless the engine refuses it on the instance "
                           "class (RDS for MySQL on db.t2/db.t3/db.t4g micro and small)")
+    singleton: bool = Field(
+        False, description="services: at most one copy may run, even during a deploy (one replica, no port): "
+                           "replaced stop-then-start instead of surge-then-drain")
 
 
 class NetworkRule(_D):

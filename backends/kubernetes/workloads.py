@@ -6,6 +6,7 @@ from typing import Any
 from infracc.backends.kubernetes import meta, pods
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.compiler import naming, resolved
+from infracc.compiler.decisions import Sizing
 from infracc.compiler.ir import Component
 
 ROLLOUT_API = "argoproj.io/v1alpha1"
@@ -54,10 +55,19 @@ def controller(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
         return meta.obj(ctx, "apps/v1", "StatefulSet", component.name, component.kind, {"spec": spec}, annotations)
     kind = strategy(component)
     if kind == "rolling":
-        spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+        spec["strategy"] = _rolling(sizing)
         return meta.obj(ctx, "apps/v1", "Deployment", component.name, component.kind, {"spec": spec}, annotations)
     spec["strategy"] = _canary(ctx, component) if kind == "canary" else _blue_green(ctx, component)
     return meta.obj(ctx, ROLLOUT_API, "Rollout", component.name, component.kind, {"spec": spec}, annotations)
+
+
+def _rolling(sizing: Sizing) -> dict[str, Any]:
+    """Surge-then-drain; for a singleton (the sizing pass's decision) `Recreate`: every old pod
+    has terminated before the new one is created. A rolling update with `maxSurge: 0` is not
+    enough: it creates the new pod while the old one is still in its termination grace period."""
+    if sizing.singleton:
+        return {"type": "Recreate"}
+    return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
 
 
 def _claim(ctx: Ctx, component: Component) -> dict[str, Any]:

@@ -75,8 +75,8 @@ def service(ctx: Env, comp: Component, td: Block) -> None:
         "network_configuration": {"subnets": subnet_ids(ctx, "private"), "assign_public_ip": False,
                                   "security_groups": [ctx.parts[f"sg.{comp.id}"].ref("id")]},
         "deployment_circuit_breaker": {"enable": True, "rollback": True},
-        "deployment_controller": {"type": "ECS"}, "deployment_minimum_healthy_percent": 100,
-        "deployment_maximum_percent": 200, "propagate_tags": "SERVICE", "enable_ecs_managed_tags": True,
+        "deployment_controller": {"type": "ECS"}, **_deployment_percents(comp),
+        "propagate_tags": "SERVICE", "enable_ecs_managed_tags": True,
         "service_connect_configuration": _service_connect(ctx, comp),
         "lifecycle": {"ignore_changes": ["desired_count"]},
     }
@@ -90,6 +90,15 @@ def service(ctx: Env, comp: Component, td: Block) -> None:
     svc = ctx.doc.resource("aws_ecs_service", n, attrs)
     ctx.parts[comp.id] = svc
     _autoscaling(ctx, comp, svc)
+
+
+def _deployment_percents(comp: Component) -> dict[str, int]:
+    """Surge-then-drain (100%/200%: the new task is healthy before the old one stops), or for a
+    singleton (the sizing pass's decision) stop-then-start (0%/100%): never two copies at once."""
+    assert comp.sizing is not None
+    if comp.sizing.singleton:
+        return {"deployment_minimum_healthy_percent": 0, "deployment_maximum_percent": 100}
+    return {"deployment_minimum_healthy_percent": 100, "deployment_maximum_percent": 200}
 
 
 def _traffic_shifting(ctx: Env, comp: Component, attrs: dict) -> None:

@@ -128,10 +128,28 @@ def _workload(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list
         if env.settings.high_availability and spec.port is not None:
             lo = max(lo, 2)
             hi = max(hi, lo)
-        fields.update(replicas_min=lo, replicas_max=hi, cpu_target=target)
+        fields.update(replicas_min=lo, replicas_max=hi, cpu_target=target, singleton=singleton(spec.port, lo, hi))
         if spec.stateful:
             fields["volume_gb"] = spec.volume_gb or 10
     return Sizing(**fields), diags
+
+
+def singleton(port: int | None, replicas_min: int, replicas_max: int) -> bool:
+    """A service that must never run twice: exactly one replica and no port.
+
+    A rolling deploy starts the new copy before it stops the old one (ECS maximum 200%, a
+    Kubernetes surge), so for a while two copies run: harmless for a server, wrong for a
+    scheduler (Celery beat, cron-like workers) or a consumer that must be alone, which would then
+    fire or take work twice. Those run one replica and listen on no port; they are replaced
+    stop-then-start (ECS 0%/100%, Kubernetes `Recreate`), at the cost of a short pause in
+    background work. A service *with* a port at one replica keeps the surge: stop-then-start
+    would drop its traffic (the load balancer or its clients would have no target) on every
+    deploy, and a server is not a singleton because it runs one replica (the small profile).
+
+    >>> singleton(None, 1, 1), singleton(8080, 1, 1), singleton(None, 1, 2)
+    (True, False, False)
+    """
+    return port is None and replicas_min == replicas_max == 1
 
 
 def _replicas(value, p: lib.Profile) -> tuple[int, int, int]:

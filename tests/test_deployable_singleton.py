@@ -1,0 +1,96 @@
+"""A one-replica background service is never run twice, even while it deploys (issue #12, defect 3).
+
+A scheduler such as Celery beat runs `replicas: 1` and listens on no port; a surge-then-drain
+rollout (ECS maximum 200%, a Kubernetes 25% surge) runs two copies for a while, and both fire.
+The sizing pass marks it `singleton`; ECS replaces it 0%/100% and Kubernetes with `Recreate`.
+A server with a port at one replica keeps the surge (stop-then-start would drop its traffic).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from infracc.compiler.passes.sizing import singleton
+from infracc.compiler.pipeline import analyze, emit
+
+SERVICES = """\
+services:
+  beat:
+    image: ghcr.io/acme/app:1.0
+    command: [celery, -A, app, beat]
+    replicas: 1
+  api:
+    image: ghcr.io/acme/app:1.0
+    port: 8080
+    replicas: 1
+  worker:
+    image: ghcr.io/acme/app:1.0
+    command: [celery, -A, app, worker]
+    health: {command: [celery, -A, app, inspect, ping]}
+    replicas: {min: 1, max: 3}
+  pinned:
+    image: ghcr.io/acme/app:1.0
+    command: [celery, -A, app, beat]
+    overrides:
+      prod: {replicas: 1}
+"""
+# beat: always a singleton; api: has a port; worker: may scale; pinned: only where the
+# override fixes one replica (the profile's default range elsewhere).
+EXPECTED = {"beat": {"dev": True, "staging": True, "prod": True},
+            "api": {"dev": False, "staging": False, "prod": False},
+            "worker": {"dev": False, "staging": False, "prod": False},
+            "pinned": {"dev": False, "staging": False, "prod": True}}
+
+
+def _compile(platform: str, target: str):
+    text = f"infracc: 1\nname: jobs\nplatform: {platform}\ntargets: [{target}]\n" + SERVICES
+    result = analyze(text=text, source_dir=str(ROOT))
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    emit(result)
+    return result
+
+
+def test_singleton_decision() -> None:
+    result = analyze(text="infracc: 1\nname: jobs\n" + SERVICES, source_dir=str(ROOT))
+    assert result.ok
+    for name, per_env in EXPECTED.items():
+        for env, expected in per_env.items():
+            assert result.ir.envs[env].graph.component(f"service.{name}").sizing.singleton is expected, (name, env)
+    # High availability raises replicas only for services with a port: prod's beat stays one.
+    beat = result.ir.envs["prod"].graph.component("service.beat").sizing
+    assert (beat.replicas_min, beat.replicas_max) == (1, 1)
+
+
+@pytest.mark.parametrize("port,lo,hi,expected", [(None, 1, 1, True), (8080, 1, 1, False), (None, 1, 2, False),
+                                                 (None, 2, 2, False), (None, 0, 1, False)])
+def test_singleton_rule(port, lo, hi, expected) -> None:
+    assert singleton(port, lo, hi) is expected
+
+
+def test_ecs_stops_a_singleton_before_starting_its_replacement() -> None:
+    result = _compile("ecs", "terraform")
+    for p, text in result.files.items():
+        if p.parts[0] != "terraform" or p.name != "cdk.tf.json":
+            continue
+        env = p.parts[1]
+        services = json.loads(text)["resource"]["aws_ecs_service"]
+        for name, per_env in EXPECTED.items():
+            svc = services[f"service_{name}"]
+            got = (svc["deployment_minimum_healthy_percent"], svc["deployment_maximum_percent"])
+            assert got == ((0, 100) if per_env[env] else (100, 200)), (name, env)
+
+
+def test_kubernetes_recreates_a_singleton() -> None:
+    result = _compile("eks", "kubernetes")
+    for env in EXPECTED["beat"]:
+        for name, per_env in EXPECTED.items():
+            text = result.files[next(p for p in result.files if p.parts[:2] == ("kubernetes", env)
+                                     and p.name == f"deployment-{name}.yaml")]
+            strategy = yaml.safe_load(text)["spec"]["strategy"]
+            if per_env[env]:
+                assert strategy == {"type": "Recreate"}, (name, env)
+            else:
+                assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
