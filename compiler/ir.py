@@ -196,6 +196,12 @@ class EnvGraph:
     def connections(self) -> list[Connection]:
         return [data["connection"] for _, _, data in self._g.edges(data=True)]
 
+    def topological_among(self, kind: str) -> list[Component]:
+        """Components of one kind, used ones before their users along edges between them alone
+        (validation refuses cycles among functions and among services), ties broken by id."""
+        sub = self._g.subgraph([c.id for c in self.components(kind)]).reverse(copy=True)
+        return [self.component(n) for n in nx.lexicographical_topological_sort(sub)]
+
     def topological(self) -> list[Component]:
         """Used components before their users, ties broken by id (deterministic).
 

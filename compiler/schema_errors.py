@@ -66,7 +66,12 @@ def _value_hint(err: dict) -> str | None:
         return f"write a list, e.g. `[{value}]`" if isinstance(value, str) else "write a list, e.g. `[a, b]`"
     if err["type"] == "string_pattern_mismatch":
         return f"must match {ctx.get('pattern')}"
-    return None
+    if err["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return "write `key: value` entries under this key (see `infracc schema` for the keys it takes)"
+    if err["type"].endswith(("_type", "_parsing")):
+        return f"write {err['type'].split('_')[0]} here (see `infracc schema` for this field)"
+    # A rule the field's own validator states in the message: the message says what to change.
+    return "change the value as the message says (each field is described in `infracc schema`)"
 
 
 def _clean_loc(loc: tuple, data: Any) -> Path:

@@ -97,9 +97,8 @@ def build(ir: StackIR, env: EnvIR) -> Env:
             emitters[comp.kind](ctx, comp)
         elif comp.kind in UNSUPPORTED:
             ctx.unsupported(comp, UNSUPPORTED[comp.kind])
-    for comp in env.graph.topological():  # an invoked function before its callers
-        if comp.kind == "function":
-            functions.function(ctx, comp)
+    for comp in env.graph.topological_among("function"):  # an invoked function before its callers
+        functions.function(ctx, comp)
     for comp in env.graph.components("function"):
         functions.trigger(ctx, comp)
     workloads = env.graph.components("service", "job")

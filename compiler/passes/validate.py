@@ -283,10 +283,12 @@ def _literals(node: object, path: tuple, name: str | None):
 
 
 def _is_name_field(field: tuple) -> bool:
-    """Names, ids, image references and digests: provider formats only, no entropy."""
+    """Names, ids, image references, digests and paths: provider formats only, no entropy."""
     if not field or field[0] in ("env", "tags"):
         return False
-    return field[0] in _NAME_FIELDS or field[-1] in ("digest", "rule")
+    # Function and site `source` paths are made of names: a directory named
+    # after a component is not a key; a provider token there is still caught by its format.
+    return field[0] in _NAME_FIELDS or field[-1] in ("digest", "rule", "source")
 
 
 def _is_named_map(path: tuple) -> bool:
