@@ -335,6 +335,16 @@ def run() -> None:
                 raise Interrupted(_Interrupt.signum) from exc
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if _Interrupt.signum is None:
+                # A Ctrl-C reaches the whole process group: Node can die of it (and jsii fail) a
+                # moment before our own handler runs. Give that signal a moment to arrive.
+                _Interrupt.armed = True
+                try:
+                    time.sleep(0.3)
+                except Interrupted:
+                    pass
+                finally:
+                    _Interrupt.armed = False
             if _Interrupt.signum is not None:  # e.g. jsii failing because Node died of the same Ctrl-C
                 raise Interrupted(_Interrupt.signum) from exc
             _internal_error(exc)

@@ -26,7 +26,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 # Shared by every test process (xdist workers) of every run: config, plugin cache, schema summary.
 STATE = Path(tempfile.gettempdir()) / "infracc-terraform"
-SEMANTICS = Path(os.environ.get("TF_SEMANTICS_TOOL", ROOT.parent / "shared" / "tools" / "tf_semantics.py"))
+def _semantics_tool() -> Path:
+    """tf_semantics.py: $TF_SEMANTICS_TOOL, else `../shared/tools` beside the checkout, else the
+    workplace copy (a clean checkout elsewhere, as CI makes, has no `../shared`)."""
+    if os.environ.get("TF_SEMANTICS_TOOL"):
+        return Path(os.environ["TF_SEMANTICS_TOOL"])
+    for candidate in (ROOT.parent / "shared" / "tools" / "tf_semantics.py", Path("/work/shared/tools/tf_semantics.py")):
+        if candidate.is_file():
+            return candidate
+    return ROOT.parent / "shared" / "tools" / "tf_semantics.py"
+
+
+SEMANTICS = _semantics_tool()
 TIMEOUT = 600
 
 
