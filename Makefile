@@ -27,7 +27,8 @@ demo: $(STAMP_RUN)
 	@echo "try: $(BIN)/infracc cost examples/three-tier/stack.yaml"
 
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check compiler schema backends library tests benchmarks
