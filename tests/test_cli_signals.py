@@ -59,6 +59,14 @@ run()
 """
 
 
+def _default_signals() -> None:
+    """In the child: SIGINT/SIGTERM as a terminal would deliver them. A shell running this suite
+    in the background (or under nohup) starts it with SIGINT ignored, which infracc respects, and
+    the child would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _env(tmp: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "INFRACC_DEBUG"}
     if tmp is not None:
@@ -124,7 +132,8 @@ def _signal_during_synthesis(tmp_path: Path, signum: int, *, group: bool) -> tup
         out = work / "out"
         before = _previous_output(out)
         proc = subprocess.Popen([INFRACC, "compile", THREE, "-o", str(out)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=_env(tmp), start_new_session=True)
+                                stderr=subprocess.PIPE, text=True, env=_env(tmp), start_new_session=True,
+                                preexec_fn=_default_signals)
         try:
             while proc.poll() is None and not any(p.name.startswith("infracc-cdktf-") for p in tmp.iterdir()):
                 time.sleep(0.005)
@@ -166,7 +175,7 @@ def test_interrupt_while_writing_removes_its_temp_dir(tmp_path: Path) -> None:
     out = tmp_path / "out"
     before = _previous_output(out)
     proc = subprocess.run([sys.executable, "-c", INTERRUPTED_WHILE_WRITING, "compile", THREE, "--target", "docker",
-                           "-o", str(out)], capture_output=True, text=True, env=_env(), timeout=TIMEOUT)
+                           "-o", str(out)], capture_output=True, text=True, env=_env(), timeout=TIMEOUT, preexec_fn=_default_signals)
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.splitlines() == ["infracc: interrupted"]
     assert _snapshot(out) == before
