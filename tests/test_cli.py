@@ -53,7 +53,8 @@ def test_validate_sarif_on_bad_spec() -> None:
     sarif = json.loads(out.output)
     result = sarif["runs"][0]["results"][0]
     assert result["ruleId"] == "IC-REF-001"
-    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 7, "startColumn": 16}
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (7, 16)
 
 
 def test_usage_errors_exit_2() -> None:
