@@ -265,3 +265,17 @@ def test_every_chart_render_gets_the_commit_sha(example: str) -> None:
             if re.search(r"\bhelm (upgrade|template|install)\b", step.get("run", "")):
                 assert '--set-string image.tag="$IMAGE_TAG"' in step["run"], (job_id, step["name"])
                 assert {**job.get("env", {}), **step.get("env", {})}["IMAGE_TAG"] == "${{ github.sha }}", job_id
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_pull_requests_upload_diagnostics_to_code_scanning(example: str) -> None:
+    """The spec's diagnostics reach code scanning as SARIF, from same-repository PRs only."""
+    _, text = _workflow(example)
+    job = _load(text)["jobs"]["validate"]
+    assert job["permissions"]["security-events"] == "write"
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert any('--format sarif > infracc.sarif' in r for r in runs)
+    upload = next(s for s in job["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert re.fullmatch(r"github/codeql-action/upload-sarif@[0-9a-f]{40}", upload["uses"])
+    assert upload["with"]["sarif_file"] == "infracc.sarif"
+    assert "always()" in upload["if"] and "head.repo.full_name == github.repository" in upload["if"]

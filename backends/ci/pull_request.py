@@ -37,8 +37,16 @@ def validate_job(ir: StackIR) -> dict[str, Any]:
     name = ir.name
     return {
         "name": "Validate spec and generated files", "if": ON_PR, "runs-on": "ubuntu-24.04", "timeout-minutes": 10,
+        # Code scanning shows the spec's diagnostics on the pull request; a fork's token cannot upload.
+        "permissions": {"contents": "read", "security-events": "write", "actions": "read"},
         "steps": [checkout(), *setup_infracc(),
+                  {"name": "Diagnostics as SARIF (for code scanning)",
+                   "run": 'infracc validate "$STACK_FILE" --format sarif > infracc.sarif || test -s infracc.sarif'},
                   {"name": "Validate stack.yaml", "run": 'infracc validate "$STACK_FILE"'},
+                  {"name": "Upload diagnostics to code scanning",
+                   "if": "always() && github.event.pull_request.head.repo.full_name == github.repository",
+                   "uses": uses("github/codeql-action/upload-sarif"),
+                   "with": {"sarif_file": "infracc.sarif", "category": "infracc"}},
                   {"name": "Generated files are up to date", "run": 'infracc compile "$STACK_FILE" -o "$OUT_DIR" --check'},
                   {"name": "Installed workflow matches the generated one",
                    "run": f'diff -u "$OUT_DIR/ci/.github/workflows/{name}.yaml" ".github/workflows/{name}.yaml"'}],
