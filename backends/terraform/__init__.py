@@ -24,7 +24,7 @@ from infracc.backends.terraform import (
     synth,
 )
 from infracc.backends.terraform.context import Env, literal
-from infracc.compiler import naming
+from infracc.compiler import decided, naming
 from infracc.compiler.diagnostics import Diagnostic, error
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
@@ -146,7 +146,7 @@ def outputs(ctx: Env) -> None:
     for comp in ctx.env.graph.components("service", "site"):
         url = _url(ctx, comp)
         if url is not None:
-            doc.output(comp.endpoint.output, url, f"HTTPS URL of {comp.kind} {comp.name}")
+            doc.output(decided.endpoint(comp).output, url, f"HTTPS URL of {comp.kind} {comp.name}")
     for comp in ctx.env.graph.components("database", "cache"):
         doc.output(f"{comp.kind}_{comp.name}_connection_secret".replace("-", "_"),
                    ctx.parts[f"connection.{comp.name}"].ref("arn"), f"connection secret of {comp.name}")

@@ -2,11 +2,13 @@
 TLS 1.2+, a us-east-1 certificate and web ACL, access logs, Route 53 aliases."""
 from __future__ import annotations
 
+from typing import Any
+
 from infracc.backends.terraform import edge, keys
 from infracc.backends.terraform.context import Env, json_text
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.storage import bucket_core, tls_only
-from infracc.compiler import resolved
+from infracc.compiler import decided, resolved
 from infracc.compiler.ir import Component
 
 EDGE = "aws.us_east_1"  # CloudFront certificates and web ACLs live in us-east-1
@@ -72,8 +74,9 @@ def _host(ctx: Env, comp: Component) -> str:
     return edge.hostname(ctx, comp)
 
 
-def _distribution(ctx: Env, name: str, comment: str, acl: Block, cert: Block | None, logs: Block, origin: dict,
-                  behavior: dict, extra: dict, aliases: list[str], skip: tuple[str, ...], log_prefix: str) -> Block:
+def _distribution(ctx: Env, name: str, comment: str, acl: Block, cert: Block | None, logs: Block, origin: dict[str, Any],
+                  behavior: dict[str, Any], extra: dict[str, Any], aliases: list[str], skip: tuple[str, ...], log_prefix: str) -> Block:
+    viewer: dict[str, Any]
     if cert is not None:
         viewer = {"acm_certificate_arn": cert.ref("certificate_arn"), "ssl_support_method": "sni-only",
                   "minimum_protocol_version": "TLSv1.2_2021"}
@@ -92,8 +95,8 @@ def _distribution(ctx: Env, name: str, comment: str, acl: Block, cert: Block | N
         skip=("IC-SKIP-016",) + skip)
 
 
-def _component_distribution(ctx: Env, comp: Component, acl: Block, cert: Block | None, logs: Block, origin: dict,
-                            behavior: dict, extra: dict) -> Block:
+def _component_distribution(ctx: Env, comp: Component, acl: Block, cert: Block | None, logs: Block, origin: dict[str, Any],
+                            behavior: dict[str, Any], extra: dict[str, Any]) -> Block:
     return _distribution(ctx, label(comp.kind, comp.name), f"{comp.kind} {comp.name}", acl, cert, logs, origin,
                          behavior, extra, [_host(ctx, comp)] if cert is not None else [],
                          ("IC-SKIP-017",) if comp.kind == "service" else (), comp.name)
@@ -119,26 +122,26 @@ def app_distribution(ctx: Env, acl: Block, logs: Block) -> None:
               "vpc_origin_config": {"vpc_origin_id": vpc_origin.ref("id")}}
     every = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 
-    def behavior(cdn: bool) -> dict:
+    def behavior(cdn: bool) -> dict[str, Any]:
         return {"allowed_methods": every, "cached_methods": ["GET", "HEAD"],
                 "cache_policy_id": USE_ORIGIN_CACHE_CONTROL if cdn else CACHING_DISABLED,
                 "origin_request_policy_id": ALL_VIEWER}
 
     public = [c for c in ctx.env.graph.components("service") if c.endpoint is not None]
-    root = next((c for c in public if resolved.service(c).public.path.rstrip("/") == ""), None)
+    root = next((c for c in public if edge.exposure(c).path.rstrip("/") == ""), None)
     ordered = []
-    for comp in sorted(public, key=lambda c: (-len(c.endpoint.path), c.name)):
-        path = comp.endpoint.path.rstrip("/")
+    for comp in sorted(public, key=lambda c: (-len(decided.endpoint(c).path), c.name)):
+        path = decided.endpoint(comp).path.rstrip("/")
         if not path:
             continue
         for pattern in (path, f"{path}/*"):
             ordered.append({"path_pattern": pattern, "target_origin_id": "load-balancer",
                             "viewer_protocol_policy": "redirect-to-https", "compress": True,
                             "response_headers_policy_id": ctx.parts["headers"].ref("id"),
-                            **behavior(resolved.service(comp).public.cdn)})
+                            **behavior(edge.exposure(comp).cdn)})
     extra = {"ordered_cache_behavior": ordered} if ordered else {}
     dist = _distribution(ctx, "app", f"{ctx.aws_name()}: public services", acl, None, logs, origin,
-                         behavior(bool(root and resolved.service(root).public.cdn)), extra, [], ("IC-SKIP-017",), "app")
+                         behavior(bool(root and edge.exposure(root).cdn)), extra, [], ("IC-SKIP-017",), "app")
     ctx.parts["distribution.app"] = dist
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from infracc.backends.terraform.context import ACCOUNT, REGION, Env, literal
-from infracc.compiler import naming, resolved
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler.ir import Component, EnvVar, OutputRef
 
 # Non-secret outputs → Terraform expressions, per kind.
@@ -62,7 +62,7 @@ def environment(ctx: Env, comp: Component) -> tuple[list[dict[str, str]], list[d
 
 
 def container(ctx: Env, comp: Component, log_group: str, command: list[str] | None, name: str | None = None) -> dict[str, Any]:
-    sec = comp.security
+    sec = decided.security(comp)
     env, secrets = environment(ctx, comp)
     spec = resolved.workload(comp)
     out: dict[str, Any] = {
@@ -77,9 +77,8 @@ def container(ctx: Env, comp: Component, log_group: str, command: list[str] | No
     }
     if command:
         out["command"] = [literal(c) for c in command]
-    port = spec.port if isinstance(spec, resolved.Service) else None
-    if port and name is None:
-        out["portMappings"] = [{"containerPort": port, "protocol": "tcp", "name": comp.name, "appProtocol": "http"
+    if isinstance(spec, resolved.Service) and spec.port and name is None:
+        out["portMappings"] = [{"containerPort": spec.port, "protocol": "tcp", "name": comp.name, "appProtocol": "http"
                                 if spec.protocol == "http" else "grpc" if spec.protocol == "grpc" else None}]
         out["portMappings"][0] = {k: v for k, v in out["portMappings"][0].items() if v is not None}
     probe = spec.probe
@@ -91,7 +90,7 @@ def container(ctx: Env, comp: Component, log_group: str, command: list[str] | No
 
 
 def volumes(comp: Component) -> list[dict[str, str]]:
-    return [{"name": _volume(p)} for p in comp.security.writable_paths]
+    return [{"name": _volume(p)} for p in decided.security(comp).writable_paths]
 
 
 def _volume(path: str) -> str:

@@ -1,11 +1,13 @@
 """Public entry points: the ALB (HTTPS, redirect, access logs), ACM + Route 53, AWS WAF (IC-SEC-009)."""
 from __future__ import annotations
 
+from typing import Any
+
 from infracc.backends.terraform import firewall
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import naming, resolved
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler.ir import Component
 
 MANAGED_RULES = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
@@ -32,7 +34,7 @@ def load_balancer(ctx: Env) -> None:
     internal = edge.load_balancer == "internal"
     firewall.alb_rules(ctx, internal)
     doc = ctx.doc
-    protected = any(c.retention.deletion_protection for c in public)
+    protected = any(decided.retention(c).deletion_protection for c in public)
     lb = doc.resource("aws_lb", "alb", {
         "name": ctx.aws_name("alb")[:32], "load_balancer_type": "application", "internal": internal,
         "security_groups": [ctx.parts["sg.alb"].ref("id")], "subnets": subnet_ids(ctx, "private" if internal else "public"),
@@ -54,7 +56,7 @@ def load_balancer(ctx: Env) -> None:
             "load_balancer_arn": lb.ref("arn"), "port": 80, "protocol": "HTTP",
             "default_action": [{"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}]})
     ctx.parts["listener.https"] = listener  # the routing listener: HTTPS, or HTTP behind CloudFront
-    ordered = sorted(public, key=lambda c: (-len(_exposure(c).path), c.name))
+    ordered = sorted(public, key=lambda c: (-len(exposure(c).path), c.name))
     for priority, comp in enumerate(ordered, start=1):
         _route(ctx, comp, listener, priority)
     if not internal:
@@ -68,16 +70,17 @@ def load_balancer(ctx: Env) -> None:
                    else "public DNS name of the load balancer")
 
 
-def _not_found() -> dict:
+def _not_found() -> dict[str, Any]:
     return {"type": "fixed-response", "fixed_response": {"content_type": "text/plain", "message_body": "not found", "status_code": "404"}}
 
 
 def cdn_hosts(public: list[Component], ctx: Env) -> set[str]:
     """Hosts CloudFront answers for (their load-balancer origin is `origin.<host>`)."""
-    return {hostname(ctx, c) for c in public if _exposure(c).cdn}
+    return {hostname(ctx, c) for c in public if exposure(c).cdn}
 
 
-def _exposure(comp: Component) -> resolved.Exposure:
+def exposure(comp: Component) -> resolved.Exposure:
+    """The exposure of a public service (the caller has found it public)."""
     public = resolved.public(comp)
     assert public is not None, f"{comp.id} is not public"
     return public
@@ -109,13 +112,13 @@ def _route(ctx: Env, comp: Component, https: Block, priority: int) -> None:
     n = label("service", comp.name)
     tg = _target_group(ctx, comp, "")
     ctx.parts[f"tg.{comp.id}"] = tg
-    forward: dict = {"type": "forward", "target_group_arn": tg.ref("arn")}
+    forward: dict[str, Any] = {"type": "forward", "target_group_arn": tg.ref("arn")}
     if traffic_shifting(ctx, comp):
         alt = _target_group(ctx, comp, "-g")
         ctx.parts[f"tg.alt.{comp.id}"] = alt
         forward = {"type": "forward", "forward": {"target_group": [{"arn": tg.ref("arn"), "weight": 100},
                                                                    {"arn": alt.ref("arn"), "weight": 0}]}}
-    path = _exposure(comp).path.rstrip("/")
+    path = exposure(comp).path.rstrip("/")
     conditions = [{"host_header": {"values": [hostname(ctx, comp)]}}] if ctx.ir.domain else []
     if path:
         conditions.append({"path_pattern": {"values": [path, f"{path}/*"]}})

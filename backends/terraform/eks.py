@@ -6,7 +6,8 @@ from infracc.backends.terraform import iam
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import naming
+from infracc.compiler import decided, naming
+from infracc.compiler.ir import Component
 
 CLUSTER_SG = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -14,7 +15,7 @@ ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "amazon-
 
 
 def cluster(ctx: Env) -> None:
-    days = max(c.retention.log_retention_days for c in ctx.env.graph.components("service", "job"))
+    days = max(decided.retention(c).log_retention_days for c in ctx.env.graph.components("service", "job"))
     name = ctx.aws_name()
     logs = ctx.log_group("eks", f"/aws/eks/{name}/cluster", days)
     role = ctx.role("eks_cluster", "eks.amazonaws.com", managed=("AmazonEKSClusterPolicy",))
@@ -45,7 +46,7 @@ def cluster(ctx: Env) -> None:
 
 
 def _node_group(ctx: Env, eks: Block) -> Block:
-    nodes = ctx.env.nodes
+    nodes = decided.nodes(ctx.env)
     role = ctx.role("eks_nodes", "ec2.amazonaws.com", managed=(
         "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"))
     return ctx.doc.resource("aws_eks_node_group", "nodes", {
@@ -67,7 +68,7 @@ def _secrets_controller(ctx: Env, eks: Block) -> Block:
     return role
 
 
-def _pod_identity(ctx: Env, comp, eks: Block, controller: Block) -> str:
+def _pod_identity(ctx: Env, comp: Component, eks: Block, controller: Block) -> str:
     """The workload's Pod Identity role; External Secrets assumes it to read the workload's secrets."""
     n = label(comp.kind, comp.name)
     reads = iam.read_secrets_statements(ctx, comp, ("database", "cache", "bucket", "queue", "function"))

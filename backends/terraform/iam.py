@@ -1,11 +1,12 @@
 """Least-privilege IAM policy documents from `connection.grant` (IC-SEC-003)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
-from infracc.compiler import resolved
+from infracc.compiler import decided, resolved
 from infracc.compiler.ir import Component, Connection
 from infracc.compiler.passes.security import kms_actions
 
@@ -27,7 +28,7 @@ def grant_statements(ctx: Env, comp: Component) -> list[dict[str, Any]]:
 
 def _resources(ctx: Env, comp: Component, conn: Connection) -> list[str]:
     block = ctx.parts[conn.target]
-    kind = conn.grant.resource_kind
+    kind = decided.grant(conn).resource_kind
     if kind == "bucket":
         return [block.ref("arn"), f"{block.ref('arn')}/*"]
     return [block.ref("arn")]
@@ -50,7 +51,7 @@ def secret_arns(ctx: Env, comp: Component, kinds: tuple[str, ...] = CREDENTIAL_K
     return arns
 
 
-def workload_policy(ctx: Env, comp: Component, extra: list[dict[str, Any]] = ()) -> Block | None:
+def workload_policy(ctx: Env, comp: Component, extra: Sequence[dict[str, Any]] = ()) -> Block | None:
     statements = grant_statements(ctx, comp) + list(extra)
     if not statements:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from infracc.backends.terraform.context import ACCOUNT, PARTITION, REGION, Env, json_text
-from infracc.backends.terraform.model import label
+from infracc.backends.terraform.model import Block, label
 from infracc.compiler import naming
 
 # Services that encrypt with the environment key on our behalf (logs, topics, trails, queues).
@@ -50,7 +50,7 @@ def keys(ctx: Env) -> None:
                                                  dedicated=True, description=enc.reason)
 
 
-def _key(ctx: Env, name: str, alias_name: str, store: str | None, dedicated: bool, description: str):
+def _key(ctx: Env, name: str, alias_name: str, store: str | None, dedicated: bool, description: str) -> Block:
     key = ctx.doc.resource("aws_kms_key", label("kms", name), {
         "description": f"{alias_name}: {description}", "enable_key_rotation": True,
         "deletion_window_in_days": 30, "policy": json_text(key_policy(dedicated))})

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import label
+from infracc.compiler import decided
 
 TIERS = ("public", "private", "isolated")
 
 
 def network(ctx: Env) -> None:
-    net, doc = ctx.env.network, ctx.doc
+    net, doc = decided.network(ctx.env), ctx.doc
     vpc = doc.resource("aws_vpc", "vpc", {"cidr_block": net.cidr, "enable_dns_hostnames": True,
                                           "enable_dns_support": True, "tags": {"Name": ctx.aws_name()}})
     ctx.parts["vpc"] = vpc
@@ -27,11 +28,11 @@ def network(ctx: Env) -> None:
 
 
 def subnet_ids(ctx: Env, tier: str) -> list[str]:
-    return [ctx.parts[f"subnet.{tier}.{i}"].ref("id") for i in range(ctx.env.network.az_count)]
+    return [ctx.parts[f"subnet.{tier}.{i}"].ref("id") for i in range(decided.network(ctx.env).az_count)]
 
 
 def _routes(ctx: Env) -> None:
-    net, doc, vpc = ctx.env.network, ctx.doc, ctx.parts["vpc"]
+    net, doc, vpc = decided.network(ctx.env), ctx.doc, ctx.parts["vpc"]
     igw = doc.resource("aws_internet_gateway", "igw", {"vpc_id": vpc.ref("id")})
     public = doc.resource("aws_route_table", "public_rt", {"vpc_id": vpc.ref("id")})
     doc.resource("aws_route", "public_default", {"route_table_id": public.ref("id"), "destination_cidr_block": "0.0.0.0/0",
@@ -63,8 +64,9 @@ def _routes(ctx: Env) -> None:
 
 
 def _flow_logs(ctx: Env) -> None:
-    logs = ctx.log_group("flow", f"/aws/vpc/{ctx.aws_name()}/flow-logs", ctx.env.network.flow_log_retention_days,
-                         skip=("IC-SKIP-009",) if ctx.env.network.flow_log_retention_days < 365 else ())
+    days = decided.network(ctx.env).flow_log_retention_days
+    logs = ctx.log_group("flow", f"/aws/vpc/{ctx.aws_name()}/flow-logs", days,
+                         skip=("IC-SKIP-009",) if days < 365 else ())
     policy = ctx.policy_document("flow_logs_write", [{
         "effect": "Allow", "actions": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
         "resources": [logs.ref("arn"), f"{logs.ref('arn')}:*"]}])

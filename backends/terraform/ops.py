@@ -4,12 +4,13 @@ from __future__ import annotations
 from infracc.backends.terraform import storage
 from infracc.backends.terraform.context import ACCOUNT, PARTITION, REGION, Env, json_text
 from infracc.backends.terraform.model import label
-from infracc.compiler import naming
+from infracc.compiler import decided, naming
 from infracc.compiler.ir import Component
 
 LOAD_BALANCER_ALARMS = ("5xx-errors", "latency-p99")
-# alarm → (namespace, metric, statistic, comparison, threshold)
-METRICS = {
+# alarm → (namespace, metric, statistic, comparison, threshold); no threshold: 10% of the storage.
+Metric = tuple[str, str, str, str, int | None]
+METRICS: dict[tuple[str, str], Metric] = {
     ("service", "cpu-high"): ("AWS/ECS", "CPUUtilization", "Average", "GreaterThanThreshold", 85),
     ("service", "memory-high"): ("AWS/ECS", "MemoryUtilization", "Average", "GreaterThanThreshold", 85),
     ("eks", "cpu-high"): ("ContainerInsights", "pod_cpu_utilization", "Average", "GreaterThanThreshold", 85),
@@ -70,10 +71,12 @@ def _failed_runs(ctx: Env, comp: Component) -> None:
         "rule": rule.ref("name"), "arn": ctx.parts["topic"].ref("arn")})
 
 
-def _alarm(ctx: Env, comp: Component, alarm: str, metric: tuple, dims: dict[str, str]) -> None:
+def _alarm(ctx: Env, comp: Component, alarm: str, metric: Metric, dims: dict[str, str]) -> None:
     namespace, name, stat, op, threshold = metric
     if threshold is None:  # free storage below 10% of the allocated size
-        threshold = int(comp.sizing.storage_gb * 1024**3 * 0.1)
+        storage_gb = decided.sizing(comp).storage_gb
+        assert storage_gb is not None, f"{comp.id}: the sizing pass sizes a database's storage"
+        threshold = int(storage_gb * 1024**3 * 0.1)
     attrs = {"alarm_name": ctx.aws_name(comp.name, alarm), "namespace": namespace, "metric_name": name,
              "comparison_operator": op, "threshold": threshold, "evaluation_periods": 3, "period": 300,
              "dimensions": dims, "treat_missing_data": "notBreaching",
@@ -145,13 +148,13 @@ BACKUP_POLICIES = ("service-role/AWSBackupServiceRolePolicyForBackup", "service-
 
 def backup_plan(ctx: Env) -> None:
     """soc2 (IC-SOC2-001): daily AWS Backup copies in a KMS-encrypted vault, one rule per retention."""
-    chosen = [c for c in ctx.env.graph if c.retention and c.retention.backup_plan_days and c.id in ctx.parts]
+    chosen = [(c, days) for c in ctx.env.graph if (days := _backup_days(c)) and c.id in ctx.parts]
     if not chosen:
         return
     vault = ctx.doc.resource("aws_backup_vault", "vault", {
         "name": ctx.aws_name("backups"), "kms_key_arn": ctx.parts["kms.env"].ref("arn"), "force_destroy": False})
     role = ctx.role("backup", "backup.amazonaws.com", managed=BACKUP_POLICIES)
-    for days in sorted({c.retention.backup_plan_days for c in chosen}):
+    for days in sorted({d for _, d in chosen}):
         plan = ctx.doc.resource("aws_backup_plan", label("backup", f"{days}d"), {
             "name": ctx.aws_name("backup", f"{days}d"),
             "rule": [{"rule_name": "daily", "target_vault_name": vault.ref("name"),
@@ -159,4 +162,8 @@ def backup_plan(ctx: Env) -> None:
                       "lifecycle": {"delete_after": days}}]})
         ctx.doc.resource("aws_backup_selection", label("backup", f"{days}d", "selection"), {
             "name": ctx.aws_name("backup", f"{days}d"), "plan_id": plan.ref("id"), "iam_role_arn": role.ref("arn"),
-            "resources": [ctx.parts[c.id].ref("arn") for c in chosen if c.retention.backup_plan_days == days]})
+            "resources": [ctx.parts[c.id].ref("arn") for c, d in chosen if d == days]})
+
+
+def _backup_days(comp: Component) -> int | None:
+    return comp.retention.backup_plan_days if comp.retention else None

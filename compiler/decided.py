@@ -1,0 +1,76 @@
+"""Typed access to pass decisions that a backend needs to be there.
+
+`Component` and `EnvIR` declare every decision as ``X | None``: the field is empty until the
+pass that fills it has run (and some decisions apply to some kinds only). A backend that runs
+after the passes reads the decision through one of these functions instead of re-checking for
+None at each use: each returns the precise type, or raises `DecisionMissing` naming the pass
+that should have decided it (a usage error, like `resolved.ResolvedMissing`).
+"""
+from __future__ import annotations
+
+from typing import TypeVar
+
+from infracc.compiler import decisions as d
+from infracc.compiler.ir import Component, Connection, EnvIR
+
+
+class DecisionMissing(RuntimeError):
+    """A backend asked for a decision that the pass deciding it has not made."""
+
+
+T = TypeVar("T")
+
+
+def _need(value: T | None, owner: str, what: str, decided_by: str) -> T:
+    if value is None:
+        raise DecisionMissing(f"{owner}: no {what} decision; the {decided_by} pass decides it")
+    return value
+
+
+def sizing(comp: Component) -> d.Sizing:
+    return _need(comp.sizing, comp.id, "sizing", "sizing")
+
+
+def security(comp: Component) -> d.WorkloadSecurity:
+    """The hardening profile (workloads only)."""
+    return _need(comp.security, comp.id, "security", "security")
+
+
+def encryption(comp: Component) -> d.Encryption:
+    """The encryption of a data store."""
+    return _need(comp.encryption, comp.id, "encryption", "security")
+
+
+def retention(comp: Component) -> d.Retention:
+    return _need(comp.retention, comp.id, "retention", "security")
+
+
+def optimization(comp: Component) -> d.Optimization:
+    return _need(comp.optimization, comp.id, "optimization", "cost")
+
+
+def endpoint(comp: Component) -> d.Endpoint:
+    """Where a public service or site answers."""
+    return _need(comp.endpoint, comp.id, "endpoint", "endpoints")
+
+
+def grant(conn: Connection) -> d.Grant:
+    """The IAM grant of a `uses` edge to an AWS resource."""
+    return _need(conn.grant, f"{conn.source} -> {conn.target}", "grant", "security")
+
+
+def network(env: EnvIR) -> d.EnvNetwork:
+    return _need(env.network, f"env {env.name}", "network", "sizing")
+
+
+def nodes(env: EnvIR) -> d.NodeGroup:
+    """The managed node group (eks platform only)."""
+    return _need(env.nodes, f"env {env.name}", "node group", "sizing")
+
+
+def edge(env: EnvIR) -> d.Edge:
+    return _need(env.edge, f"env {env.name}", "edge", "endpoints")
+
+
+def cost(env: EnvIR) -> d.EnvCost:
+    return _need(env.cost, f"env {env.name}", "cost", "cost")
