@@ -25,11 +25,24 @@ import signal
 import stat
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import FrameType
+from typing import Any
 
 LOCK_FILE = "infracc.lock.json"
+
+# Terraform's own working files in a generated directory: `terraform init` writes the provider
+# cache (`.terraform/`) and the dependency lock file (`.terraform.lock.hcl`, meant to be
+# committed), `plan -out` a plan, a local backend its state. They are not generated, so they are
+# not in the lock file; a compile carries them into the new output (hard links, no data copied)
+# and `--check` ignores them. A generated file of the same name is generated and wins.
+WORKING_DIRS = frozenset({".terraform"})
+WORKING_FILES = frozenset({".terraform.lock.hcl", "tfplan", "terraform.tfstate", "terraform.tfstate.backup",
+                           ".terraform.tfstate.lock.info", "crash.log"})
+WORKING_SUFFIXES = (".tfplan",)
 STALE_AFTER = 600.0  # seconds; a sibling directory this old is stale whatever its pid says
 
 
@@ -53,7 +66,25 @@ def lock_text(files: dict[PurePosixPath, str], version: str) -> str:
     return json.dumps({"generator": f"infracc {version}", "files": digests}, indent=2, sort_keys=True) + "\n"
 
 
+IGNORE_FILE = PurePosixPath(".gitignore")
+IGNORE_TEXT = """\
+# Written by infracc. Terraform's working files: compiles keep them and `--check` ignores them.
+# Commit each `.terraform.lock.hcl` (it pins the providers' checksums); never commit these:
+.terraform/
+tfplan
+*.tfplan
+terraform.tfstate
+terraform.tfstate.backup
+.terraform.tfstate.lock.info
+crash.log
+"""
+
+
 def with_lock(files: dict[PurePosixPath, str], version: str) -> dict[PurePosixPath, str]:
+    """The output as written: the generated files, a `.gitignore` for Terraform's working files
+    (unless a backend wrote one) and `infracc.lock.json` listing all of them."""
+    if any("terraform" in PurePosixPath(p).parts for p in files):
+        files = {IGNORE_FILE: IGNORE_TEXT, **files}
     return {**files, PurePosixPath(LOCK_FILE): lock_text(files, version)}
 
 
@@ -69,6 +100,7 @@ def write(out: Path, files: dict[PurePosixPath, str]) -> None:
                 target = tmp / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8", newline="\n")
+            carry_working_files(out, tmp, {str(p) for p in files})
             os.chmod(tmp, 0o755)
             _swap(tmp, out)
         except BaseException:
@@ -77,9 +109,16 @@ def write(out: Path, files: dict[PurePosixPath, str]) -> None:
 
 
 def check(out: Path, files: dict[PurePosixPath, str]) -> Drift:
+    """Compare `out` with freshly generated `files`; Terraform's working files are not drift."""
     drift = Drift()
     expected = {str(p): t for p, t in files.items()}
-    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} if out.is_dir() else set()
+    present: set[str] = set()
+    for rel, is_dir in _walk(out):
+        if is_dir:
+            if PurePosixPath(rel).name not in WORKING_DIRS:
+                present.add(rel.rstrip("/"))  # a symlinked directory infracc never writes
+        elif rel in expected or not is_working_file(PurePosixPath(rel)):
+            present.add(rel)
     for rel, text in sorted(expected.items()):
         if rel not in present:
             drift.missing.append(rel)
@@ -87,6 +126,68 @@ def check(out: Path, files: dict[PurePosixPath, str]) -> Drift:
             drift.stale.append(rel)
     drift.unexpected = sorted(present - set(expected))
     return drift
+
+
+def is_working_file(rel: PurePosixPath) -> bool:
+    """Whether `rel` (relative to the output) is one of Terraform's working files (see WORKING_*)."""
+    if any(part in WORKING_DIRS for part in rel.parts[:-1]):
+        return True
+    return rel.name in WORKING_FILES or rel.name.endswith(WORKING_SUFFIXES)
+
+
+def _walk(out: Path) -> list[tuple[str, bool]]:
+    """Every file and symlink under `out` as (relative posix path, is-a-working-directory entry),
+    without descending into `.terraform/` (a provider cache holds thousands of files)."""
+    found: list[tuple[str, bool]] = []
+    if not out.is_dir():
+        return found
+    for root, dirs, names in os.walk(out):
+        base = Path(root).relative_to(out)
+        keep = []
+        for name in sorted(dirs):
+            path = Path(root) / name
+            if name in WORKING_DIRS or path.is_symlink():
+                found.append(((base / name).as_posix() + "/", True))
+            else:
+                keep.append(name)
+        dirs[:] = keep
+        found.extend(((base / name).as_posix(), False) for name in sorted(names))
+    return found
+
+
+def carry_working_files(out: Path, new: Path, generated: set[str]) -> list[str]:
+    """Hard-link Terraform's working files from the current output into the new one (copy where
+    the filesystem has no hard links); returns what was carried."""
+    carried: list[str] = []
+    for rel, is_dir in _walk(out):
+        src = out / rel
+        if is_dir:
+            if PurePosixPath(rel).name not in WORKING_DIRS:
+                continue  # a symlinked directory that is not a working directory: not ours to carry
+            dst = new / rel.rstrip("/")
+            if dst.exists():
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy)
+        elif rel not in generated and is_working_file(PurePosixPath(rel)):
+            dst = new / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_symlink():
+                os.symlink(os.readlink(src), dst)
+            else:
+                _link_or_copy(str(src), str(dst))
+        else:
+            continue
+        carried.append(rel)
+    return carried
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+    return dst
 
 
 def _check_owned(out: Path) -> None:
@@ -172,8 +273,11 @@ def _swap(new: Path, out: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+_Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
 @contextmanager
-def _signals_held():
+def _signals_held() -> Iterator[None]:
     """Defer SIGINT/SIGTERM until the block is done, so an interrupt lands before or after the
     swap and never between its renames. Only the main thread can change handlers; elsewhere
     (a server's worker thread) this does nothing."""
@@ -181,7 +285,7 @@ def _signals_held():
         yield
         return
     pending: list[int] = []
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, _Handler] = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         handler = signal.getsignal(signum)
         if handler is None or handler == signal.SIG_IGN:  # not set from Python, or ignored: leave it
@@ -191,14 +295,14 @@ def _signals_held():
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        for signum in dict.fromkeys(pending):
-            signal.raise_signal(signum)
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for received in dict.fromkeys(pending):
+            signal.raise_signal(received)
 
 
 @contextmanager
-def _locked(directory: Path):
+def _locked(directory: Path) -> Iterator[None]:
     """Serialize concurrent compiles into the same parent directory (advisory flock)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
