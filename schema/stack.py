@@ -78,8 +78,9 @@ class Stack(Strict):
 
 
 def json_schema() -> dict[str, Any]:
-    schema = Stack.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    from infracc.schema.editor import for_editors
+
+    schema = for_editors(Stack.model_json_schema())
     schema["$id"] = "https://infracc.dev/schema/stack.schema.json"
     schema["title"] = "infracc stack.yaml (spec version 1)"
     return schema
