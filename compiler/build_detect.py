@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 ENTRY_FILES = ("main.py", "app.py", "server.py")
@@ -71,14 +72,14 @@ def _python_entry(root: Path) -> tuple[list[str], str]:
     return [], ""
 
 
-def _pyproject(root: Path) -> dict:
+def _pyproject(root: Path) -> dict[str, Any]:
     try:
         return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return {}
 
 
-def _package_json(root: Path) -> dict:
+def _package_json(root: Path) -> dict[str, Any]:
     try:
         data = json.loads((root / "package.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

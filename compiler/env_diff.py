@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from infracc.compiler.ir import StackIR
-from infracc.compiler.report import decisions
+from infracc.compiler.report import ComponentRow, Dump, decisions
 
 _SETTINGS = ("size", "high_availability", "region", "cidr", "approval", "spot", "account_id", "deletion_protection")
 _NETWORK = ("az_count", "nat_gateways", "nat_strategy", "flow_log_retention_days")
@@ -55,25 +55,28 @@ def diff(ir: StackIR, source: str, target: str) -> EnvDiff:
     return EnvDiff(ir.name, source, target, changes, cost_a, cost_b)
 
 
-def _fields(area: str, subject: str, a: dict, b: dict, keys: tuple[str, ...]) -> list[Change]:
+def _fields(area: str, subject: str, a: Dump, b: Dump, keys: tuple[str, ...]) -> list[Change]:
     return [Change(area, subject, k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
 
 
-def _components(a: dict, b: dict) -> list[Change]:
+def _components(a: dict[str, ComponentRow], b: dict[str, ComponentRow]) -> list[Change]:
     changes = []
     for name in sorted(set(a) | set(b)):
         if name not in a or name not in b:
             changes.append(Change("component", name, "present", name in a, name in b))
             continue
-        for area, keys in (("sizing", _SIZING), ("retention", _RETENTION), ("optimization", _OPTIMIZATION)):
-            changes += _fields(area, name, a[name][area] or {}, b[name][area] or {}, keys)
+        ra, rb = a[name], b[name]
+        for area, da, db, keys in (("sizing", ra["sizing"], rb["sizing"], _SIZING),
+                                   ("retention", ra["retention"], rb["retention"], _RETENTION),
+                                   ("optimization", ra["optimization"], rb["optimization"], _OPTIMIZATION)):
+            changes += _fields(area, name, da or {}, db or {}, keys)
         cost_a, cost_b = (a[name]["cost"] or {}).get("monthly"), (b[name]["cost"] or {}).get("monthly")
         if cost_a != cost_b:
             changes.append(Change("cost", name, "monthly", cost_a, cost_b))
     return changes
 
 
-def _policies(a: list[dict], b: list[dict]) -> list[Change]:
+def _policies(a: list[Dump], b: list[Dump]) -> list[Change]:
     rules_a, rules_b = {c["rule"]: c for c in a}, {c["rule"]: c for c in b}
     changes = []
     for rule in sorted(set(rules_a) | set(rules_b)):

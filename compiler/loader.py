@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path as FsPath
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -31,7 +32,7 @@ class _TooLarge(Exception):
 
 @dataclass
 class Loaded:
-    data: dict | None
+    data: dict[str, Any] | None  # the plain document (string keys are checked by the schema)
     source: SourceMap
     diagnostics: list[Diagnostic]
 
@@ -76,6 +77,7 @@ def load_text(text: str, name: str = "stack.yaml") -> Loaded:
             (), "start with `infracc: 1` and `name: <stack>`")])
     try:
         data = _plain(tree, (), [0], set())
+        assert isinstance(data, dict)  # `_plain` turns the root CommentedMap into a dict
     except _TooLarge as exc:
         return Loaded(None, source, [error(
             "IC-YAML-005", f"alias expansion exceeds {MAX_NODES} nodes",
@@ -93,7 +95,7 @@ def _plain(node: object, path: Path, budget: list[int], active: set[int]) -> obj
         if id(node) in active:  # a recursive alias (`&a [*a]`)
             raise _TooLarge(path)
         active.add(id(node))
-        out = {_scalar(k): _plain(v, (*path, _scalar(k)), budget, active) for k, v in node.items()}
+        out = {_scalar(k): _plain(v, (*path, _step(_scalar(k))), budget, active) for k, v in node.items()}
         active.discard(id(node))
         return out
     if isinstance(node, CommentedSeq):
@@ -119,6 +121,11 @@ def _scalar(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def _step(key: object) -> str | int:
+    """A mapping key as a spec path step (a key that is neither text nor a number is shown as text)."""
+    return key if isinstance(key, str | int) else str(key)
 
 
 def _yaml_type(value: object) -> str:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
-from infracc.compiler import render
+from infracc.compiler import decided, render
 from infracc.compiler.pipeline import Result, analyze, emit
 from infracc.compiler.version import VERSION
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 INSTRUCTIONS = ("infracc compiles one stack.yaml into Terraform, Kubernetes, Helm, Docker, Compose, CI and "
@@ -75,7 +79,7 @@ def estimate_cost(path: str, env: str | None = None) -> dict[str, Any]:
     assert result.ir is not None
     envs = [result.ir.envs[env]] if env else list(result.ir.envs.values())
     return {"stack": result.ir.name, "currency": "USD",
-            "environments": {e.name: e.cost.model_dump(mode="json") for e in envs}}
+            "environments": {e.name: decided.cost(e).model_dump(mode="json") for e in envs}}
 
 
 def explain_rule(code: str) -> dict[str, Any]:
@@ -105,7 +109,7 @@ def diff_environments(path: str, from_env: str, to_env: str) -> dict[str, Any]:
     _env(result, from_env, "from_env")
     _env(result, to_env, "to_env")
     assert result.ir is not None
-    return json.loads(env_diff.as_json(env_diff.diff(result.ir, from_env, to_env)))
+    return _object(env_diff.as_json(env_diff.diff(result.ir, from_env, to_env)))
 
 
 def tasks(path: str, env: str | None = None) -> dict[str, Any]:
@@ -115,18 +119,29 @@ def tasks(path: str, env: str | None = None) -> dict[str, Any]:
     result = _checked(path)
     _env(result, env, "env")
     assert result.ir is not None
-    return json.loads(t.as_json(result.ir, t.breakdown(result.ir, env)))
+    return _object(t.as_json(result.ir, t.breakdown(result.ir, env)))
 
 
-TOOLS = {"validate_spec": validate_spec, "compile": compile_stack, "estimate_cost": estimate_cost,
+def _object(text: str) -> dict[str, Any]:
+    """A JSON object as the tool result (the `as_json` renderers all write one object)."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+Tool = Callable[..., dict[str, Any]]
+P = ParamSpec("P")
+
+TOOLS: dict[str, Tool] = {"validate_spec": validate_spec, "compile": compile_stack, "estimate_cost": estimate_cost,
          "explain_rule": explain_rule, "get_schema": get_schema, "diff_environments": diff_environments,
          "tasks": tasks}
 
 
-def _as_tool_error(fn, tool_error: type[Exception]):
+def _as_tool_error(fn: Callable[P, dict[str, Any]], tool_error: type[Exception]) -> Callable[P, dict[str, Any]]:
     """Usage errors become tool errors with their message (the SDK hides other exceptions)."""
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
         try:
             return fn(*args, **kwargs)
         except (ValueError, OSError) as exc:
@@ -134,13 +149,10 @@ def _as_tool_error(fn, tool_error: type[Exception]):
     return wrapper
 
 
-def server():
-    try:
-        from mcp.server.mcpserver import MCPServer
-        from mcp.server.mcpserver.exceptions import ToolError
-    except ImportError:  # mcp 1.x
-        from mcp.server.fastmcp import FastMCP as MCPServer
-        from mcp.server.fastmcp.exceptions import ToolError
+def server() -> MCPServer:
+    # mcp 2 (pyproject pins mcp>=2.3,<3); 1.x called the class `mcp.server.fastmcp.FastMCP`.
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
 
     app = MCPServer("infracc", instructions=INSTRUCTIONS, log_level="WARNING")
     for name, fn in TOOLS.items():

@@ -326,7 +326,9 @@ def _keyword_in_text(value: str) -> str | None:
     for match in _KEYWORD.finditer(value):
         head = _NAME_HEAD.search(value, max(0, match.start() - 40), match.start())
         start = head.start() if head else match.start()
-        end = _NAME_TAIL.match(value, match.end()).end()
+        tail = _NAME_TAIL.match(value, match.end())
+        assert tail is not None  # `{0,40}` matches the empty string too
+        end = tail.end()
         assigned = _ASSIGN.match(value, end)
         if assigned is None:
             continue
