@@ -61,6 +61,9 @@ def suppression(entry: str) -> list[tuple[str, str]]:
 class Document:
     blocks: dict[str, Block] = field(default_factory=dict)
     outputs: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    # Terraform `locals`: a value every reference sees once per run (a generated credential is
+    # written to two write-only arguments in the same apply; see stores.py).
+    locals: dict[str, str] = field(default_factory=dict)
 
     def resource(self, type_: str, name: str, attrs: dict[str, Any], skip: tuple[str, ...] = ()) -> Block:
         return self._add(Block("resource", type_, name, attrs, tuple(s for r in skip for s in suppression(r))))
@@ -73,6 +76,13 @@ class Document:
             raise AssertionError(f"{block.address} emitted twice")
         self.blocks[block.address] = block
         return block
+
+    def local(self, name: str, value: str) -> str:
+        """Declare `local.<name>`; returns the reference expression."""
+        if name in self.locals:
+            raise AssertionError(f"local.{name} emitted twice")
+        self.locals[name] = value
+        return f"${{local.{name}}}"
 
     def output(self, name: str, value: str, description: str, sensitive: bool = False) -> None:
         self.outputs[name] = (value, description, sensitive)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
@@ -65,7 +66,8 @@ def database(ctx: Env, comp: Component) -> None:
         "storage_type": comp.optimization.storage_type or "gp3", "storage_encrypted": _encryption(comp).at_rest, "kms_key_id": key.ref("arn"),
         "multi_az": bool(sz.multi_az), "db_subnet_group_name": group.ref("name"), "parameter_group_name": params.ref("name"),
         "vpc_security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")], "db_name": db_name(comp),
-        "username": ADMIN_USER, "manage_master_user_password": True, "master_user_secret_kms_key_id": key.ref("arn"),
+        # Write-only: RDS gets this run's credential, Terraform keeps neither it nor a copy (see credential()).
+        "username": ADMIN_USER, "password_wo": credential(ctx, comp), "password_wo_version": rotation(ctx),
         "iam_database_authentication_enabled": True, "backup_retention_period": ret.backup_retention_days,
         "deletion_protection": ret.deletion_protection, "skip_final_snapshot": not ret.final_snapshot,
         "final_snapshot_identifier": ctx.aws_name(comp.name, "final") if ret.final_snapshot else None,
@@ -78,28 +80,70 @@ def database(ctx: Env, comp: Component) -> None:
     skip = (() if sz.multi_az else ("IC-SKIP-006:CKV_AWS_157",)) + (() if ret.deletion_protection else ("IC-SKIP-008:CKV_AWS_293",))
     db = doc.resource("aws_db_instance", n, {k: v for k, v in attrs.items() if v is not None}, skip=skip)
     ctx.parts[comp.id] = db
-    _db_connection(ctx, comp, db)
+    _db_connection(ctx, comp, db, str(db.attrs["password_wo"]))
 
 
-def _db_connection(ctx: Env, comp: Component, db: Block) -> None:
-    n = label(comp.name)
-    master = ctx.doc.data("aws_secretsmanager_secret_version", label(n, "master"), {
-        "secret_id": f"${{{db.address}.master_user_secret[0].secret_arn}}"})
-    pw = f'urlencode(jsondecode({master.address}.secret_string)["password"])'
-    url = (f'"{SCHEME[resolved.database(comp).engine]}://${{{db.address}.username}}:${{{pw}}}@${{{db.address}.address}}:'
-           f'${{{db.address}.port}}/${{{db.address}.db_name}}"')
-    body = (f'host = {db.address}.address, port = tostring({db.address}.port), name = {db.address}.db_name, '
-            f'user = {db.address}.username, password = jsondecode({master.address}.secret_string)["password"], url = {url}')
-    connection(ctx, comp, body)
+def credential(ctx: Env, comp: Component) -> str:
+    """A fresh random credential for one store, as `local.<store>_credential`.
+
+    `uuid()` is Terraform core's, 128 bits from crypto/rand each (hashicorp/go-uuid), so the
+    value is 160 random bits as 40 hex characters (RDS for MySQL allows at most 41, ElastiCache
+    AUTH 16–128, no punctuation needed). Terraform returns impure functions as unknown during
+    plan, so a plan never sees it, and a local is evaluated once per run: the two write-only
+    arguments that take it in one apply get the same value. No provider call makes it (the
+    ephemeral `aws_secretsmanager_random_password` would call GetRandomPassword at plan time,
+    which the read-only plan role may not). Used only where nothing stores it (write-only
+    arguments), except the ElastiCache AUTH token (see `cache`).
+    """
+    return ctx.doc.local(f"{label(comp.name)}_credential", '${substr(replace(join("", [uuid(), uuid()]), "-", ""), 0, 40)}')
 
 
-def connection(ctx: Env, comp: Component, body: str) -> None:
-    """The connection secret (JSON: host, port, user, password, url…) that workloads and other backends read."""
+# The credential schedule: a new database password at the first apply of every calendar quarter
+# (90 days at most, as PCI DSS 8.3.9 asks of passwords). `plantimestamp()` is known at plan time
+# and fixed for the run, so the version both write-only arguments carry is the same number.
+ROTATION = '${tonumber(formatdate("YYYY", plantimestamp())) * 4 + floor((tonumber(formatdate("M", plantimestamp())) - 1) / 3)}'
+
+
+def rotation(ctx: Env) -> str:
+    """`local.credential_rotation`: the quarter number (year × 4 + quarter − 1) of this run."""
+    if "credential_rotation" not in ctx.doc.locals:
+        ctx.doc.local("credential_rotation", ROTATION)
+    return "${local.credential_rotation}"
+
+
+def _db_connection(ctx: Env, comp: Component, db: Block, password: str) -> None:
+    a = db.address
+    pw = password[2:-1]  # the expression inside `${...}`
+    url = (f'"{SCHEME[resolved.database(comp).engine]}://${{{a}.username}}:${{urlencode({pw})}}@${{{a}.address}}:'
+           f'${{{a}.port}}/${{{a}.db_name}}"')
+    body = (f'host = {a}.address, port = tostring({a}.port), name = {a}.db_name, '
+            f'user = {a}.username, password = {pw}, url = {url}')
+    # A replaced instance is created with this run's credential: write it to the secret too.
+    connection(ctx, comp, body, version=str(db.attrs["password_wo_version"]), replaced_with=(f"{a}.resource_id",))
+
+
+def connection(ctx: Env, comp: Component, body: str, version: str | int | None = None,
+               replaced_with: tuple[str, ...] = ()) -> None:
+    """The connection secret (JSON keyed by output name) that workloads and other backends read.
+
+    With `version` (databases and caches: it holds a password) the value goes through the
+    write-only `secret_string_wo`: it is in neither state nor plan, and Terraform writes it again
+    when `version` changes or a block in `replaced_with` is replaced or changed. Without it
+    (buckets, queues, functions: names and ARNs only) it is a plain `secret_string`, which
+    Terraform keeps in step with its sources on every apply.
+    """
     sec = secret(ctx, f"{comp.name}_connection", naming.connection_secret(ctx.ir.name, ctx.name, comp.name),
                  f"connection to {comp.kind} {comp.name}")
     ctx.parts[f"connection.{comp.name}"] = sec
-    ctx.doc.resource("aws_secretsmanager_secret_version", label(comp.name, "connection"), {
-        "secret_id": sec.ref("id"), "secret_string": f"${{jsonencode({{{body}}})}}"})
+    value = f"${{jsonencode({{{body}}})}}"
+    attrs: dict[str, Any] = {"secret_id": sec.ref("id")}
+    if version is None:
+        attrs["secret_string"] = value
+    else:
+        attrs.update(secret_string_wo=value, secret_string_wo_version=version)
+    if replaced_with:
+        attrs["lifecycle"] = {"replace_triggered_by": list(replaced_with)}
+    ctx.doc.resource("aws_secretsmanager_secret_version", label(comp.name, "connection"), attrs)
 
 
 def cache(ctx: Env, comp: Component) -> None:
@@ -107,13 +151,6 @@ def cache(ctx: Env, comp: Component) -> None:
     key = ctx.key_for(comp)
     group = doc.resource("aws_elasticache_subnet_group", label(n, "subnets"), {
         "name": ctx.aws_name(comp.name), "subnet_ids": subnet_ids(ctx, "isolated"), "description": f"{comp.name}: isolated subnets"})
-    token_secret = secret(ctx, f"{comp.name}_auth_token", f"{ctx.ir.name}/{ctx.name}/{comp.name}/auth-token",
-                          f"AUTH token of cache {comp.name} (generated by AWS, never in files)")
-    random = doc.data("aws_secretsmanager_random_password", label(n, "token"), {
-        "password_length": 64, "exclude_punctuation": True})
-    token = doc.resource("aws_secretsmanager_secret_version", label(n, "auth_token"), {
-        "secret_id": token_secret.ref("id"), "secret_string": random.ref("random_password"),
-        "lifecycle": {"ignore_changes": ["secret_string"]}})
     nodes = sz.num_nodes or 1
     single = not (bool(sz.multi_az) and nodes > 1)
     rg = doc.resource("aws_elasticache_replication_group", n, skip=("IC-SKIP-006:CKV2_AWS_50",) if single else (), attrs={
@@ -123,9 +160,14 @@ def cache(ctx: Env, comp: Component) -> None:
         "port": 6379, "subnet_group_name": group.ref("name"), "security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")],
         "at_rest_encryption_enabled": str(_encryption(comp).at_rest).lower(), "kms_key_id": key.ref("arn"),
         "transit_encryption_enabled": _encryption(comp).in_transit,
-        "auth_token": token.ref("secret_string"), "snapshot_retention_limit": 7, "auto_minor_version_upgrade": "true"})
+        # ElastiCache has no write-only AUTH token (provider 5.100 and 6.x): the token is in the
+        # state (sensitive) and set once at creation; a new run's credential is ignored after that.
+        "auth_token": credential(ctx, comp), "lifecycle": {"ignore_changes": ["auth_token"]},
+        "snapshot_retention_limit": 7, "auto_minor_version_upgrade": "true"})
     ctx.parts[comp.id] = rg
     a = rg.address
-    body = (f'host = {a}.primary_endpoint_address, port = "6379", password = {token.address}.secret_string, '
-            f'url = "rediss://:${{urlencode({token.address}.secret_string)}}@${{{a}.primary_endpoint_address}}:6379"')
-    connection(ctx, comp, body)
+    body = (f'host = {a}.primary_endpoint_address, port = "6379", password = {a}.auth_token, '
+            f'url = "rediss://:${{urlencode({a}.auth_token)}}@${{{a}.primary_endpoint_address}}:6379"')
+    # The token as the replication group holds it; any change to the group (a replacement makes a
+    # new token) writes the secret again.
+    connection(ctx, comp, body, version=1, replaced_with=(a,))

@@ -57,6 +57,8 @@ def _stack(cdktf: Any, app: Any, env: str, settings: dict[str, Any], doc: Docume
         tree = doc.tree(kind)
         if tree:
             stack.add_override(kind, tree)
+    if doc.locals:
+        stack.add_override("locals", dict(sorted(doc.locals.items())))
     for name, (value, description, sensitive) in sorted(doc.outputs.items()):
         cdktf.TerraformOutput(stack, name, value=value, description=description, sensitive=sensitive or None)
 
