@@ -43,7 +43,7 @@ golden: $(STAMP_DEV)
 	$(BIN)/python -m pytest tests/test_golden.py --update-golden
 
 bench: $(STAMP_RUN)
-	$(BIN)/python benchmarks/compile.py
+	$(BIN)/python benchmarks/cold.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -15,13 +15,24 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-# Signals first: importing the compiler takes ~0.4 s, and a Ctrl-C in that time should print one
-# line too, not a KeyboardInterrupt traceback from some import. Only the `infracc` process itself
-# installs them here (not a program or test that imports this module); `run()` installs them in
-# any case.
+from infracc.compiler.cli_types import LazyChoice
+
+if TYPE_CHECKING:
+    from infracc.compiler.diagnostics import Diagnostic
+    from infracc.compiler.ir import EnvIR
+    from infracc.compiler.pipeline import Result
+
+# Start-up cost is paid per command (issue #14): this module imports click and nothing of the
+# compiler; each command imports what it uses when it runs (`--version` imports nothing else).
+# Keep it so: tests/test_startup.py checks which modules a command loads.
+
+# Signals first: a Ctrl-C while a command imports the compiler should print one line too, not
+# a KeyboardInterrupt traceback from some import. Only the `infracc` process itself installs
+# them here (not a program or test that imports this module); `run()` installs them in any case.
 
 
 class Interrupted(BaseException):
@@ -115,17 +126,27 @@ def _started_as_infracc() -> bool:
 if _started_as_infracc():
     _install_signal_handlers()
 
-from infracc.compiler import render  # noqa: E402
-from infracc.compiler.diagnostics import Diagnostic, Severity  # noqa: E402
-from infracc.compiler.pipeline import Result, analyze, emit  # noqa: E402
-from infracc.compiler.version import VERSION  # noqa: E402
-from infracc.schema.models import TARGETS  # noqa: E402
-
 FORMATS = click.Choice(["text", "json", "sarif"])
 
 
-def _report(result: Result, fmt: str, extra: dict | None = None, verbose: bool = False) -> None:
+def _targets() -> tuple[str, ...]:
+    from infracc.schema.models import TARGETS
+
+    return TARGETS
+
+
+def _analyze(path: str, skip: frozenset[str] = frozenset()) -> Result:
+    from infracc.compiler.pipeline import analyze
+
+    return analyze(_stack_path(path), skip=skip)
+
+
+def _report(result: Result, fmt: str, extra: dict[str, object] | None = None, verbose: bool = False) -> None:
     """Print diagnostics; text hides notes unless `verbose` (JSON and SARIF carry everything)."""
+    from infracc.compiler import render
+    from infracc.compiler.diagnostics import Severity
+    from infracc.compiler.version import VERSION
+
     diags = result.diagnostics
     if fmt == "json":
         payload = {"ok": result.ok, "diagnostics": render.as_json(diags, result.source), **(extra or {})}
@@ -139,6 +160,8 @@ def _report(result: Result, fmt: str, extra: dict | None = None, verbose: bool =
 
 
 def _summary(diags: list[Diagnostic]) -> str:
+    from infracc.compiler.diagnostics import Severity
+
     counts = [sum(d.severity is s for d in diags) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)]
     text = f"{counts[0]} error(s), {counts[1]} warning(s)"
     return text + (f", {counts[2]} note(s) (--verbose shows them)" if counts[2] else "")
@@ -148,8 +171,19 @@ def _stack_path(path: str) -> Path:
     return Path(path)
 
 
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`--version`, computed only when asked (click's version_option wants it at import)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from infracc.compiler.version import VERSION
+
+    click.echo(f"infracc, version {VERSION}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, prog_name="infracc")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
 def main() -> None:
     """infracc: compile one stack.yaml into Terraform, Kubernetes, Helm, Docker, Compose, CI and runbooks."""
 
@@ -161,7 +195,7 @@ def main() -> None:
 def validate(stack: str, fmt: str, verbose: bool) -> None:
     """Check a stack.yaml and report every problem with file:line:col."""
     # Every check, without the cost estimate (its price warnings belong to `cost`/`compile`).
-    result = analyze(_stack_path(stack), skip=frozenset({"cost"}))
+    result = _analyze(stack, skip=frozenset({"cost"}))
     _report(result, fmt, verbose=verbose)
     if fmt == "text":
         click.echo(f"{stack}: {'ok' if result.ok else 'failed'} ({_summary(result.diagnostics)})",
@@ -173,7 +207,7 @@ def validate(stack: str, fmt: str, verbose: bool) -> None:
 @click.argument("stack", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output directory (replaced as a whole).")
-@click.option("--target", "targets", multiple=True, type=click.Choice(TARGETS),
+@click.option("--target", "targets", multiple=True, type=LazyChoice(_targets),
               help="Only these backends (repeatable).")
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the output directory is not up to date.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
@@ -182,10 +216,12 @@ def validate(stack: str, fmt: str, verbose: bool) -> None:
 def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: str, verbose: bool) -> None:
     """Generate everything for a stack into the output directory."""
     from infracc.compiler import writer
+    from infracc.compiler.pipeline import emit
     from infracc.compiler.report import decisions
+    from infracc.compiler.version import VERSION
 
     started = time.perf_counter()
-    result = analyze(_stack_path(stack))
+    result = _analyze(stack)
     if result.ok:
         emit(result, list(targets) or None)
     if not result.ok:
@@ -194,7 +230,8 @@ def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: s
             click.echo(_summary(result.diagnostics), err=True)
         sys.exit(1)
     files = writer.with_lock(result.files, VERSION)
-    extra = {"decisions": decisions(result.ir)} if fmt == "json" else {}
+    assert result.ir is not None
+    extra: dict[str, object] = {"decisions": decisions(result.ir)} if fmt == "json" else {}
     if check:
         drift = writer.check(Path(out), files)
         extra["drift"] = {"stale": drift.stale, "missing": drift.missing, "unexpected": drift.unexpected}
@@ -227,8 +264,8 @@ def explain(code: str | None, list_all: bool) -> None:
 
     reg = registry()
     if list_all or code is None:
-        for rule in reg:
-            click.echo(f"{rule.id:<15} {rule.severity:<8} {rule.title}")
+        for entry in reg:
+            click.echo(f"{entry.id:<15} {entry.severity:<8} {entry.title}")
         return
     rule = reg.get(code.upper())
     if rule is None:
@@ -261,7 +298,7 @@ def graph(stack: str, fmt: str, env_name: str | None) -> None:
     """Print the component graph of one environment."""
     from infracc.compiler import graph_view
 
-    result = analyze(_stack_path(stack), skip=frozenset({"security", "sizing", "cost"}))
+    result = _analyze(stack, skip=frozenset({"security", "sizing", "cost"}))
     if not result.ok or result.ir is None:
         _report(result, "text")
         sys.exit(1)
@@ -269,7 +306,7 @@ def graph(stack: str, fmt: str, env_name: str | None) -> None:
     click.echo({"mermaid": graph_view.mermaid, "dot": graph_view.dot, "json": graph_view.as_json}[fmt](env), nl=False)
 
 
-def _env(result: Result, name: str | None):
+def _env(result: Result, name: str | None) -> EnvIR:
     assert result.ir is not None
     if name is None:
         return list(result.ir.envs.values())[-1]
@@ -287,7 +324,7 @@ def cost(stack: str, env_name: str | None, fmt: str) -> None:
     """Monthly cost estimate per environment and component, with the naive baseline."""
     from infracc.compiler import cost_report
 
-    result = analyze(_stack_path(stack))
+    result = _analyze(stack)
     if not result.ok or result.ir is None:
         _report(result, "text")
         sys.exit(1)

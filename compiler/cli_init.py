@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from infracc.compiler import init_spec, render
-from infracc.compiler.init_spec import Answers
+from infracc.compiler.cli_types import LazyChoice
+
+if TYPE_CHECKING:
+    from infracc.compiler.init_spec import Answers
+    from infracc.compiler.pipeline import Result
+
+# The pattern files, questionary and the compiler load only when `init` runs (issue #14).
 
 LANGUAGES = ("python", "node", "go", "java")
 
@@ -16,6 +21,9 @@ LANGUAGES = ("python", "node", "go", "java")
 def ask(spec_patterns: dict[str, str], **io: Any) -> Answers | None:
     """Ask what a platform engineer would; `io` (input/output) lets tests drive the prompts."""
     import questionary as q
+
+    from infracc.compiler import init_spec
+    from infracc.compiler.init_spec import Answers
 
     choices = [q.Choice(f"{name}: {desc}", value=name) for name, desc in spec_patterns.items()]
     pattern = q.select("Architecture pattern?", choices=choices, **io).unsafe_ask()
@@ -49,18 +57,26 @@ def _valid_name(text: str) -> bool | str:
     return bool(re.match(pattern, text)) or "lowercase a-z, 0-9 and -, 3..24 characters, starting with a letter"
 
 
-def _cost_summary(result) -> str:
+def _cost_summary(result: Result) -> str:
+    assert result.ir is not None
     lines = ["Estimated monthly cost (cost pass on this draft; usage-priced items not totalled):"]
     for env in result.ir.envs.values():
         s = env.settings
         extras = ", ".join(x for x, on in (("HA", s.high_availability), ("spot", s.spot)) if on)
         nat = f"{env.network.nat_gateways} NAT" if env.network else ""
-        lines.append(f"  {env.name:<10} size {s.size:<7} {nat:<6} {extras:<9} ${env.cost.monthly:>10,.2f}")
+        monthly = env.cost.monthly if env.cost else 0.0
+        lines.append(f"  {env.name:<10} size {s.size:<7} {nat:<6} {extras:<9} ${monthly:>10,.2f}")
     return "\n".join(lines)
 
 
+def _patterns() -> list[str]:
+    from infracc.compiler import init_spec
+
+    return sorted(init_spec.patterns())
+
+
 @click.command()
-@click.option("--pattern", type=click.Choice(sorted(init_spec.patterns())), help="Starter pattern (non-interactive).")
+@click.option("--pattern", type=LazyChoice(_patterns), help="Starter pattern (non-interactive).")
 @click.option("--name", help="Stack name (non-interactive).")
 @click.option("--region", help="AWS region. Default: the pattern's.")
 @click.option("-o", "--out", "path", default="stack.yaml", show_default=True, type=click.Path(dir_okay=False))
@@ -68,6 +84,9 @@ def _cost_summary(result) -> str:
 @click.option("--yes", is_flag=True, help="Interactive mode: write without the final confirmation.")
 def init(pattern: str | None, name: str | None, region: str | None, path: str, force: bool, yes: bool) -> None:
     """Write a commented stack.yaml: a wizard, or `--pattern P --name N` non-interactively."""
+    from infracc.compiler import init_spec
+    from infracc.compiler.init_spec import Answers
+
     target = Path(path)
     if target.exists() and not force:
         click.echo(f"error: {path} already exists; use --force to overwrite it", err=True)
@@ -85,6 +104,8 @@ def init(pattern: str | None, name: str | None, region: str | None, path: str, f
 
 
 def write(answers: Answers | None, target: Path, confirm: bool, **io: Any) -> None:
+    from infracc.compiler import init_spec, render
+
     if answers is None:
         sys.exit(1)
     text = init_spec.render(init_spec.draft(answers), answers.pattern)

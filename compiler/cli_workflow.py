@@ -1,17 +1,23 @@
-"""Workflow commands: `tasks`, `diff`, `check` (registered at the end of `cli.py`)."""
+"""Workflow commands: `tasks`, `diff`, `check` (registered at the end of `cli.py`).
+
+Nothing of the compiler is imported until a command runs (see `cli.py`)."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from infracc.compiler import render
-from infracc.compiler.pipeline import Result, analyze
+if TYPE_CHECKING:
+    from infracc.compiler.pipeline import Result
 
 
 def analyzed(stack: str) -> Result:
     """Analyze a stack or exit: 2 when the file is missing, 1 (with diagnostics) when it has errors."""
+    from infracc.compiler import render
+    from infracc.compiler.pipeline import analyze
+
     if not Path(stack).is_file():
         raise click.BadParameter(f"file {stack!r} does not exist", param_hint="STACK")
     result = analyze(Path(stack))

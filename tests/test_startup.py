@@ -1,0 +1,62 @@
+"""What each command loads at start-up (issue #14): a cold process pays only for what it uses.
+
+Measured timings live in `make bench` (benchmarks/cold.py), never in a test; these tests pin
+the cause instead: which modules a command imports.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "three-tier" / "stack.yaml"
+
+PROBE = """
+import json, sys
+from infracc.compiler.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print("\\nMODULES " + json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded(*args: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT, check=False)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+def _any(modules: set[str], *prefixes: str) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+HEAVY_EVERYWHERE = ("questionary", "mcp", "cdktf", "jsii", "checkov", "helm_python", "kubernetes_validate")
+
+
+def test_version_imports_almost_nothing() -> None:
+    found = loaded("--version")
+    assert _any(found, "pydantic", "ruamel", "networkx", "rich", "jinja2", "yaml", "jsonschema",
+                *HEAVY_EVERYWHERE) == []
+    assert _any(found, "infracc") == sorted(
+        {"infracc", "infracc.compiler", "infracc.compiler.cli", "infracc.compiler.cli_types",
+         "infracc.compiler.cli_hooks", "infracc.compiler.cli_init", "infracc.compiler.cli_workflow",
+         "infracc.compiler.version"} & found) and "infracc.compiler.cli" in found
+
+
+def test_help_imports_no_compiler() -> None:
+    found = loaded("--help")
+    assert _any(found, "pydantic", "ruamel", "networkx", "infracc.schema", "infracc.compiler.pipeline",
+                *HEAVY_EVERYWHERE) == []
+
+
+@pytest.mark.parametrize("command", ["validate", "cost"])
+def test_analysis_commands_load_no_backend(command: str) -> None:
+    found = loaded(command, str(EXAMPLE))
+    assert "infracc.compiler.pipeline" in found  # the probe ran the command
+    assert _any(found, "infracc.backends", "jinja2", "yaml", *HEAVY_EVERYWHERE) == []
