@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from infracc.compiler.pipeline import Result, analyze
 
@@ -48,7 +50,10 @@ def load(pattern: str) -> CommentedMap:
     item = _folder() / f"{pattern}.yaml"
     if not item.is_file():
         raise KeyError(pattern)
-    return _yaml().load(item.read_text(encoding="utf-8"))
+    spec = _yaml().load(item.read_text(encoding="utf-8"))
+    if not isinstance(spec, CommentedMap):
+        raise ValueError(f"pattern {pattern}: the document root is not a mapping")
+    return spec
 
 
 def draft(answers: Answers) -> CommentedMap:
@@ -126,15 +131,13 @@ def _remove_store(spec: CommentedMap, section: str, store: str) -> None:
                 del workload["trigger"]
 
 
-def _flow(items: list) -> list:
-    from ruamel.yaml.comments import CommentedSeq
-
+def _flow(items: Sequence[object]) -> CommentedSeq:
     seq = CommentedSeq(items)
     seq.fa.set_flow_style()
     return seq
 
 
-def _folder():
+def _folder() -> Traversable:
     return resources.files("infracc.library") / "patterns"
 
 

@@ -205,7 +205,7 @@ def _function_packages(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]
     if not functions:
         return []
     bucket = naming.resource(ir.name, env.name, "artifacts")
-    steps = [{"name": "Artifacts bucket (first deploy)",
+    steps: list[dict[str, Any]] = [{"name": "Artifacts bucket (first deploy)",
               "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve -target=aws_s3_bucket.bucket_artifacts'}]
     for fn in functions:
         spec = resolved.function(fn)

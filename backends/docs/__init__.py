@@ -21,11 +21,12 @@ from infracc.compiler.ir import StackIR
 def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
     envs = list(ir.envs.values())
     mermaid = {env.name: graph_view.mermaid(env) for env in envs}
-    ctx = {"ir": ir, "envs": envs, "mermaid": mermaid, "cost": cost_report.markdown(envs), "f": facts(ir)}
+    cost = cost_report.markdown(envs)
+    ctx = {"ir": ir, "envs": envs, "mermaid": mermaid, "cost": cost, "f": facts(ir)}
     files = {
         PurePosixPath("docs/README.md"): render("docs/README.md.j2", **ctx),
         PurePosixPath("docs/architecture.md"): render("docs/architecture.md.j2", **ctx),
-        PurePosixPath("docs/cost.md"): f"# {ir.name} — monthly cost estimate\n\n" + ctx["cost"],
+        PurePosixPath("docs/cost.md"): f"# {ir.name} — monthly cost estimate\n\n" + cost,
         PurePosixPath("docs/architecture.dot"): "".join(graph_view.dot(env) for env in envs),
     }
     for env in envs:

@@ -12,6 +12,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from typing import Any, TypedDict
 
 from infracc.compiler.build_detect import Detected, detect
 from infracc.compiler.decisions import BuildPlan, ImageSize
@@ -34,7 +35,7 @@ GRADLE_BUILDER = "gradle:8.10-jdk{v}"
 STATIC_PORT = 8080  # nginx-unprivileged listens on 8080
 
 
-def build_context(ir: StackIR, data: dict) -> list[Diagnostic]:
+def build_context(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for index, env in enumerate(ir.envs.values()):
         for comp in env.graph.components(*WORKLOAD_KINDS):
@@ -111,10 +112,24 @@ def _healthcheck(comp: Component, language: str, port: int | None) -> tuple[str,
     return "java", ["java", "-cp", "/opt/probe", "Probe", url], None
 
 
+class ImageRow(TypedDict):
+    """One base image in library/images.json (its `source` is for readers only)."""
+
+    mb: float | None  # null: no published figure
+    version: str | None
+    basis: str
+
+
 @lru_cache(maxsize=1)
-def _image_table() -> dict[str, dict]:
+def _image_table() -> dict[str, ImageRow]:
     text = (resources.files("infracc.library") / "images.json").read_text(encoding="utf-8")
-    return json.loads(text)["images"]
+    table: dict[str, ImageRow] = {}
+    for pattern, row in json.loads(text)["images"].items():
+        mb, version, basis = row["mb"], row["version"], row["basis"]
+        if not ((mb is None or isinstance(mb, int | float)) and (version is None or isinstance(version, str)) and isinstance(basis, str)):
+            raise ValueError(f"library/images.json: `{pattern}` needs a number or null `mb`, a text or null `version`, a text `basis`")
+        table[pattern] = {"mb": mb, "version": version, "basis": basis}
+    return table
 
 
 def image_size(ref: str, version: str) -> tuple[float | None, str]:
