@@ -1,0 +1,70 @@
+"""`infracc import compose FILE` and `infracc import copilot DIR`: write a stack.yaml from what a team has.
+
+Both print a lossiness report (what was not carried over, with file:line:col), then validate the
+written stack the way `infracc validate` does. Exit 0: imported and valid; 1: the input has errors
+or the written stack does not validate (the report says what to decide); 2: usage error.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from infracc.compiler import render
+from infracc.compiler.importers.check import Outcome, finish
+
+FORMAT = click.Choice(["text", "json"])
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Bring a docker-compose file or an AWS Copilot workspace into a stack.yaml."""
+
+
+@import_group.command(name="compose")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
+              help="Where to write stack.yaml (default: stack.yaml next to the compose file; `-` prints it).")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing stack.yaml.")
+def compose(file: str, out: str | None, fmt: str, force: bool) -> None:
+    """Import a docker-compose file."""
+    from infracc.compiler.importers.compose import import_compose
+
+    source = Path(file)
+    target = _target(out, source.parent)
+    imported = import_compose(source, target.parent if target else source.parent)
+    _done(finish(imported.text, imported.report, target, force), fmt, file)
+
+
+@import_group.command(name="copilot")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
+              help="Where to write stack.yaml (default: stack.yaml in DIRECTORY; `-` prints it).")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing stack.yaml.")
+def copilot(directory: str, out: str | None, fmt: str, force: bool) -> None:
+    """Import an AWS Copilot workspace (the folder holding `copilot/`)."""
+    from infracc.compiler.importers.copilot import import_copilot
+
+    root = Path(directory)
+    target = _target(out, root)
+    imported = import_copilot(root, target.parent if target else root)
+    _done(finish(imported.text, imported.report, target, force), fmt, directory)
+
+
+def _target(out: str | None, default_dir: Path) -> Path | None:
+    if out == "-":
+        return None
+    return Path(out) if out else default_dir / "stack.yaml"
+
+
+def _done(outcome: Outcome, fmt: str, what: str) -> None:
+    if fmt == "json":
+        click.echo(render.dumps(outcome.as_json()), nl=False)
+    else:
+        if outcome.printed is not None:
+            click.echo(outcome.printed, nl=False)
+        click.echo(outcome.as_text(sys.stderr.isatty()), err=True, nl=False)
+    sys.exit(0 if outcome.ok else 1)

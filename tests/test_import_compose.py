@@ -1,0 +1,138 @@
+"""`infracc import compose` on real compose files (tests/data/import-cases, sources in its README)
+and on small bad inputs: the stack validates and compiles, the report names every loss with its line."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from infracc.compiler.cli import main
+from infracc.compiler.importers.check import finish
+from infracc.compiler.importers.compose import import_compose
+from infracc.compiler.importers.report import category
+from infracc.compiler.loader import load_text
+from infracc.compiler.pipeline import analyze, emit
+
+CASES = Path(__file__).parent / "data" / "import-cases" / "compose"
+NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
+
+
+def _case(tmp_path: Path, name: str) -> Path:
+    shutil.copytree(CASES / name, tmp_path / name)
+    return next(p for p in sorted((tmp_path / name).iterdir()) if "compose" in p.name and p.suffix in (".yaml", ".yml"))
+
+
+def _imported(tmp_path: Path, name: str):
+    file = _case(tmp_path, name)
+    imported = import_compose(file)
+    outcome = finish(imported.text, imported.report, file.parent / "stack.yaml", force=False)
+    return file, imported, outcome
+
+
+def test_every_real_case_imports_validates_and_compiles(tmp_path: Path) -> None:
+    counts = {"clean": 0, "lossy": 0, "failed": 0}
+    for name in NAMES:
+        file, imported, outcome = _imported(tmp_path, name)
+        assert imported.report.ok, (name, imported.report.as_text())
+        assert outcome.valid, (name, [d.message for d in outcome.validation if d.is_error])
+        lossy = any(category(d) in ("dropped", "decide") for _, d in imported.report.findings)
+        counts["lossy" if lossy else "clean"] += 1
+        data = load_text(imported.text or "").data or {}
+        # the contexts were stripped from the cases; the build-context pass needs the folders
+        for spec in (data.get("services") or {}).values():
+            if "build" in spec:
+                (file.parent / spec["build"]["context"]).mkdir(parents=True, exist_ok=True)
+        result = analyze(file.parent / "stack.yaml")
+        assert result.ok, (name, [d.message for d in result.diagnostics if d.is_error])
+        emit(result, ["kubernetes", "compose", "docker", "ci", "docs"])
+        assert result.ok and result.files, name
+    # Every real case imports; each drops or asks something (restart policies, volumes, secret files…).
+    assert counts == {"clean": 0, "lossy": len(NAMES), "failed": 0}, counts
+
+
+def test_import_is_deterministic(tmp_path: Path) -> None:
+    first = import_compose(_case(tmp_path / "a", "langfuse")).text
+    second = import_compose(_case(tmp_path / "b", "langfuse")).text
+    assert first is not None and first == second
+
+
+def test_umami_database_url_health_and_secret(tmp_path: Path) -> None:
+    _, imported, _ = _imported(tmp_path, "umami")
+    text = imported.text or ""
+    data = load_text(text).data or {}
+    umami = data["services"]["umami"]
+    assert umami["env"] == {"DATABASE_URL": "${db.url}"}
+    assert umami["secrets"] == ["APP_SECRET"] and "replace-me-with-a-random-string" not in text
+    assert umami["uses"] == ["db"] and umami["public"] is True and umami["health"] == "/api/heartbeat"
+    assert data["databases"]["db"] == {"engine": "postgres", "version": "15"}
+    assert "umami:umami@" not in text  # the credentials in the URL are not copied either
+    assert "# from docker-compose.yml:8" in text
+
+
+def test_credentials_become_placeholders_only_when_they_name_the_store(tmp_path: Path) -> None:
+    _, wordpress, _ = _imported(tmp_path, "wordpress-mysql")
+    env = (load_text(wordpress.text or "").data or {})["services"]["wordpress"]["env"]
+    assert env == {"WORDPRESS_DB_HOST": "${db.host}", "WORDPRESS_DB_USER": "${db.user}",
+                   "WORDPRESS_DB_PASSWORD": "${db.password}", "WORDPRESS_DB_NAME": "${db.name}"}
+    _, taiga, _ = _imported(tmp_path, "taiga")
+    back = (load_text(taiga.text or "").data or {})["services"]["taiga-back"]
+    assert back["env"]["POSTGRES_PASSWORD"] == "${taiga-db.password}"
+    assert back["env"]["RABBITMQ_USER"] == "taiga"  # same value as the db user, but it names RabbitMQ
+    assert back["env"]["TAIGA_SITES_DOMAIN"] == "localhost:9000"  # from .env
+    assert "TAIGA_SECRET_KEY" in back["secrets"] and "taiga-secret-key" not in (taiga.text or "")
+
+
+def test_findings_point_into_anchors_and_at_volumes(tmp_path: Path) -> None:
+    file, imported, _ = _imported(tmp_path, "langfuse")
+    rows = imported.report.as_json()
+    lines = file.read_text().splitlines()
+    # langfuse-web's environment comes from `<<: *langfuse-worker-env`: located in the anchor
+    url = [r for r in rows if r["path"][:2] == ["services", "langfuse-web"] and "NEXTAUTH_URL" in r["path"]]
+    assert url and "NEXTAUTH_URL:" in lines[int(url[0]["line"]) - 1]  # type: ignore[call-overload]
+    volume = [r for r in rows if r["path"][:3] == ["services", "postgres", "volumes"]]
+    assert volume and volume[0]["category"] == "decide" and "starts empty" in str(volume[0]["message"])
+    assert all({"file", "line", "column", "code", "category"} <= set(r) for r in rows)
+
+
+BAD = {
+    "root is a list": ("- a\n- b\n", "IC-YAML-003", (1, 1)),
+    "no services": ("name: x\nvolumes: {}\n", "IC-IMPORT-001", (1, 1)),
+    "bad port": ("services:\n  web:\n    image: nginx:1.27\n    ports:\n      - 'eighty'\n", "IC-IMPORT-002", (5, 9)),
+    "syntax": ("services:\n  web: [\n", "IC-YAML-001", None),
+    "unknown dependency": ("services:\n  web:\n    image: a:1\n    depends_on: [db]\n", "IC-IMPORT-002", (4, 18)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_has_a_position(tmp_path: Path, case: str) -> None:
+    text, code, position = BAD[case]
+    file = tmp_path / "compose.yaml"
+    file.write_text(text)
+    imported = import_compose(file)
+    assert imported.text is None and not imported.report.ok
+    found = [d for _, d in imported.report.findings if d.code == code]
+    assert found, imported.report.as_text()
+    if position is not None:
+        assert found[0].position == position
+    assert "compose.yaml:" in imported.report.as_text()
+
+
+def test_cli_json_report_and_refusal_to_overwrite(tmp_path: Path) -> None:
+    file = _case(tmp_path, "nginx-flask-mysql")
+    out = tmp_path / "out" / "stack.yaml"
+    runner = CliRunner()
+    first = runner.invoke(main, ["import", "compose", str(file), "-o", str(out), "--format", "json"])
+    payload = json.loads(first.output)
+    # the contexts are outside out/: validate refuses them, and the JSON says so
+    assert first.exit_code == 1 and payload["validation"]["ok"] is False
+    assert {"IC-PATH-001"} <= {d["code"] for d in payload["validation"]["diagnostics"]}
+    assert payload["counts"]["secret"] == 0 and payload["counts"]["decide"] >= 3
+    assert payload["components"] == {"services": 2, "databases": 1}
+    again = runner.invoke(main, ["import", "compose", str(file), "-o", str(out)])
+    assert again.exit_code == 1 and "already exists" in again.output
+    here = runner.invoke(main, ["import", "compose", str(file)])
+    assert here.exit_code == 0, here.output
+    assert "validate: ok" in here.output and (file.parent / "stack.yaml").is_file()
