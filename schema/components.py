@@ -5,7 +5,7 @@ it over the base and re-validates the result with the full model.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import Field, create_model, model_validator
 
@@ -43,14 +43,26 @@ def _check_image_or_build(model: WorkloadFields) -> None:
         raise ValueError("set exactly one of `image` or `build`")
 
 
-ServiceOverride = _partial("ServiceOverride", ServiceFields)
-JobOverride = _partial("JobOverride", JobFields)
-DatabaseOverride = _partial("DatabaseOverride", DatabaseFields)
-CacheOverride = _partial("CacheOverride", CacheFields)
-BucketOverride = _partial("BucketOverride", BucketFields)
-QueueOverride = _partial("QueueOverride", QueueFields)
-FunctionOverride = _partial("FunctionOverride", FunctionFields)
-SiteOverride = _partial("SiteOverride", SiteFields)
+if TYPE_CHECKING:
+    # The partial models are built at import time, which a type checker cannot follow: it sees
+    # each as the base they share (pydantic resolves the annotations below to the real models).
+    ServiceOverride: TypeAlias = Strict
+    JobOverride: TypeAlias = Strict
+    DatabaseOverride: TypeAlias = Strict
+    CacheOverride: TypeAlias = Strict
+    BucketOverride: TypeAlias = Strict
+    QueueOverride: TypeAlias = Strict
+    FunctionOverride: TypeAlias = Strict
+    SiteOverride: TypeAlias = Strict
+else:
+    ServiceOverride = _partial("ServiceOverride", ServiceFields)
+    JobOverride = _partial("JobOverride", JobFields)
+    DatabaseOverride = _partial("DatabaseOverride", DatabaseFields)
+    CacheOverride = _partial("CacheOverride", CacheFields)
+    BucketOverride = _partial("BucketOverride", BucketFields)
+    QueueOverride = _partial("QueueOverride", QueueFields)
+    FunctionOverride = _partial("FunctionOverride", FunctionFields)
+    SiteOverride = _partial("SiteOverride", SiteFields)
 
 _OVERRIDES = "Per-environment values: environment name → partial component with the same keys."
 
@@ -58,7 +70,7 @@ _OVERRIDES = "Per-environment values: environment name → partial component wit
 class Service(Common, ServiceFields):
     """A long-running workload: an HTTP/gRPC/TCP server, or a background worker without `port`."""
 
-    overrides: dict[str, ServiceOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, ServiceOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
     @model_validator(mode="after")
     def _one_source(self) -> Service:
@@ -69,7 +81,7 @@ class Service(Common, ServiceFields):
 class Job(Common, JobFields):
     """A run-to-completion workload, on a cron `schedule` or run once."""
 
-    overrides: dict[str, JobOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, JobOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
     @model_validator(mode="after")
     def _one_source(self) -> Job:
@@ -80,37 +92,37 @@ class Job(Common, JobFields):
 class Database(Common, DatabaseFields):
     """A managed relational database (RDS)."""
 
-    overrides: dict[str, DatabaseOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, DatabaseOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
 class Cache(Common, CacheFields):
     """A managed in-memory cache (ElastiCache)."""
 
-    overrides: dict[str, CacheOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, CacheOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
 class Bucket(Common, BucketFields):
     """An object store bucket (S3)."""
 
-    overrides: dict[str, BucketOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, BucketOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
 class Queue(Common, QueueFields):
     """A message queue (SQS) with a dead-letter queue."""
 
-    overrides: dict[str, QueueOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, QueueOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
 class Function(Common, FunctionFields):
     """A serverless function (Lambda)."""
 
-    overrides: dict[str, FunctionOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, FunctionOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
 class Site(Common, SiteFields):
     """A static website (S3 + CloudFront)."""
 
-    overrides: dict[str, SiteOverride] = Field(default_factory=dict, description=_OVERRIDES)  # type: ignore[valid-type]
+    overrides: dict[str, SiteOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
 # Spec section → (kind id, model). The kind id prefixes IR node ids: `service.api`.
