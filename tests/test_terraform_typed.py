@@ -1,4 +1,5 @@
-"""Typed-bindings oracle: every emitted block is rebuilt through `cdktf-cdktf-provider-aws`.
+"""Typed-bindings oracle: every emitted block is rebuilt through `cdktn-provider-aws` (CDK Terrain's
+prebuilt bindings of hashicorp/aws 6.x).
 
 Each resource and data source of every example's `cdk.tf.json` is passed to the constructor of
 its typed class, nested blocks through their struct classes, so an attribute the AWS provider
@@ -22,7 +23,7 @@ META = {"//", "depends_on", "lifecycle", "provider", "for_each", "count"}
 def _modules_classes(annotation: object) -> list[type]:
     found: list[type] = []
     for arg in typing.get_args(annotation) or (annotation,):
-        if inspect.isclass(arg) and arg.__module__.startswith("cdktf_cdktf_provider_aws"):
+        if inspect.isclass(arg) and arg.__module__.startswith("cdktn_provider_aws"):
             found.append(arg)
         elif typing.get_args(arg):
             found += [c for c in _modules_classes(arg) if c not in found]
@@ -37,10 +38,10 @@ class Rebuilder:
     def __init__(self) -> None:
         os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
         os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", ",".join(map(str, range(14, 40))))
-        import cdktf
+        import cdktn
 
-        self.cdktf = cdktf
-        self.stack = cdktf.TerraformStack(cdktf.App(skip_validation=True), "typed")
+        self.cdk = cdktn
+        self.stack = cdktn.TerraformStack(cdktn.App(skip_validation=True), "typed")
         self.errors: list[str] = []
         self.count = 0
 
@@ -48,9 +49,9 @@ class Rebuilder:
         if isinstance(value, str) and value.startswith("${"):  # a reference: typed by token
             text = str(annotation)
             if _is_list(annotation) and "str" not in text.split("Sequence")[0]:
-                return self.cdktf.Token.as_list(value)
+                return self.cdk.Token.as_list(value)
             if ("float" in text or "int" in text) and "str" not in text:
-                return self.cdktf.Token.as_number(value)
+                return self.cdk.Token.as_number(value)
             return value
         structs = _modules_classes(annotation)
         if isinstance(value, dict) and structs:
@@ -79,7 +80,7 @@ class Rebuilder:
         base = "".join(p.capitalize() for p in kind[4:].split("_"))
         base = base if section == "resource" else f"DataAws{base}"
         try:
-            mod = importlib.import_module(f"cdktf_cdktf_provider_aws.{module}")
+            mod = importlib.import_module(f"cdktn_provider_aws.{module}")
         except ImportError:
             self.errors.append(f"{section}.{kind}: no such type in the AWS provider")
             return
@@ -104,3 +105,20 @@ def test_every_block_rebuilds_through_the_typed_bindings() -> None:
                         rebuilder.block(section, kind, name, attrs)
     assert rebuilder.count > 1000
     assert not rebuilder.errors, "\n".join(sorted(set(rebuilder.errors))[:40])
+
+
+def test_synthesis_runs_on_cdk_terrain_not_the_archived_cdktf(tmp_path) -> None:
+    """The runtime imports `cdktn` (CDK Terrain); `cdktf` (archived 2025-12-10) is never loaded."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = ("import sys\n"
+             "from infracc.compiler.cli import run\n"
+             f"sys.argv = ['infracc', 'compile', {str(ROOT / 'examples' / 'serverless' / 'stack.yaml')!r}, "
+             f"'-o', {str(tmp_path / 'out')!r}, '--target', 'terraform']\n"
+             "try:\n    run()\nexcept SystemExit as exc:\n    code = exc.code\n"
+             "print('LOADED', 'cdktn' in sys.modules, 'cdktf' in sys.modules, code)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert "LOADED True False 0" in proc.stdout, proc.stdout + proc.stderr

@@ -1,5 +1,6 @@
-"""CDKTF synthesis: cdktf core (App, TerraformStack, S3Backend, TerraformVariable, TerraformOutput)
-plus the project's own blocks (see `model.Block`), merged into each stack in one call.
+"""CDK for Terraform synthesis through CDK Terrain (`cdktn`, the community continuation of the
+archived `cdktf`, same model and API): its core (App, TerraformStack, S3Backend, TerraformVariable,
+TerraformOutput) plus the project's own blocks (see `model.Block`), merged into each stack in one call.
 
 Adding every block through its own jsii construct costs ~3 ms per resource across the Node
 bridge (about 2 s for an example); the blocks are plain data, so each stack takes them as one
@@ -31,9 +32,9 @@ def synthesize(stacks: dict[str, tuple[dict[str, Any], Document]]) -> dict[str, 
     """``{env: (terraform settings, document)}`` → ``{env: Terraform JSON}``."""
     for key, value in SILENCE.items():
         os.environ.setdefault(key, value)
-    import cdktf
+    import cdktn as cdktf  # the archived `cdktf` package's API, maintained (issue #15)
 
-    outdir = tempfile.mkdtemp(prefix="infracc-cdktf-")
+    outdir = tempfile.mkdtemp(prefix="infracc-cdktn-")
     try:
         app = cdktf.App(outdir=outdir, skip_validation=True)
         for env, (settings, doc) in stacks.items():
