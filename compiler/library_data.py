@@ -154,3 +154,21 @@ def _lookup(service: str, item: str, region: str, pairs: tuple[tuple[str, str], 
 
 def hours_per_month() -> int:
     return int(_json("prices.json")["hours_per_month"])
+
+
+class PrebuiltImage(BaseModel):
+    """What a well-known prebuilt image needs to start hardened (library/prebuilt_images.json)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    writable: tuple[str, ...]
+    user: int
+    group: int
+    port: int | None
+    instead: str | None
+    source: str
+
+
+@lru_cache(maxsize=1)
+def prebuilt_images() -> dict[str, PrebuiltImage]:
+    """Repository (no registry host, tag or digest) → its row."""
+    return {name: PrebuiltImage.model_validate(row) for name, row in _json("prebuilt_images.json")["images"].items()}

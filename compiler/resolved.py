@@ -27,6 +27,9 @@ BAKE_MINUTES = 10
 JOB_TIMEOUT_SECONDS = 3600
 MIGRATION_TIMEOUT_SECONDS = 3600
 VOLUME_GB = 10
+# The hardening profile's user and the directory every workload may write (IC-SEC-005).
+RUN_AS_UID = 10001
+ALWAYS_WRITABLE = "/tmp"
 
 
 class _R(BaseModel):
@@ -70,6 +73,13 @@ class Exposure(_R):
     host: str | None = Field(None, description="host as written; the endpoints pass derives each environment's host")
 
 
+class RunAs(_R):
+    """The numeric user and group a workload's container runs as."""
+
+    user: int = RUN_AS_UID
+    group: int = RUN_AS_UID
+
+
 class Workload(_R):
     """Fields services and jobs share."""
 
@@ -79,6 +89,16 @@ class Workload(_R):
     command: tuple[str, ...] = Field((), description="empty: the image's own command")
     secrets: tuple[str, ...] = ()
     probe: Probe
+    writable: tuple[str, ...] = Field(
+        (ALWAYS_WRITABLE,), description=f"directories writable under the read-only root, each an empty volume: "
+                                        f"{ALWAYS_WRITABLE} first, then `writable` as written (normalised, once each), "
+                                        "or what a known prebuilt image writes when the spec says nothing")
+    run_as: RunAs = Field(RunAs(), description=f"`run_as` as written (group defaults to the user), else a known "
+                                               f"prebuilt image's own user, else {RUN_AS_UID}:{RUN_AS_UID}")
+    assumed_from: str | None = Field(
+        None, description="the library/prebuilt_images.json row (repository) that filled `writable` or `run_as` "
+                          "because the spec did not say; None when nothing was assumed")
+    assumed: tuple[Literal["writable", "run_as"], ...] = Field((), description="which fields that row filled")
 
     @property
     def built(self) -> bool:

@@ -121,6 +121,16 @@ class Common(Strict):
     usage: Usage | None = Field(None, description="Expected monthly volumes for the cost estimate.")
 
 
+class RunAs(Strict):
+    """The numeric user (and group) a workload's container runs as."""
+
+    user: int = Field(ge=0, le=2147483647, description="Numeric UID, e.g. `101` for the stock nginx image. `0` (root) is refused unless the component has `allow: [{rule: IC-SEC-013, reason: ...}]`, and never on eks (its namespaces enforce Pod Security `restricted`). Default 10001, or the image's own user for the prebuilt images infracc knows (library/prebuilt_images.json).")
+    group: int | None = Field(None, ge=0, le=2147483647, description="Numeric GID; also the group of the writable volumes. Default: the same number as `user`.")
+
+
+WritablePath = Annotated[str, Field(pattern=r"^/[^\s:,]*$", max_length=255)]
+
+
 class WorkloadFields(Strict):
     image: ImageRef | None = Field(None, description="Prebuilt image reference, pinned by tag or digest. Exactly one of `image`/`build`.")
     build: Build | None = Field(None, description="Build the image from source. Exactly one of `image`/`build`.")
@@ -131,6 +141,8 @@ class WorkloadFields(Strict):
     memory: Quantity | None = Field(None, description="Memory such as `512Mi` or `2Gi`; must be a valid Fargate pairing with `cpu`. Default from size.")
     uses: list[str] = Field(default_factory=list, description="Connections: `name` or `name:mode`. Each grants network access, least-privilege IAM and injected env vars.")
     health: Annotated[Annotated[str, Tag("Scalar")] | Annotated[HealthCommand, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="HTTP path (services with a port; default `/`) or `{command: [...]}` exec probe.")
+    writable: list[WritablePath] | None = Field(None, description="Absolute directories the image writes (e.g. `[/var/cache/nginx, /var/run]`). The root filesystem stays read-only; each path becomes an empty writable volume (Kubernetes emptyDir, an ECS task volume, a compose tmpfs); `/tmp` always is one. Not `/`, not under /proc, /sys or /dev, no duplicates. Absent: only /tmp, or for a prebuilt image infracc knows (library/prebuilt_images.json) the paths that image writes, with a warning saying what was assumed.")
+    run_as: RunAs | None = Field(None, description="`{user: UID, group: GID}` the container runs as, for a prebuilt image that needs its own user. Absent: UID/GID 10001, or the image's own user for the prebuilt images infracc knows.")
 
 
 class ServiceFields(WorkloadFields):

@@ -1,9 +1,10 @@
-"""Background workers without a health command on eks (issue #12, defect 4).
+"""Background workers and their probes (issue #12, defect 2).
 
 Without a port there is nothing generic to probe: "the process exists" is what the kubelet
-already knows. So no probe is invented and checkov's CKV_K8S_8/CKV_K8S_9 are not suppressed:
-they report the gap, and the compiler's IC-K8S-001 warning says how to close it. With
-`health: {command: [...]}` the worker gets startup, readiness and liveness exec probes.
+already knows. So no probe is invented: `validate` warns (IC-SVC-006) with the fix, and the
+Kubernetes manifests suppress checkov's CKV_K8S_8/CKV_K8S_9 with that rule's catalogue reason.
+With `health: {command: [...]}` the worker gets startup, readiness and liveness exec probes
+(Kubernetes, Helm) and an ECS container health check.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import yaml
 from conftest import ROOT
 
+from infracc.compiler.catalogue import registry
 from infracc.compiler.pipeline import analyze, emit
 
 SPEC = """\
@@ -46,22 +48,26 @@ def _deployment(result, name: str, env: str = "dev") -> tuple[Path, dict]:
     return path, yaml.safe_load(result.files[path])
 
 
-def test_no_probe_is_invented_and_none_is_suppressed() -> None:
+def test_no_probe_is_invented_and_the_gap_is_suppressed_with_the_catalogue_reason() -> None:
     result = _compile()
     _, beat = _deployment(result, "beat")
     container = beat["spec"]["template"]["spec"]["containers"][0]
     assert not set(PROBES) & set(container)
-    skips = " ".join(beat["metadata"].get("annotations", {}).values())
-    assert "CKV_K8S_8" not in skips and "CKV_K8S_9" not in skips
+    skips = sorted(beat["metadata"]["annotations"].values())
+    reason = registry().get("IC-SVC-006")
+    assert reason is not None and {"CKV_K8S_8", "CKV_K8S_9"} <= set(reason.checkov)
+    assert f"CKV_K8S_8=IC-SVC-006: {reason.title}" in skips and f"CKV_K8S_9=IC-SVC-006: {reason.title}" in skips
+    _, worker = _deployment(result, "worker")
+    assert "CKV_K8S_8" not in " ".join(worker["metadata"]["annotations"].values())
 
 
-def test_the_warning_says_how_to_close_the_gap() -> None:
-    result = _compile()
-    found = [d for d in result.diagnostics if d.code == "IC-K8S-001" and "`beat`" in d.message]
-    assert len(found) == 1
-    assert found[0].origin == ("services", "beat")
-    assert "CKV_K8S_8" in found[0].message and "health: {command: [...]}" in found[0].hint
-    assert not [d for d in result.diagnostics if d.code == "IC-K8S-001" and "`worker`" in d.message]
+def test_validate_warns_with_the_fix() -> None:
+    result = analyze(text=SPEC.replace("platform: eks", "platform: ecs"), source_dir=str(ROOT))
+    found = [d for d in result.diagnostics if d.code == "IC-SVC-006"]
+    assert [(d.severity, d.origin) for d in found] == [("warning", ("services", "beat", "health"))]
+    assert "health: {command: [...]}" in (found[0].hint or "")
+    # The kubernetes backend no longer repeats it.
+    assert not [d for d in _compile().diagnostics if d.code == "IC-K8S-001"]
 
 
 def test_health_command_becomes_exec_probes() -> None:
@@ -72,7 +78,21 @@ def test_health_command_becomes_exec_probes() -> None:
         assert container[probe]["exec"]["command"] == ["celery", "-A", "app", "inspect", "ping"], probe
 
 
-def test_checkov_reports_the_missing_probes(tmp_path: Path) -> None:
+def test_health_command_becomes_an_ecs_health_check() -> None:
+    text = SPEC.replace("platform: eks", "platform: ecs").replace("targets: [kubernetes]", "targets: [terraform]")
+    result = analyze(text=text, source_dir=str(ROOT))
+    assert result.ok
+    emit(result)
+    doc = json.loads(next(t for p, t in result.files.items() if p.parts[:2] == ("terraform", "dev")
+                          and p.name == "cdk.tf.json"))
+    tasks = doc["resource"]["aws_ecs_task_definition"]
+    (worker,) = json.loads(tasks["service_worker_task"]["container_definitions"])
+    assert worker["healthCheck"]["command"] == ["CMD", "celery", "-A", "app", "inspect", "ping"]
+    (beat,) = json.loads(tasks["service_beat_task"]["container_definitions"])
+    assert "healthCheck" not in beat
+
+
+def test_checkov_passes_the_probe_checks_or_skips_them_with_the_reason(tmp_path: Path) -> None:
     result = _compile()
     for name in ("beat", "worker"):
         path, _ = _deployment(result, name)
@@ -83,8 +103,9 @@ def test_checkov_reports_the_missing_probes(tmp_path: Path) -> None:
                     "--check", "CKV_K8S_8,CKV_K8S_9", "-o", "json", "--output-file-path", str(tmp_path / "out")],
                    capture_output=True, check=False, timeout=600)
     report = json.loads((tmp_path / "out" / "results_json.json").read_text(encoding="utf-8"))
-    failed = {(c["check_id"], Path(c["file_path"]).name) for c in report["results"]["failed_checks"]}
-    passed = {(c["check_id"], Path(c["file_path"]).name) for c in report["results"]["passed_checks"]}
-    assert failed == {("CKV_K8S_8", "deployment-beat.yaml"), ("CKV_K8S_9", "deployment-beat.yaml")}
+    results = report["results"]
+    assert not results["failed_checks"]
+    passed = {(c["check_id"], Path(c["file_path"]).name) for c in results["passed_checks"]}
+    skipped = {(c["check_id"], Path(c["file_path"]).name) for c in results["skipped_checks"]}
     assert {("CKV_K8S_8", "deployment-worker.yaml"), ("CKV_K8S_9", "deployment-worker.yaml")} <= passed
-    assert not report["results"].get("skipped_checks")
+    assert skipped == {("CKV_K8S_8", "deployment-beat.yaml"), ("CKV_K8S_9", "deployment-beat.yaml")}

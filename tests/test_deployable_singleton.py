@@ -94,3 +94,31 @@ def test_kubernetes_recreates_a_singleton() -> None:
                 assert strategy == {"type": "Recreate"}, (name, env)
             else:
                 assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+
+
+@pytest.mark.parametrize("deploy,where", [
+    ("    deploy: {strategy: canary}\n", ("services", "beat", "deploy", "strategy")),
+    ("    deploy: {strategy: blue-green}\n", ("services", "beat", "deploy", "strategy")),
+    ("    overrides:\n      prod: {deploy: {strategy: canary, steps: [50, 100]}}\n",
+     ("services", "beat", "overrides", "prod", "deploy", "strategy")),
+])
+def test_traffic_shifting_on_a_worker_is_refused(deploy: str, where: tuple) -> None:
+    """Canary and blue-green run the old and new versions side by side while traffic moves; a
+    worker has no traffic to move, so a singleton would run twice (an Argo Rollout without
+    traffic routing scales both ReplicaSets). Refused at validate, pointing at the strategy."""
+    text = ("infracc: 1\nname: jobs\nplatform: eks\nservices:\n  beat:\n    image: ghcr.io/acme/app:1.0\n"
+            "    command: [celery, -A, app, beat]\n    replicas: 1\n" + deploy)
+    result = analyze(text=text, source_dir=str(ROOT))
+    errors = [d for d in result.diagnostics if d.is_error]
+    assert [(d.code, d.origin) for d in errors] == [("IC-SVC-004", where)]
+    assert "remove `deploy`" in (errors[0].hint or "")
+
+
+def test_rolling_on_a_worker_and_canary_on_a_server_stay_valid() -> None:
+    text = ("infracc: 1\nname: jobs\nplatform: eks\nservices:\n"
+            "  beat: {image: 'ghcr.io/acme/app:1.0', replicas: 1, deploy: {strategy: rolling},"
+            " health: {command: [celery, inspect, ping]}}\n"
+            "  api: {image: 'ghcr.io/acme/app:1.0', port: 8080, replicas: 1, deploy: {strategy: canary}}\n")
+    result = analyze(text=text, source_dir=str(ROOT))
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    assert result.ir.envs["dev"].graph.component("service.beat").sizing.singleton

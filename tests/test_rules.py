@@ -95,7 +95,7 @@ def test_secret_in_env_and_secrets() -> None:
 
 
 def test_unpinned_image_is_a_warning() -> None:
-    result, found = diags(BASE + "services:\n  api: {image: 'nginx'}\n")
+    result, found = diags(BASE + "services:\n  api: {image: 'acme/api', port: 8080}\n")
     assert result.ok and [d.code for d in found] == ["IC-SVC-005"]
 
 

@@ -72,15 +72,18 @@ def _stack_path(relative: str) -> str:
 def _workload(ir: StackIR, env: EnvIR, comp: Component, secrets: set[str]) -> dict[str, dict[str, Any]]:
     spec = resolved.workload(comp)
     service: dict[str, Any] = {"environment": _environment(ir, env, comp, secrets)}
+    sec = comp.security
+    assert sec is not None
     if comp.build is not None:
         service["build"] = _build(comp)
-        service["user"] = f"{comp.build.run_as_user}:{comp.build.run_as_group}"
     else:
         service["image"] = str(spec.image)
+    # The user and writable directories the cloud runs it with (security pass), prebuilt or built.
+    service["user"] = f"{sec.run_as_user}:{sec.run_as_group}"
     if spec.command and comp.build is None:
         service["command"] = list(spec.command)
-    service |= {**s.HARDENED, "tmpfs": sorted(set(comp.security.writable_paths if comp.security else ["/tmp"]))}
-    service["read_only"] = comp.security.read_only_root_filesystem if comp.security else True
+    service |= {**s.HARDENED, "tmpfs": sorted(set(sec.writable_paths))}
+    service["read_only"] = sec.read_only_root_filesystem
     if comp.kind == "job":
         service["profiles"] = ["jobs"]  # one-shot: compose's default restart policy is "no"
     else:

@@ -52,12 +52,27 @@ def env_objects(ir: StackIR, env: str) -> tuple[list[dict[str, Any]], list[Diagn
     return objects, diagnostics
 
 
+# checkov's "high UID" check (CKV_K8S_40) asks for a UID of 10000 or above.
+HIGH_UID = 10000
+
+
 def _skips(ctx: Ctx, component: Component, has_secret: bool) -> dict[str, str]:
+    """checkov suppressions of the workload's objects, each for a reason the catalogue states:
+    secrets as env vars (IC-SEC-007), tag-pinned images (IC-K8S-002), a prebuilt image's own
+    user below UID 10000 (IC-K8S-003), a worker without a health command (IC-SVC-006, warned at
+    validate: no probe is invented)."""
     skips = []
     if has_secret:
         skips.append(("CKV_K8S_35", "IC-SEC-007"))
     if "@sha256:" not in meta.image(ctx, component):
         skips.append(("CKV_K8S_43", "IC-K8S-002"))
+    sec = component.security
+    assert sec is not None
+    if sec.run_as_user < HIGH_UID:
+        skips.append(("CKV_K8S_40", "IC-K8S-003"))
+    work = resolved.workload(component)
+    if isinstance(work, resolved.Service) and work.probe.kind == "none":
+        skips += [("CKV_K8S_8", "IC-SVC-006"), ("CKV_K8S_9", "IC-SVC-006")]
     return meta.skip_annotations(skips)
 
 
@@ -95,15 +110,4 @@ def _unsupported(component: Component) -> list[Diagnostic]:
     if component.security is not None and component.security.needs_kubernetes_api:
         out.append(warning("IC-K8S-001", f"`{component.name}` needs the Kubernetes API, but the IR does not say "
                            "which resources: no Role/RoleBinding is generated", component.origin))
-    if isinstance(spec, resolved.Service) and spec.probe.kind == "none":
-        # No probe is invented: without a port the only generic check is "the process exists",
-        # which the kubelet already knows (it restarts a container whose process exits); a hung
-        # worker is caught only by a command that knows what progress means. So checkov's
-        # CKV_K8S_8/CKV_K8S_9 stay failing (not suppressed) until the spec says how.
-        out.append(warning("IC-K8S-001", f"`{component.name}` has neither a port nor a health command: Kubernetes "
-                           "gets no readiness or liveness probe, so a hung worker is never restarted (checkov "
-                           "CKV_K8S_8, CKV_K8S_9)", component.origin,
-                           "add `health: {command: [...]}` to the service: a command that exits 0 while the "
-                           "worker makes progress, e.g. [python, -m, worker.health]; it runs in the image, so a "
-                           "shell-less image needs a program, not `sh -c`"))
     return out

@@ -5,10 +5,12 @@ backends used to pick for themselves is picked in this one place.
 """
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
+from infracc.compiler import library_data as lib
 from infracc.compiler import resolved as r
-from infracc.compiler.diagnostics import Diagnostic
+from infracc.compiler.diagnostics import Diagnostic, warning
 from infracc.compiler.ir import Component, StackIR
 from infracc.schema.types import duration_seconds
 
@@ -17,10 +19,24 @@ PROVIDES = frozenset({"resolved"})
 
 
 def resolve(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
     for env in ir.envs.values():
         for comp in env.graph:
             comp.resolved = resolve_component(comp)
-    return []
+            diags += _unprobed(comp, comp.resolved)
+    return list(dict.fromkeys(diags))
+
+
+def _unprobed(comp: Component, res: r.Resolved) -> list[Diagnostic]:
+    """A worker without `health` gets no probe (nothing generic can tell a hung worker from a
+    busy one): said here, where the probe is decided, with the fix (IC-SVC-006)."""
+    if not isinstance(res, r.Service) or res.probe.kind != "none":
+        return []
+    return [warning("IC-SVC-006", f"`{comp.name}` has neither a port nor a health check: it is restarted only when "
+                    "its process exits, so a hung worker goes unnoticed (no liveness/readiness probe, no ECS health "
+                    "check)", comp.where("health"),
+                    "add `health: {command: [...]}`, a program in the image that exits 0 while the worker makes "
+                    "progress, e.g. [celery, -A, app, inspect, ping]")]
 
 
 def resolve_component(comp: Component) -> r.Resolved:
@@ -61,8 +77,55 @@ def resolve_component(comp: Component) -> r.Resolved:
 
 
 def _workload(spec: Any, port: int | None, protocol: str) -> dict[str, Any]:
-    return {"image": str(spec.image) if spec.image is not None else None, "command": tuple(spec.command or ()),
-            "secrets": tuple(spec.secrets), "probe": _probe(spec.health, port, protocol)}
+    image = str(spec.image) if spec.image is not None else None
+    return {"image": image, "command": tuple(spec.command or ()),
+            "secrets": tuple(spec.secrets), "probe": _probe(spec.health, port, protocol),
+            **_hardening(spec.writable, spec.run_as, image)}
+
+
+# Registry hosts that serve Docker Hub's official images under the same repository names.
+_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/", "mirror.gcr.io/", "public.ecr.aws/docker/",
+               "public.ecr.aws/")
+
+
+def image_repository(ref: str) -> str:
+    """An image reference's repository without tag, digest or a public registry's host, the key
+    of library/prebuilt_images.json.
+
+    >>> [image_repository(x) for x in ("nginx:1.27", "docker.io/library/nginx@sha256:" + "a" * 64,
+    ...                                "public.ecr.aws/nginx/nginx:1", "ghcr.io/acme/app:2")]
+    ['nginx', 'nginx', 'nginx', 'ghcr.io/acme/app']
+    """
+    name = ref.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    for host in _REGISTRIES:
+        name = name.removeprefix(host)
+    name = name.removeprefix("library/")
+    return "nginx" if name == "nginx/nginx" else name  # the official image's mirror on ECR Public
+
+
+def _hardening(writable: list[str] | None, run_as: Any, image: str | None) -> dict[str, Any]:
+    """Writable directories and user: as written, else from the prebuilt-image table for a known
+    image, else /tmp only and UID 10001. Written paths are normalised and kept once each (the
+    security pass refuses unsafe ones at their position)."""
+    repository = image_repository(image) if image is not None else None
+    row = lib.prebuilt_images().get(repository) if repository is not None else None
+    assumed: list[str] = []
+    paths: list[str] = []
+    if writable is not None:
+        paths = [posixpath.normpath(p) for p in writable]
+    elif row is not None and row.writable:
+        paths = list(row.writable)
+        assumed.append("writable")
+    user = r.RunAs()
+    if run_as is not None:
+        user = r.RunAs(user=run_as.user, group=run_as.user if run_as.group is None else run_as.group)
+    elif row is not None:
+        user = r.RunAs(user=row.user, group=row.group)
+        assumed.append("run_as")
+    return {"writable": tuple(dict.fromkeys([r.ALWAYS_WRITABLE, *paths])), "run_as": user,
+            "assumed_from": repository if assumed else None, "assumed": tuple(assumed)}
 
 
 def _probe(health: Any, port: int | None, protocol: str) -> r.Probe:

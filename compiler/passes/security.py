@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import PurePosixPath
-from typing import NamedTuple
 
 from infracc.compiler import library_data as lib
-from infracc.compiler import naming
+from infracc.compiler import naming, resolved
 from infracc.compiler.catalogue import registry
 from infracc.compiler.decisions import (
     Allowance,
@@ -23,8 +22,9 @@ from infracc.compiler.decisions import (
     Retention,
     WorkloadSecurity,
 )
-from infracc.compiler.diagnostics import Diagnostic, error, warning
+from infracc.compiler.diagnostics import Diagnostic, error, note, warning
 from infracc.compiler.ir import Component, Connection, EnvIR, StackIR
+from infracc.compiler.passes.resolve import image_repository
 
 REQUIRES = frozenset({"valid"})
 PROVIDES = frozenset({"security"})
@@ -142,7 +142,7 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     sink: list[Allowance] = []
     spec = comp.spec
     if comp.kind in ("service", "job"):
-        comp.security, found = workload_security(comp)
+        comp.security, found = workload_security(ir, comp, sink)
         out += found
     if comp.kind in DATA_STORES:
         comp.encryption = _encryption(ir, env, comp)
@@ -158,106 +158,98 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     return out
 
 
-# The hardening profile's defaults (IC-SEC-005); `/tmp` is always an empty writable volume.
-DEFAULT_UID = 10001
-ALWAYS_WRITABLE = "/tmp"
 # Kernel and device filesystems a workload never gets a writable volume over.
 NEVER_WRITABLE = ("/proc", "/sys", "/dev")
+ROOT_RULE = "IC-SEC-013"
 
 
-class StockImage(NamedTuple):
-    """A prebuilt image that does not start under the hardening profile (facts from its docs)."""
-
-    port: int
-    writes: tuple[str, ...]
-    instead: str
-
-
-# A library/ table when there are more.
-STOCK_IMAGES = {
-    "nginx": StockImage(80, ("/var/cache/nginx", "/var/run"),
-                        "`nginxinc/nginx-unprivileged` with the same version: it listens on 8080 and writes only /tmp"),
-}
-_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/", "mirror.gcr.io/", "public.ecr.aws/docker/",
-               "public.ecr.aws/")
-
-
-def workload_security(comp: Component) -> tuple[WorkloadSecurity, list[Diagnostic]]:
+def workload_security(ir: StackIR, comp: Component, sink: list[Allowance]) -> tuple[WorkloadSecurity, list[Diagnostic]]:
     """The hardening profile of a service or job (IC-SEC-005): a numeric non-root UID, a
-    read-only root filesystem with only /tmp writable, no capabilities, seccomp RuntimeDefault.
+    read-only root filesystem with only the resolved writable directories (/tmp, `writable`)
+    as empty volumes, no capabilities, seccomp RuntimeDefault.
 
-    A prebuilt image that needs more (its own UID, more writable directories) has to say so in
-    the spec: `writable` (absolute paths, each an empty volume under the read-only root) and
-    `run_as` ("UID" or "UID:GID", never root). The schema does not have those fields yet (the
-    issue #12 write-up has the addition), so they are read with `getattr` and absent until then.
-    Images known not to start under the profile, and ports a non-root process cannot bind, are
-    reported with what works instead.
+    The user and directories come from the resolved model: `run_as`/`writable` as written, or
+    for a prebuilt image in library/prebuilt_images.json what that image needs (then reported
+    with what was assumed). Root is refused (IC-SEC-013) unless allowed with a reason, and on
+    eks always (its namespaces enforce Pod Security `restricted`). Images known not to start
+    hardened, and ports a non-root process cannot bind, are reported with what works instead.
     """
-    spec, out = comp.spec, []
-    writable, found = _writable(comp, list(getattr(spec, "writable", None) or []))
-    out += found
-    user = group = DEFAULT_UID
-    run_as = getattr(spec, "run_as", None)
-    if run_as is not None:
-        parsed = _run_as(run_as)
-        if parsed is None:
-            out.append(error("IC-SEC-005", f"`run_as: {run_as}` of `{comp.name}` is not a non-root UID or UID:GID",
-                             comp.where("run_as"), "write the image's numeric user, e.g. `101` or `101:101` (not 0)"))
-        else:
-            user, group = parsed
-    image, port = getattr(spec, "image", None), getattr(spec, "port", None)
-    # A stock server image is judged where it serves: a service with a port. Without one (a job,
-    # a worker) the image may well run another program of its own.
-    stock = STOCK_IMAGES.get(_repository(str(image))) if image is not None and port is not None else None
-    if stock is not None:
-        problems = [f"it listens on port {stock.port}, which a process running as UID {user} with every "
-                    "capability dropped cannot bind"]
-        if missing := [p for p in stock.writes if p not in writable]:
-            problems.append(f"it writes {', '.join(missing)}, but only {', '.join(writable)} is writable under the "
-                            "read-only root filesystem")
-        out.append(warning("IC-SEC-005", f"`{comp.name}` runs `{image}`, which cannot start hardened: "
-                           + "; ".join(problems), comp.where("image"), f"use {stock.instead}"))
-    elif port is not None and port < 1024:
-        out.append(warning("IC-SEC-005", f"`{comp.name}` listens on port {port}: as UID {user} with every capability "
-                           "dropped it cannot bind a port below 1024 unless the container runtime allows "
+    spec, work = comp.spec, resolved.workload(comp)
+    out = _writable_problems(comp, list(spec.writable or []))
+    user = work.run_as
+    if user.user == 0:
+        out += _root(ir, comp, sink)
+    out += _image_problems(comp, work)
+    return WorkloadSecurity(run_as_user=user.user, run_as_group=user.group, writable_paths=list(work.writable),
+                            tls_required=True), out
+
+
+def _root(ir: StackIR, comp: Component, sink: list[Allowance]) -> list[Diagnostic]:
+    where = comp.where("run_as", "user")
+    if ir.platform == "eks":
+        return [error(ROOT_RULE, f"`{comp.name}` runs as root (`run_as.user: 0`), which the Pod Security `restricted` "
+                      "namespaces on eks refuse", where,
+                      "use the image's non-root user (e.g. `run_as: {user: 101}`), or an image that has one")]
+    build = comp.spec.build
+    if build is not None and build.language != "dockerfile":
+        return [error(ROOT_RULE, f"`{comp.name}` runs as root (`run_as.user: 0`), but infracc's generated Dockerfile "
+                      "runs its program as a non-root user", where, "remove `run_as`, or set a non-root UID")]
+    return _violation(comp.spec.allow, comp.origin, ROOT_RULE, f"`{comp.name}` runs as root (`run_as.user: 0`)", where,
+                      "use the image's non-root user (e.g. `run_as: {user: 101}`), or `allow` IC-SEC-013 with the "
+                      "reason the image needs root", sink)
+
+
+def _image_problems(comp: Component, work: resolved.Service | resolved.Job) -> list[Diagnostic]:
+    """What a known prebuilt image was assumed to need, and what still stops it (its port)."""
+    port = work.port if isinstance(work, resolved.Service) else None
+    row = lib.prebuilt_images().get(image_repository(work.image)) if work.image else None
+    assumed, out = _assumed(work), []
+    # A stock server image's port is judged where it serves: a service with that port.
+    if row is not None and row.port is not None and port == row.port:
+        return [warning("IC-SEC-005", f"`{comp.name}` runs `{work.image}`, which cannot start hardened: it listens on "
+                        f"port {row.port}, which a process running as UID {work.run_as.user} with every capability "
+                        "dropped cannot bind" + (f" ({assumed})" if assumed else ""), comp.where("image"),
+                        f"use {row.instead}" if row.instead else "use an image that runs unprivileged")]
+    if port is not None and port < 1024:
+        out.append(warning("IC-SEC-005", f"`{comp.name}` listens on port {port}: as UID {work.run_as.user} with every "
+                           "capability dropped it cannot bind a port below 1024 unless the container runtime allows "
                            "unprivileged ports", comp.where("port"), "listen on a port of 1024 or above"))
-    return WorkloadSecurity(run_as_user=user, run_as_group=group, writable_paths=writable, tls_required=True), out
+    if assumed:
+        volumes = ("; each writable directory is an empty volume, emptied when the container restarts"
+                   if "writable" in work.assumed else "")
+        out.append(note("IC-SEC-005", f"`{comp.name}` runs `{work.image}`: {assumed}{volumes}", comp.where("image"),
+                        "write `writable: [...]` and `run_as: {user, group}` to confirm or correct it; keep data that "
+                        "must survive in a database or bucket"))
+    return out
 
 
-def _repository(ref: str) -> str:
-    """An image reference's repository without tag, digest or a public registry's host:
-    `nginx:1.27`, `docker.io/library/nginx@sha256:…` and `public.ecr.aws/nginx/nginx:1` → `nginx`."""
-    name = ref.split("@", 1)[0]
-    if ":" in name.rsplit("/", 1)[-1]:
-        name = name.rsplit(":", 1)[0]
-    for host in _REGISTRIES:
-        name = name.removeprefix(host)
-    name = name.removeprefix("library/")
-    return "nginx" if name == "nginx/nginx" else name  # the official image's mirror on ECR Public
+def _assumed(work: resolved.Service | resolved.Job) -> str:
+    """'assumed from library/prebuilt_images.json (nginx): writable /var/cache/nginx, /var/run; run_as 101:101'."""
+    if not work.assumed:
+        return ""
+    parts = []
+    if "writable" in work.assumed:
+        parts.append("writable " + ", ".join(p for p in work.writable if p != resolved.ALWAYS_WRITABLE))
+    if "run_as" in work.assumed:
+        parts.append(f"run_as {work.run_as.user}:{work.run_as.group}")
+    return f"assumed from library/prebuilt_images.json ({work.assumed_from}): " + "; ".join(parts)
 
 
-def _writable(comp: Component, paths: list[object]) -> tuple[list[str], list[Diagnostic]]:
-    """/tmp, then each extra path once, normalised; a relative path, `..`, `/` or a kernel
-    filesystem is refused."""
-    out, diags = [ALWAYS_WRITABLE], []
+def _writable_problems(comp: Component, paths: list[str]) -> list[Diagnostic]:
+    """Each written path once; not relative, `..`, `/` or a kernel filesystem."""
+    diags, seen = [], set()
     for i, raw in enumerate(paths):
-        path = posixpath.normpath(str(raw))
-        if (not path.startswith("/") or path == "/" or ".." in PurePosixPath(str(raw)).parts
+        path = posixpath.normpath(raw)
+        if (not path.startswith("/") or path == "/" or ".." in PurePosixPath(raw).parts
                 or any(path == p or path.startswith(p + "/") for p in NEVER_WRITABLE)):
             diags.append(error("IC-SEC-005", f"writable path `{raw}` of `{comp.name}` is not allowed",
-                               comp.where("writable", i), "name an absolute directory the image writes, e.g. /var/cache/nginx"))
-        elif path not in out:
-            out.append(path)
-    return out, diags
-
-
-def _run_as(value: object) -> tuple[int, int] | None:
-    """(UID, GID) of `run_as`: an int or "UID[:GID]" (GID defaults to the UID); None when invalid or root."""
-    user, _, group = str(value).partition(":")
-    if not user.isdigit() or (group and not group.isdigit()):
-        return None
-    uid, gid = int(user), int(group or user)
-    return (uid, gid) if uid >= 1 and gid >= 1 else None
+                               comp.where("writable", i), "name an absolute directory the image writes, e.g. "
+                               "/var/cache/nginx (not /, not under /proc, /sys or /dev, no `..`)"))
+        elif path in seen:
+            diags.append(error("IC-SEC-005", f"writable path `{raw}` of `{comp.name}` is listed twice",
+                               comp.where("writable", i), "list each directory once"))
+        seen.add(path)
+    return diags
 
 
 def _encryption(ir: StackIR, env: EnvIR, comp: Component) -> Encryption:

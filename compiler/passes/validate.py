@@ -333,6 +333,21 @@ def _secret_hint(path: tuple, field: tuple) -> str:
     return "every value in stack.yaml is copied into generated files; keep credentials in the secret store (`secrets:`)"
 
 
+def _worker(comp: Component) -> list[Diagnostic]:
+    """A service without a port: nothing shifts traffic between two versions, so canary and
+    blue-green would only run both side by side (a one-replica scheduler would fire twice;
+    without them a one-replica worker is replaced stop-then-start; issue #12)."""
+    spec, out = comp.spec, []
+    if spec.port is not None:
+        return out
+    if spec.deploy is not None and spec.deploy.strategy != "rolling":
+        out.append(error("IC-SVC-004", f"`{comp.name}` has no `port`: `deploy.strategy: {spec.deploy.strategy}` shifts "
+                         "traffic between two versions, and a worker has none", comp.where("deploy", "strategy"),
+                         "remove `deploy` (a worker rolls; one with a single replica is stopped before its "
+                         "replacement starts, so it never runs twice), or add a `port`"))
+    return out
+
+
 def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
     out = []
     spec = comp.spec
@@ -354,6 +369,7 @@ def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
         if isinstance(spec.health, str) and spec.port is None:
             out.append(error("IC-SVC-004", "an HTTP health path needs a `port`", comp.where("health"),
                              "use `health: {command: [...]}` for a worker"))
+        out += _worker(comp)
         out += _hosts(ir, spec.public.host if spec.public and not isinstance(spec.public, bool) else None, comp.where("public", "host"))
     if comp.kind == "job":
         if spec.schedule is not None and (p := cron_problem(spec.schedule)):
