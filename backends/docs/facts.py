@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infracc.backends.terraform import functions, stores
 from infracc.compiler import naming, resolved
 from infracc.compiler import tasks as t
 from infracc.compiler.ir import Component, EnvIR, StackIR
@@ -70,15 +71,42 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
     out = [(naming.secret_name(ir.name, env, c.name, var), f"`{var}` of `{c.name}`")
            for c in graph for var in resolved.secrets(c)]
     what = {
-        "database": "connection of `{}` (host, port, name, user, password, url), copied by Terraform from the "
-                    "RDS-managed master secret: after RDS rotates the password, the next apply of the environment (step 5 of the setup) refreshes it",
-        "cache": "connection of `{}` (host, port, password, url); the AUTH token is generated in Secrets Manager",
+        "database": "connection of `{}` (" + ", ".join(stores.CONNECTION_KEYS["database"]) + "), written by Terraform "
+                    "with the database password it generates; neither is in the Terraform state or plan, and both "
+                    "change together at the first apply of each calendar quarter (see above)",
+        "cache": "connection of `{}` (" + ", ".join(stores.CONNECTION_KEYS["cache"]) + "); Terraform generates the "
+                 "AUTH token once, at creation (ElastiCache has no write-only token, so the state holds it)",
         "bucket": "names of `{}` (bucket, arn) for Kubernetes ExternalSecrets; not secret",
         "queue": "names of `{}` (queue_url, queue_arn) for Kubernetes ExternalSecrets; not secret",
         "function": "names of `{}` (arn, name) for Kubernetes ExternalSecrets; not secret",
     }
     out += [(naming.connection_secret(ir.name, env, c.name), what[c.kind].format(c.name))
             for c in graph.components(*what)]
+    return out
+
+
+def function_env(ir: StackIR, env: EnvIR) -> dict[str, list[tuple[str, str, str]]]:
+    """(variable, delivered as, value) per function: exactly the Lambda `environment` the
+    Terraform backend writes (the same decision, `functions.function_environment`), then the
+    `env` entries it does not set."""
+    kinds = {c.name: c.kind for c in env.graph}
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for comp in env.graph.components("function"):
+        decided = functions.function_environment(ir, env, comp)
+        rows = []
+        for v in decided.variables:
+            if v.store is not None:
+                keys = ", ".join(stores.CONNECTION_KEYS[kinds[v.store]])
+                rows.append((v.name, "secret ARN", f"ARN of `{v.secret}` (JSON: {keys}); read it at runtime"))
+            elif v.declared is not None:
+                rows.append((v.name, "secret ARN", f"ARN of `{v.secret}` (the value of `{v.declared}`); read it at runtime"))
+            else:
+                rows.append((v.name, "plain", "`" + "".join(str(s) for s in v.segments) + "`"))
+        for var in decided.not_set:
+            ref = next((r for r in var.references if r.output in ("password", "url")), var.references[0])
+            rows.append((var.name, "not set", f"Lambda variables cannot hold secrets: read key `{ref.output}` of the "
+                         f"secret in `{functions.secret_arn_variable(ref.component)}`"))
+        out[comp.name] = rows
     return out
 
 
@@ -143,6 +171,7 @@ def facts(ir: StackIR) -> dict[str, object]:
                     for e in ir.envs},
         "services": [(c.name, resolved.service(c)) for c in last.graph.components("service")],
         "secrets": {e: secrets(ir, e) for e in ir.envs},
+        "function_env": {env.name: function_env(ir, env) for env in envs},
         "namespace": {e: naming.namespace(ir.name, e) for e in ir.envs},
         "prefix": {e: naming.prefix(ir.name, e) for e in ir.envs},
         "images": {c.name: naming.image_repository(ir.name, c.name) for c in t.built_workloads(last)},

@@ -1,18 +1,37 @@
 """Lambda functions (arm64, tracing, log group, DLQ, VPC for private stores) and their triggers."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from infracc.backends.terraform import containers, iam, stores
 from infracc.backends.terraform.context import ACCOUNT, Env, json_text, literal
 from infracc.backends.terraform.firewall import in_vpc
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
 from infracc.backends.terraform.storage import bucket_core, queue_policy, tls_only
-from infracc.compiler import resolved
+from infracc.compiler import naming, resolved
 from infracc.compiler.cron import to_eventbridge
+from infracc.compiler.decisions import Optimization, Retention, Sizing
 from infracc.compiler.diagnostics import Diagnostic, warning
-from infracc.compiler.ir import Component, EnvVar
+from infracc.compiler.ir import Component, EnvIR, EnvVar, OutputRef, StackIR
 
 S3_EVENTS = {"created": "s3:ObjectCreated:*", "deleted": "s3:ObjectRemoved:*"}
+
+
+def _retention(comp: Component) -> Retention:
+    assert comp.retention is not None, f"{comp.id}: the security pass decides retention for every function"
+    return comp.retention
+
+
+def _sizing(comp: Component) -> Sizing:
+    assert comp.sizing is not None, f"{comp.id}: the sizing pass sizes every function"
+    return comp.sizing
+
+
+def _optimization(comp: Component) -> Optimization:
+    assert comp.optimization is not None, f"{comp.id}: the cost pass decides every function's architecture"
+    return comp.optimization
 
 
 def artifacts(ctx: Env) -> None:
@@ -29,7 +48,7 @@ def artifacts(ctx: Env) -> None:
 def function(ctx: Env, comp: Component) -> None:
     spec, n = resolved.function(comp), label("function", comp.name)
     fname = ctx.aws_name(comp.name)
-    logs = ctx.log_group(n, f"/aws/lambda/{fname}", comp.retention.log_retention_days)
+    logs = ctx.log_group(n, f"/aws/lambda/{fname}", _retention(comp).log_retention_days)
     dlq = ctx.doc.resource("aws_sqs_queue", label(n, "dlq"), {
         "name": ctx.aws_name(comp.name, "dlq"), "kms_master_key_id": ctx.parts["kms.env"].ref("arn"),
         "message_retention_seconds": 1209600})
@@ -44,9 +63,9 @@ def function(ctx: Env, comp: Component) -> None:
     managed = ("AWSXRayDaemonWriteAccess",) + (("service-role/AWSLambdaVPCAccessExecutionRole",) if vpc else ())
     role = ctx.role(n, "lambda.amazonaws.com", iam.workload_policy(ctx, comp, own), managed=managed)
     variables = environment(ctx, comp)
-    attrs = {
+    attrs: dict[str, Any] = {
         "function_name": fname, "role": role.ref("arn"), "runtime": spec.runtime, "handler": spec.handler,
-        "architectures": [comp.optimization.arch], "memory_size": comp.sizing.lambda_memory_mb,
+        "architectures": [_optimization(comp).arch], "memory_size": _sizing(comp).lambda_memory_mb,
         "timeout": spec.timeout_seconds, "s3_bucket": ctx.parts["bucket.artifacts"].ref("id"),
         "s3_key": f"functions/{comp.name}/${{var.image_tag}}.zip", "tracing_config": {"mode": "Active"},
         "dead_letter_config": {"target_arn": dlq.ref("arn")}, "kms_key_arn": ctx.parts["kms.env"].ref("arn"),
@@ -61,7 +80,28 @@ def function(ctx: Env, comp: Component) -> None:
     stores.connection(ctx, comp, f"arn = {fn.address}.arn, name = {fn.address}.function_name")
 
 
-def environment(ctx: Env, comp: Component) -> dict[str, str]:
+@dataclass(frozen=True)
+class FunctionVariable:
+    """One variable a Lambda function receives: a value from the spec (`plain`: its segments) or
+    the ARN of a secret it reads at runtime (`secret`: the secret's name in Secrets Manager)."""
+
+    name: str
+    segments: tuple[str | OutputRef, ...] = ()
+    secret: str | None = None
+    store: str | None = None  # the used database/cache whose connection secret it is
+    declared: str | None = None  # the declared `secrets:` entry it is the ARN of
+
+
+@dataclass(frozen=True)
+class FunctionEnvironment:
+    """What a function's `environment` holds (the Terraform backend emits it, the runbook lists it)."""
+
+    variables: tuple[FunctionVariable, ...]
+    not_set: tuple[EnvVar, ...]  # written with a secret output: read from the connection secret instead
+    shadowed: tuple[str, ...]  # a secret ARN variable `env` already sets (the spec's value is kept)
+
+
+def function_environment(ir: StackIR, env: EnvIR, comp: Component) -> FunctionEnvironment:
     """The function's variables. Lambda variables are plain configuration and cannot reference
     Secrets Manager, and no secret is ever written into them (IC-SEC-007), so secrets arrive by
     reference, read at runtime with `secretsmanager:GetSecretValue` (granted on exactly these):
@@ -70,29 +110,47 @@ def environment(ctx: Env, comp: Component) -> dict[str, str]:
       host, port, user, password, url… (in place of the secret outputs `<NAME>_PASSWORD`/`_URL`);
     - per declared secret `X`, `X_SECRET_ARN` (the secret's value is the plain string).
 
-    A variable the spec writes with a secret output (`DATABASE_URL: ${db.url}`) is not set, and a
-    warning names the secret and key to read instead.
+    A variable the spec writes with a secret output (`DATABASE_URL: ${db.url}`) is not set (the
+    Terraform backend warns, naming the secret and key to read instead).
     """
-    out: dict[str, str] = {}
-    generated: dict[str, str] = {}
-    for conn in ctx.env.graph.uses(comp.id):
+    plain: dict[str, FunctionVariable] = {}
+    generated: dict[str, FunctionVariable] = {}
+    not_set: list[EnvVar] = []
+    for conn in env.graph.uses(comp.id):
         kind, name = conn.target.split(".", 1)
         if kind in iam.CREDENTIAL_KINDS:
-            generated[secret_arn_variable(name)] = ctx.parts[f"connection.{name}"].ref("arn")
+            generated[secret_arn_variable(name)] = FunctionVariable(
+                secret_arn_variable(name), secret=naming.connection_secret(ir.name, env.name, name), store=name)
     for var in comp.env:
         if var.source == "secret":
-            generated[secret_arn_variable(var.name)] = ctx.parts[f"secret.{comp.name}.{var.name}"].ref("arn")
+            generated[secret_arn_variable(var.name)] = FunctionVariable(
+                secret_arn_variable(var.name), secret=naming.secret_name(ir.name, env.name, comp.name, var.name),
+                declared=var.name)
         elif var.secret:
             if var.source != "injected":  # the injected `<NAME>_PASSWORD`/`_URL` give way to `<NAME>_SECRET_ARN`
-                ctx.diagnostics.append(_not_set(comp, var))
+                not_set.append(var)
         else:
-            out[var.name] = "".join(literal(s) if isinstance(s, str) else containers.value(ctx, s) for s in var.segments)
-    for name, arn in generated.items():
-        if name in out:
-            ctx.unsupported(comp, f"`{name}` with the ARN of a secret (`env` sets a variable of that name)")
+            plain[var.name] = FunctionVariable(var.name, tuple(var.segments))
+    shadowed = tuple(n for n in generated if n in plain)
+    merged = {**{n: v for n, v in generated.items() if n not in plain}, **plain}
+    return FunctionEnvironment(tuple(merged[n] for n in sorted(merged)), tuple(not_set), shadowed)
+
+
+def environment(ctx: Env, comp: Component) -> dict[str, str]:
+    """`function_environment` as Terraform values (secret ARNs as references to the secrets)."""
+    decided = function_environment(ctx.ir, ctx.env, comp)
+    ctx.diagnostics += [_not_set(comp, var) for var in decided.not_set]
+    for name in decided.shadowed:
+        ctx.unsupported(comp, f"`{name}` with the ARN of a secret (`env` sets a variable of that name)")
+    out: dict[str, str] = {}
+    for v in decided.variables:
+        if v.store is not None:
+            out[v.name] = ctx.parts[f"connection.{v.store}"].ref("arn")
+        elif v.declared is not None:
+            out[v.name] = ctx.parts[f"secret.{comp.name}.{v.declared}"].ref("arn")
         else:
-            out[name] = arn
-    return dict(sorted(out.items()))
+            out[v.name] = "".join(literal(s) if isinstance(s, str) else containers.value(ctx, s) for s in v.segments)
+    return out
 
 
 def secret_arn_variable(name: str) -> str:
@@ -153,7 +211,7 @@ def _http(ctx: Env, comp: Component, fn: Block, path: str) -> None:
     ctx.doc.resource("aws_apigatewayv2_route", label(n, "route"), {
         "api_id": api.ref("id"), "route_key": f"ANY {path}", "target": f"integrations/{integration.ref('id')}",
         "authorization_type": "NONE"}, skip=("IC-SKIP-014",))
-    logs = ctx.log_group(f"{n}_api", f"/aws/apigateway/{ctx.aws_name(comp.name)}", comp.retention.log_retention_days)
+    logs = ctx.log_group(f"{n}_api", f"/aws/apigateway/{ctx.aws_name(comp.name)}", _retention(comp).log_retention_days)
     ctx.doc.resource("aws_apigatewayv2_stage", label(n, "stage"), {
         "api_id": api.ref("id"), "name": "$default", "auto_deploy": True,
         "default_route_settings": {"throttling_burst_limit": 100, "throttling_rate_limit": 50},

@@ -64,6 +64,8 @@ class Document:
     # Terraform `locals`: a value every reference sees once per run (a generated credential is
     # written to two write-only arguments in the same apply; see stores.py).
     locals: dict[str, str] = field(default_factory=dict)
+    # Input variables beyond `image_tag`: name → (type, default, description).
+    variables: dict[str, tuple[str, Any, str]] = field(default_factory=dict)
 
     def resource(self, type_: str, name: str, attrs: dict[str, Any], skip: tuple[str, ...] = ()) -> Block:
         return self._add(Block("resource", type_, name, attrs, tuple(s for r in skip for s in suppression(r))))

@@ -8,7 +8,7 @@ from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
 from infracc.compiler import naming, resolved
-from infracc.compiler.decisions import Encryption
+from infracc.compiler.decisions import Encryption, Retention, Sizing
 from infracc.compiler.ir import Component
 
 FAMILY = {"postgres": "postgres", "mysql": "mysql"}
@@ -19,6 +19,9 @@ PARAMETERS = {
 LOG_EXPORTS = {"postgres": ["postgresql", "upgrade"], "mysql": ["audit", "error", "general", "slowquery"]}
 SCHEME = {"postgres": "postgresql", "mysql": "mysql"}
 ADMIN_USER = "app_admin"
+# Keys of the connection secret's JSON (the outputs workloads read; the docs list them).
+CONNECTION_KEYS = {"database": ("host", "port", "name", "user", "password", "url"),
+                   "cache": ("host", "port", "password", "url")}
 
 
 def db_name(comp: Component) -> str:
@@ -40,6 +43,16 @@ def declared_secrets(ctx: Env) -> None:
                 f"{var} of {comp.name}; value set by an operator")
 
 
+def _sizing(comp: Component) -> Sizing:
+    assert comp.sizing is not None, f"{comp.id}: the sizing pass sizes every store"
+    return comp.sizing
+
+
+def _retention(comp: Component) -> Retention:
+    assert comp.retention is not None, f"{comp.id}: the retention pass decides every store"
+    return comp.retention
+
+
 def _encryption(comp: Component) -> Encryption:
     """The security pass's encryption decision for a data store (always made for stores)."""
     assert comp.encryption is not None, f"{comp.id}: the security pass decides encryption"
@@ -47,12 +60,13 @@ def _encryption(comp: Component) -> Encryption:
 
 
 def database(ctx: Env, comp: Component) -> None:
-    doc, spec, sz, ret = ctx.doc, resolved.database(comp), comp.sizing, comp.retention
+    doc, spec, sz, ret = ctx.doc, resolved.database(comp), _sizing(comp), _retention(comp)
     n = label(comp.name)
     key = ctx.key_for(comp)
     group = doc.resource("aws_db_subnet_group", label(n, "subnets"), {
         "name": ctx.aws_name(comp.name), "subnet_ids": subnet_ids(ctx, "isolated"), "description": f"{comp.name}: isolated subnets"})
     version = sz.engine_version
+    assert version is not None, f"{comp.id}: the sizing pass picks the engine version"
     major = version.split(".")[0] if spec.engine == "postgres" else version
     params = doc.resource("aws_db_parameter_group", label(n, "params"), {
         "name": ctx.aws_name(comp.name), "family": f"{FAMILY[spec.engine]}{major}",
@@ -63,7 +77,7 @@ def database(ctx: Env, comp: Component) -> None:
     attrs = {
         "identifier": ctx.aws_name(comp.name), "engine": spec.engine, "engine_version": version,
         "instance_class": sz.instance_class, "allocated_storage": sz.storage_gb,
-        "storage_type": comp.optimization.storage_type or "gp3", "storage_encrypted": _encryption(comp).at_rest, "kms_key_id": key.ref("arn"),
+        "storage_type": (comp.optimization.storage_type if comp.optimization else None) or "gp3", "storage_encrypted": _encryption(comp).at_rest, "kms_key_id": key.ref("arn"),
         "multi_az": bool(sz.multi_az), "db_subnet_group_name": group.ref("name"), "parameter_group_name": params.ref("name"),
         "vpc_security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")], "db_name": db_name(comp),
         # Write-only: RDS gets this run's credential, Terraform keeps neither it nor a copy (see credential()).
@@ -99,16 +113,23 @@ def credential(ctx: Env, comp: Component) -> str:
 
 
 # The credential schedule: a new database password at the first apply of every calendar quarter
-# (90 days at most, as PCI DSS 8.3.9 asks of passwords). `plantimestamp()` is known at plan time
-# and fixed for the run, so the version both write-only arguments carry is the same number.
-ROTATION = '${tonumber(formatdate("YYYY", plantimestamp())) * 4 + floor((tonumber(formatdate("M", plantimestamp())) - 1) / 3)}'
+# (90 days at most, as PCI DSS 8.3.9 asks of passwords), plus `rotate_credentials` for a rotation
+# now (`-var rotate_credentials=1`; the next apply without it rotates once more, which is harmless:
+# the database and its secret always get the same new value). `plantimestamp()` is known at plan
+# time and fixed for the run, so the version both write-only arguments carry is one number.
+ROTATION = ('${tonumber(formatdate("YYYY", plantimestamp())) * 4 + floor((tonumber(formatdate("M", plantimestamp())) - 1) / 3)'
+            ' + var.rotate_credentials * 100000}')
+ROTATE_VARIABLE = ("number", 0, "set to a new number to rotate the database passwords now (they also rotate "
+                   "at the first apply of each calendar quarter)")
 
 
 def rotation(ctx: Env) -> str:
-    """`local.credential_rotation`: the quarter number (year × 4 + quarter − 1) of this run."""
+    """`local.credential_rotation`: the quarter number (year × 4 + quarter − 1) of this run,
+    offset by `var.rotate_credentials`."""
     if "credential_rotation" not in ctx.doc.locals:
         ctx.doc.local("credential_rotation", ROTATION)
     return "${local.credential_rotation}"
+        ctx.doc.variables["rotate_credentials"] = ROTATE_VARIABLE
 
 
 def _db_connection(ctx: Env, comp: Component, db: Block, password: str) -> None:
@@ -147,7 +168,7 @@ def connection(ctx: Env, comp: Component, body: str, version: str | int | None =
 
 
 def cache(ctx: Env, comp: Component) -> None:
-    doc, sz, n = ctx.doc, comp.sizing, label(comp.name)
+    doc, sz, n = ctx.doc, _sizing(comp), label(comp.name)
     key = ctx.key_for(comp)
     group = doc.resource("aws_elasticache_subnet_group", label(n, "subnets"), {
         "name": ctx.aws_name(comp.name), "subnet_ids": subnet_ids(ctx, "isolated"), "description": f"{comp.name}: isolated subnets"})

@@ -54,6 +54,8 @@ def _stack(cdktf: Any, app: Any, env: str, settings: dict[str, Any], doc: Docume
     stack.add_override("provider", settings["provider"])
     cdktf.TerraformVariable(stack, "image_tag", type="string",
                             description="tag of the images and function packages built by CI (set per release)")
+    for name, (type_, default, description) in sorted(doc.variables.items()):
+        cdktf.TerraformVariable(stack, name, type=type_, default=default, description=description)
     for kind in ("resource", "data"):
         tree = doc.tree(kind)
         if tree:
@@ -65,7 +67,7 @@ def _stack(cdktf: Any, app: Any, env: str, settings: dict[str, Any], doc: Docume
 
 
 def _read(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     data.pop("//", None)
     for section in ("resource", "data"):
         for blocks in data.get(section, {}).values():
