@@ -8,7 +8,9 @@ unless the component (or environment) carries `allow` for that rule.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 from infracc.compiler import library_data as lib
 from infracc.compiler import naming, resolved
@@ -22,9 +24,10 @@ from infracc.compiler.decisions import (
     Retention,
     WorkloadSecurity,
 )
-from infracc.compiler.diagnostics import Diagnostic, error, note, warning
+from infracc.compiler.diagnostics import Diagnostic, Path, error, note, warning
 from infracc.compiler.ir import Component, Connection, EnvIR, StackIR
 from infracc.compiler.passes.resolve import image_repository
+from infracc.schema.models import Allow
 
 REQUIRES = frozenset({"valid"})
 PROVIDES = frozenset({"security"})
@@ -59,7 +62,7 @@ ACTIONS: dict[tuple[str, str | None], list[str]] = {
 KMS_FOR_MODE = {"read": ["kms:Decrypt"], "write": ["kms:GenerateDataKey"], "send": ["kms:GenerateDataKey", "kms:Decrypt"]}
 
 
-def security(ir: StackIR, data: dict) -> list[Diagnostic]:
+def security(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for env in ir.envs.values():
         diags += _environment(ir, env, data)
@@ -71,16 +74,16 @@ def security(ir: StackIR, data: dict) -> list[Diagnostic]:
     return list(dict.fromkeys(diags))
 
 
-def _allowed(rule: str, allow: list, origin: tuple) -> Allowance | None:
-    reg = registry()
+def _allowed(rule: str, allow: Sequence[Allow], origin: Path) -> Allowance | None:
+    known = registry().get(rule)
     for i, entry in enumerate(allow):
         if entry.rule == rule:
             return Allowance(rule=rule, reason=entry.reason, origin=(*origin, "allow", i),
-                             checkov=list(reg.get(rule).checkov) if reg.get(rule) else [])
+                             checkov=list(known.checkov) if known else [])
     return None
 
 
-def _violation(comp_or_env_allow: list, origin: tuple, rule: str, message: str, where: tuple,
+def _violation(comp_or_env_allow: Sequence[Allow], origin: Path, rule: str, message: str, where: Path,
                hint: str, sink: list[Allowance]) -> list[Diagnostic]:
     allowance = _allowed(rule, comp_or_env_allow, origin)
     if allowance is not None:
@@ -89,7 +92,7 @@ def _violation(comp_or_env_allow: list, origin: tuple, rule: str, message: str, 
     return [error(rule, message, where, hint)]
 
 
-def _environment(ir: StackIR, env: EnvIR, data: dict) -> list[Diagnostic]:
+def _environment(ir: StackIR, env: EnvIR, data: dict[str, Any]) -> list[Diagnostic]:
     s = env.settings
     sink: list[Allowance] = []
     out = []
@@ -341,12 +344,16 @@ def _backup_days(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]
     return days, out
 
 
-def _unused(allow: list, used: list[Allowance], origin: tuple) -> list[Diagnostic]:
+def _unused(allow: Sequence[Allow], used: list[Allowance], origin: Path) -> list[Diagnostic]:
     taken = {a.rule for a in used}
     return [warning("IC-ALLOW-002", f"allowance for {entry.rule} is not needed here", (*origin, "allow", i),
                     "remove it")
-            for i, entry in enumerate(allow) if entry.rule not in taken and entry.rule in registry()
-            and registry().get(entry.rule).allowable]
+            for i, entry in enumerate(allow) if entry.rule not in taken and _allowable(entry.rule)]
+
+
+def _allowable(rule_id: str) -> bool:
+    rule = registry().get(rule_id)
+    return rule is not None and rule.allowable
 
 
 def controls(ir: StackIR, env: EnvIR) -> list[ControlDecision]:
