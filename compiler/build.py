@@ -87,7 +87,8 @@ def _env_settings(stack: Stack) -> list[EnvSettings]:
             approval=env.approval if env.approval is not None else index == len(names) - 1,
             spot=env.spot, account_id=env.account_id,
             deletion_protection=env.deletion_protection if env.deletion_protection is not None else large,
-            is_last=index == len(names) - 1, origin=("environments", name), allow=list(env.allow)))
+            is_last=index == len(names) - 1, origin=("environments", name), allow=list(env.allow),
+            off_hours=env.off_hours, nat_gateway=env.nat_gateway, commitments=env.commitments))
     return out
 
 

@@ -38,7 +38,46 @@ def markdown(envs: list[EnvIR]) -> str:
                    f"savings {c.savings_percent:g}%.\n")
         if c.missing_prices:
             out.append("Missing prices (not in the total): " + "; ".join(c.missing_prices) + "\n")
+        out.append(levers_markdown(env))
     return "\n".join(out) + "\n"
+
+
+def levers_markdown(env: EnvIR) -> str:
+    """The levers of one environment against the naive baseline, the off-hours schedule, egress,
+    recommendations that are shown but never counted, and what to purchase (docs and runbook)."""
+    from infracc.compiler.passes.levers import purchases
+
+    c, lv, net = env.cost, env.levers, env.network
+    out = ["#### Savings by lever\n", "| lever | monthly saving | what |", "|---|---:|---|"]
+    for lever in c.levers:
+        saving = _money(lever.monthly_saving) if lever.monthly_saving >= 0 else f"−{_money(-lever.monthly_saving)}"
+        out.append(f"| {lever.lever} | {saving} | {lever.detail} |")
+    out.append(f"| **total** | **{_money(round(c.baseline_monthly - c.monthly, 2))}** | "
+               f"naive baseline {_money(c.baseline_monthly)} − estimate {_money(c.monthly)} |\n")
+    if lv is not None:
+        s = lv.schedule
+        if s is not None:
+            what = ", ".join(filter(None, [
+                f"ECS services {', '.join(f'`{n}`' for n in s.services)} scale to 0" if s.services else "",
+                f"RDS {', '.join(f'`{n}`' for n in s.databases)} stop" if s.databases else "",
+                "EKS nodes scale to 0" if s.nodes else ""]))
+            out.append(f"**Off hours:** runs {s.active} ({s.timezone}; {s.active_hours_per_month:g} of 730 h/month); "
+                       f"outside it {what} (start `{s.start_cron}`, stop `{s.stop_cron}`). Turn it off with "
+                       "`off_hours: false` on the environment.\n")
+        else:
+            out.append(f"**Off hours:** {lv.schedule_reason}.\n")
+    if net is not None:
+        out.append(f"**Egress:** {net.egress}.\n")
+    if c.recommendations:
+        out.append("**Recommended, not counted** (no rate table):\n")
+        out += [f"- {r.lever} ({r.applies_to}): {r.discount}. {r.action}. Source: {r.source}" for r in c.recommendations]
+        out.append("")
+    bought = purchases(env)
+    if bought:
+        out.append("**To purchase** (commitments are bought, not created by Terraform):\n")
+        out += [f"- {b}" for b in bought]
+        out.append("")
+    return "\n".join(out)
 
 
 def _table(envs: list[EnvIR]) -> str:
@@ -56,5 +95,14 @@ def _table(envs: list[EnvIR]) -> str:
             table.add_row(i.component, i.item, qty, price, _money(i.monthly))
         console.print(table)
         console.print(f"total {_money(c.monthly)}/month · naive baseline {_money(c.baseline_monthly)} · "
-                      f"savings {c.savings_percent:g}%   (usage-priced items are listed, not totalled)\n")
+                      f"savings {c.savings_percent:g}%   (usage-priced items are listed, not totalled)")
+        if c.levers:
+            console.print("savings by lever: " + " · ".join(f"{lv.lever} {_money(lv.monthly_saving)}" for lv in c.levers))
+        if env.levers is not None:
+            sched = env.levers.schedule
+            console.print("off hours: " + (f"runs {sched.active} {sched.timezone} ({sched.active_hours_per_month:g} of 730 h)"
+                                           if sched else env.levers.schedule_reason))
+        for r in c.recommendations:
+            console.print(f"recommended, not counted: {r.lever} — {r.discount}")
+        console.print("")
     return buf.getvalue()

@@ -72,5 +72,10 @@ def edge(env: EnvIR) -> d.Edge:
     return _need(env.edge, f"env {env.name}", "edge", "endpoints")
 
 
+def levers(env: EnvIR) -> d.EnvLevers:
+    """Off-hours schedule and commitments."""
+    return _need(env.levers, f"env {env.name}", "levers", "levers")
+
+
 def cost(env: EnvIR) -> d.EnvCost:
     return _need(env.cost, f"env {env.name}", "cost", "cost")

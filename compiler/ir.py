@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from infracc.compiler import decisions as d
 from infracc.compiler import resolved as r
 from infracc.compiler.diagnostics import Path
+from infracc.schema.stack import Commitments, OffHours
 
 # Outputs each kind exposes to placeholders and injected env vars; True marks secret outputs
 # (a database/cache url embeds the password).
@@ -148,6 +149,9 @@ class EnvSettings(_Model):
     is_last: bool
     origin: Path
     allow: list[Any] = Field(default_factory=list)
+    off_hours: bool | OffHours | None = Field(None, description="as written; the levers pass decides the schedule")
+    nat_gateway: bool | None = None
+    commitments: Commitments | None = None
 
 
 class EnvGraph:
@@ -241,6 +245,7 @@ class EnvIR(_Model):
     network: d.EnvNetwork | None = None
     edge: d.Edge | None = Field(None, description="public entry points (endpoints pass)")
     nodes: d.NodeGroup | None = Field(None, description="eks only: the managed node group")
+    levers: d.EnvLevers | None = Field(None, description="off-hours schedule and commitments (levers pass)")
     cost: d.EnvCost | None = None
     controls: list[d.ControlDecision] = Field(default_factory=list)
 

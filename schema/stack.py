@@ -1,7 +1,7 @@
 """The top-level `stack.yaml` model."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -10,6 +10,23 @@ from infracc.schema.models import Allow, Platform, Size, Strict, Target
 from infracc.schema.types import ENV_RE, STACK_RE, ComponentName
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+OFF_HOURS_ACTIVE = r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class OffHours(Strict):
+    """When a non-production environment runs; outside these hours its compute is stopped."""
+
+    active: str = Field("Mon-Fri 07:00-20:00", pattern=OFF_HOURS_ACTIVE, description="Days and hours the environment runs, `<Day>[-<Day>] HH:MM-HH:MM` (e.g. `Mon-Fri 07:00-20:00`); outside them ECS services scale to 0, RDS instances stop and EKS nodes scale to 0. Default `Mon-Fri 07:00-20:00`.")
+    timezone: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z]+(/[A-Za-z0-9_+-]+)*$", description="IANA time zone of `active`, e.g. `Europe/Berlin`. Default: the zone of the environment's region (library/levers.json), UTC where none is listed.")
+
+
+class Commitments(Strict):
+    """Capacity bought ahead for an always-on environment (purchased in AWS, not created by Terraform)."""
+
+    databases: Literal["on-demand", "reserved-1y-no-upfront"] = Field("on-demand", description="RDS instances: `reserved-1y-no-upfront` prices them at the 1-year No Upfront reserved rate and lists the reservations to buy in the runbook. Default on-demand.")
+    compute: Literal["on-demand", "savings-plan-1y-no-upfront"] = Field("on-demand", description="Fargate / EKS nodes: `savings-plan-1y-no-upfront` adds a Compute Savings Plan to buy to the runbook; it is shown with AWS's published discount range but never counted in the estimate (no rate table). Default on-demand.")
 
 
 class Environment(Strict):
@@ -24,6 +41,9 @@ class Environment(Strict):
     account_id: str | None = Field(None, pattern=r"^[0-9]{12}$", description="12-digit AWS account id the provider is pinned to.")
     deletion_protection: bool | None = Field(None, description="RDS/ALB deletion protection and retained buckets. Default: true for size large.")
     allow: list[Allow] = Field(default_factory=list, description="Reasoned exceptions to environment-level rules (e.g. the GDPR region rule).")
+    off_hours: bool | OffHours | None = Field(None, description="Off-hours schedule: `true` or `{active, timezone}` stops compute outside the active hours, `false` keeps the environment always on. Default: on (`Mon-Fri 07:00-20:00` in the region's zone) for every environment except the last one (production), and off for an environment with `high_availability`.")
+    nat_gateway: bool | None = Field(None, description="Internet egress through NAT gateways. Default: NAT gateways (one, or one per AZ with `high_availability`) only where something in the VPC needs egress: services, jobs or functions that join the VPC; a function/site-only stack gets none. `true` keeps them anyway; `false` refuses them (an error where a workload needs them).")
+    commitments: Commitments | None = Field(None, description="Reserved capacity / Savings Plans to buy for this environment (see `Commitments`). Default: none (on-demand).")
 
 
 class Stack(Strict):

@@ -22,7 +22,8 @@ def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
     envs = list(ir.envs.values())
     mermaid = {env.name: graph_view.mermaid(env) for env in envs}
     cost = cost_report.markdown(envs)
-    ctx = {"ir": ir, "envs": envs, "mermaid": mermaid, "cost": cost, "f": facts(ir)}
+    levers = {env.name: cost_report.levers_markdown(env) for env in envs}
+    ctx = {"ir": ir, "envs": envs, "mermaid": mermaid, "cost": cost, "f": facts(ir), "levers": levers}
     files = {
         PurePosixPath("docs/README.md"): render("docs/README.md.j2", **ctx),
         PurePosixPath("docs/architecture.md"): render("docs/architecture.md.j2", **ctx),

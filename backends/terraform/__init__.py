@@ -19,6 +19,7 @@ from infracc.backends.terraform import (
     keys,
     network,
     ops,
+    schedules,
     storage,
     stores,
     synth,
@@ -29,7 +30,7 @@ from infracc.compiler.diagnostics import Diagnostic, error
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
 AWS_PROVIDER = "~> 6.0"
-REQUIRED_VERSION = ">= 1.10.0"  # S3 native state locking (use_lockfile)
+REQUIRED_VERSION = ">= 1.11.0"  # write-only arguments (stores.py); S3 native state locking (use_lockfile) since 1.10
 # In HCL beside cdk.tf.json: checkov's terraform_json parser rejects a scalar in the
 # `terraform` block, and Terraform reads both files of the directory.
 VERSIONS = f'terraform {{\n  required_version = "{REQUIRED_VERSION}"\n}}\n'
@@ -111,6 +112,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     elif workloads:
         for comp in workloads:
             ctx.unsupported(comp, f"the {comp.kind} on platform `{ir.platform}`")
+    schedules.schedules(ctx)
     cdn.sites(ctx)
     _classification_tags(ctx)
     ops.alarms(ctx)

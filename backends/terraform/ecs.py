@@ -132,7 +132,10 @@ def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
     target = ctx.doc.resource("aws_appautoscaling_target", label(n, "scaling"), {
         "service_namespace": "ecs", "scalable_dimension": "ecs:service:DesiredCount",
         "resource_id": f"service/{ctx.aws_name()}/{ctx.aws_name(comp.name)}", "min_capacity": sz.replicas_min,
-        "max_capacity": sz.replicas_max, "depends_on": [svc.address]})
+        "max_capacity": sz.replicas_max, "depends_on": [svc.address],
+        # An off-hours schedule moves min/max twice a day (backends/terraform/schedules.py).
+        **({"lifecycle": {"ignore_changes": ["min_capacity", "max_capacity"]}} if _scheduled(ctx, comp) else {})})
+    ctx.parts[f"scaling.{comp.id}"] = target
     ctx.doc.resource("aws_appautoscaling_policy", label(n, "cpu"), {
         "name": f"{comp.name}-cpu", "policy_type": "TargetTrackingScaling",
         "service_namespace": target.ref("service_namespace"), "resource_id": target.ref("resource_id"),
@@ -140,6 +143,11 @@ def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
         "target_tracking_scaling_policy_configuration": {
             "target_value": sz.cpu_target, "scale_in_cooldown": 300, "scale_out_cooldown": 60,
             "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"}}})
+
+
+def _scheduled(ctx: Env, comp: Component) -> bool:
+    levers = ctx.env.levers
+    return levers is not None and levers.schedule is not None and comp.name in levers.schedule.services
 
 
 def schedule(ctx: Env, comp: Component, td: Block, roles: tuple[Block, Block]) -> None:

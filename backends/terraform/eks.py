@@ -49,13 +49,17 @@ def _node_group(ctx: Env, eks: Block) -> Block:
     nodes = decided.nodes(ctx.env)
     role = ctx.role("eks_nodes", "ec2.amazonaws.com", managed=(
         "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"))
-    return ctx.doc.resource("aws_eks_node_group", "nodes", {
+    # An off-hours schedule scales the group to 0 and back (backends/terraform/schedules.py).
+    sched = ctx.env.levers.schedule if ctx.env.levers is not None else None
+    ignored = ["scaling_config[0].desired_size"] + (["scaling_config[0].min_size"] if sched is not None and sched.nodes else [])
+    ctx.parts["eks.nodes"] = ctx.doc.resource("aws_eks_node_group", "nodes", {
         "cluster_name": eks.ref("name"), "node_group_name": "default", "node_role_arn": role.ref("arn"),
         "subnet_ids": subnet_ids(ctx, "private"), "instance_types": [nodes.instance_type],
         "ami_type": "AL2023_ARM_64_STANDARD" if nodes.arch == "arm64" else "AL2023_x86_64_STANDARD",
         "capacity_type": "SPOT" if nodes.capacity == "spot" else "ON_DEMAND",
         "scaling_config": {"min_size": nodes.min_size, "max_size": nodes.max_size, "desired_size": nodes.min_size},
-        "update_config": {"max_unavailable": 1}, "lifecycle": {"ignore_changes": ["scaling_config[0].desired_size"]}})
+        "update_config": {"max_unavailable": 1}, "lifecycle": {"ignore_changes": ignored}})
+    return ctx.parts["eks.nodes"]
 
 
 def _secrets_controller(ctx: Env, eks: Block) -> Block:
