@@ -41,8 +41,9 @@ def test_multi_az_postgres_m7g_large_100gb_gp3_eu_west_1() -> None:
 
 
 def test_fargate_arm64_vs_x86_baseline() -> None:
-    env = estimate("region: eu-west-1\nservices:\n  w:\n    build: {context: ., language: go}\n"
-                   "    cpu: 1\n    memory: 2Gi\n    replicas: 2\n", env="dev")
+    env = estimate("region: eu-west-1\nenvironments: {dev: {off_hours: false}, prod: {}}\n"
+                   "services:\n  w:\n    build: {context: ., language: go}\n"
+                   "    cpu: 1\n    memory: 2Gi\n    replicas: 2\n", env="dev")  # always on (no off-hours schedule)
     w = env.graph.component("service.w")
     assert w.optimization.arch == "arm64"
     expected = 2 * H * (1 * 0.03238 + 2 * 0.00356)       # 57.67
