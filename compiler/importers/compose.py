@@ -9,11 +9,11 @@ deploy.replicas/resources → `replicas`/`cpu`/`memory`; volumes are reported (c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
-from infracc.compiler.diagnostics import Path, Severity
+from infracc.compiler.diagnostics import Path
 from infracc.compiler.importers import compose_workload as workload
+from infracc.compiler.importers.compose_context import Context, Imported
 from infracc.compiler.importers.compose_env import Target
 from infracc.compiler.importers.compose_values import Interp, parse_port, read_env_file
 from infracc.compiler.importers.mapping import (
@@ -26,7 +26,7 @@ from infracc.compiler.importers.mapping import (
     unique,
 )
 from infracc.compiler.importers.report import ImportReport
-from infracc.compiler.importers.source import SourceFile, read
+from infracc.compiler.importers.source import read
 from infracc.compiler.importers.stackdoc import StackDoc
 
 _TOP_KNOWN = {"services", "volumes", "networks", "secrets", "configs", "name", "version", "include"}
@@ -36,47 +36,6 @@ _CRED_KEYS = {
                  "MARIADB_ROOT_PASSWORD"),
     "name": ("POSTGRES_DB", "MYSQL_DATABASE", "MARIADB_DATABASE"),
 }
-
-
-@dataclass
-class Imported:
-    """The stack text (None when the input had errors), its report and the directory it belongs in."""
-
-    text: str | None
-    report: ImportReport
-    stack_dir: FsPath
-
-
-@dataclass
-class Context:
-    """What translating one compose file needs: the file, `.env`, the report, the output."""
-
-    file: SourceFile
-    folder: FsPath
-    stack_dir: FsPath
-    interp: Interp
-    report: ImportReport
-    doc: StackDoc
-    hosts: dict[str, Target]
-    named_volumes: set[str]
-    built: list[workload.Built] = field(default_factory=list)
-
-    def origin(self, path: Path) -> str:
-        return f"{self.file.name}:{self.file.locate(path)[0]}"
-
-    def interpolate(self, text: str, path: Path) -> str:
-        value = self.interp(text)
-        for name in self.interp.take_unset():
-            self.report.lossy("decide", self.file, path, f"`${{{name}}}` has no value in .env; compose would "
-                              "substitute an empty string, and so does the import",
-                              "set it in .env and import again, or edit stack.yaml")
-        return value
-
-    def quiet(self, text: str) -> str:
-        """Interpolate without reporting unset names (the setting is reported as a whole)."""
-        value = self.interp(text)
-        self.interp.take_unset()
-        return value
 
 
 def import_compose(path: FsPath, stack_dir: FsPath | None = None) -> Imported:
@@ -90,7 +49,7 @@ def import_compose(path: FsPath, stack_dir: FsPath | None = None) -> Imported:
         return Imported(None, report, stack_dir)
     data = file.data
     services = data.get("services") if isinstance(data, dict) else None
-    if not isinstance(services, dict) or not services:
+    if not isinstance(data, dict) or not isinstance(services, dict) or not services:
         report.problem("IC-IMPORT-001", file, ("services",) if isinstance(data, dict) and "services" in data else (),
                        "not a compose file: no `services:` mapping", "pass a docker-compose file (compose.yaml)")
         return Imported(None, report, stack_dir)
@@ -177,7 +136,7 @@ def _env_pairs(ctx: Context, spec: dict[str, object], path: Path) -> dict[str, s
     if isinstance(env, dict):
         out = {str(k): ctx.quiet(str(v)) for k, v in env.items() if v is not None}
     elif isinstance(env, list):
-        for i, item in enumerate(env):
+        for item in env:
             if isinstance(item, str) and "=" in item:
                 key, _, value = item.partition("=")
                 out[key] = ctx.quiet(value)

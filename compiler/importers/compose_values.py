@@ -96,7 +96,7 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def command_list(value: object, interp: "Interp") -> list[str] | None:
+def command_list(value: object, interp: Interp) -> list[str] | None:
     """Compose `command`/`entrypoint` (string: shell words; list: as is) after interpolation."""
     if isinstance(value, str):
         try:

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING
-
-from ruamel.yaml.comments import CommentedMap
 
 from infracc.compiler import secret_scan
 from infracc.compiler.diagnostics import Path, Severity
+from infracc.compiler.importers.compose_context import Built, Context
 from infracc.compiler.importers.compose_env import Target, classify
 from infracc.compiler.importers.compose_values import (
     Port,
@@ -21,10 +18,14 @@ from infracc.compiler.importers.compose_values import (
     parse_volume,
     read_env_file,
 )
-from infracc.compiler.importers.mapping import TCP_IMAGES, env_key, fargate_size, image_parts, memory_mib
-
-if TYPE_CHECKING:
-    from infracc.compiler.importers.compose import Context
+from infracc.compiler.importers.mapping import (
+    TCP_IMAGES,
+    env_key,
+    fargate_size,
+    image_parts,
+    memory_mib,
+)
+from infracc.compiler.importers.stackdoc import Value
 
 HANDLED = {"image", "build", "command", "entrypoint", "ports", "expose", "environment", "env_file", "secrets",
            "healthcheck", "deploy", "volumes", "depends_on", "links"}
@@ -48,19 +49,6 @@ WHY_DROPPED = {
 LANGUAGE_FILES = (("go", ("go.mod",)), ("java", ("pom.xml", "build.gradle", "build.gradle.kts")),
                   ("node", ("package.json",)),
                   ("python", ("pyproject.toml", "requirements.txt", "uv.lock", "Pipfile", "setup.py", "main.py", "app.py")))
-
-
-@dataclass
-class Built:
-    """A translated workload, finished once every service is known (uses, public paths)."""
-
-    raw: str
-    name: str
-    comp: CommentedMap
-    port: int | None = None
-    public: bool = False
-    uses: dict[str, Path] = field(default_factory=dict)  # target name → compose path it came from
-    context: FsPath | None = None
 
 
 def detect_language(root: FsPath) -> tuple[str, str] | None:
@@ -114,7 +102,7 @@ def _source(ctx: Context, built: Built, spec: dict[str, object], path: Path) -> 
     root = (ctx.folder / context).resolve()
     built.context = root
     rel = FsPath(os.path.relpath(root, ctx.stack_dir.resolve())).as_posix()
-    entry: dict[str, object] = {"context": rel if rel.startswith(".") else f"./{rel}"}
+    entry: dict[str, Value] = {"context": rel if rel.startswith(".") else f"./{rel}"}
     found = detect_language(root)
     dockerfile = options.get("dockerfile")
     if found is not None:

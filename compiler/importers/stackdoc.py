@@ -7,23 +7,24 @@ deterministic: sections in spec order, components in input order, no timestamps.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "functions", "sites")
-Value = str | int | float | bool | list["Value"] | dict[str, "Value"] | None
+Value = str | int | float | bool | Sequence["Value"] | Mapping[str, "Value"] | None
 
 
 def _tree(value: Value) -> object:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         out = CommentedMap()
         for key, item in value.items():
             out[key] = _tree(item)
         return out
-    if isinstance(value, list):
+    if isinstance(value, Sequence) and not isinstance(value, str):
         seq = CommentedSeq(_tree(v) for v in value)
-        if all(not isinstance(v, dict | list) for v in value):
+        if all(isinstance(v, str | int | float | bool) or v is None for v in value):
             seq.fa.set_flow_style()
         return seq
     return value
@@ -43,7 +44,7 @@ class StackDoc:
         self.root[key] = _tree(value)
         self._comment(self.root, key, origin)
 
-    def environment(self, name: str, settings: dict[str, Value], origin: str | None) -> None:
+    def environment(self, name: str, settings: Mapping[str, Value], origin: str | None) -> None:
         envs = self.root.get("environments")
         if envs is None:
             envs = self.root["environments"] = CommentedMap()
@@ -80,7 +81,7 @@ class StackDoc:
         for section in SECTIONS:
             if section in self._sections and self._sections[section]:
                 self.root[section] = self._sections[section]
-                for name, comp in self._sections[section].items():
+                for comp in self._sections[section].values():
                     if not comp:  # an empty mapping prints as `{}`; keep the key's comment
                         comp.fa.set_flow_style()
         yaml = YAML(typ="rt")
