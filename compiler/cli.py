@@ -194,8 +194,8 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Also print notes (what infracc assumed or decided).")
 def validate(stack: str, fmt: str, verbose: bool) -> None:
     """Check a stack.yaml and report every problem with file:line:col."""
-    # Every check, without the cost estimate (its price warnings belong to `cost`/`compile`).
-    result = _analyze(stack, skip=frozenset({"cost"}))
+    # Every pass compile runs (the cost pass too: a missing price is knowable), no backend.
+    result = _analyze(stack)
     _report(result, fmt, verbose=verbose)
     if fmt == "text":
         click.echo(f"{stack}: {'ok' if result.ok else 'failed'} ({_summary(result.diagnostics)})",
