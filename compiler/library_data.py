@@ -96,6 +96,47 @@ def engine_info(section: str, engine: str) -> dict[str, Any]:
     return info
 
 
+def standard_support_end(engine: str, version: str) -> str | None:
+    """RDS end of standard support (ISO date) of a database engine's major version, if known."""
+    ends: dict[str, str] = engine_info("databases", engine).get("standard_support_end", {})
+    return ends.get(version)
+
+
+def lifecycle_as_of() -> str:
+    """The date (ISO) against which engine lifecycles are judged: the day engines.json was checked.
+
+    A fixed date, not the clock, so that a compile is deterministic; refreshing the table moves it."""
+    return str(engines()["lifecycle_as_of"])
+
+
+def past_standard_support(engine: str, version: str) -> bool:
+    end = standard_support_end(engine, version)
+    return end is not None and end < lifecycle_as_of()
+
+
+def instance_vcpus(instance_class: str) -> int:
+    """vCPUs of an RDS instance class (library/engines.json `instance_vcpus`, by size)."""
+    size = instance_class.rsplit(".", 1)[-1]
+    table: dict[str, int] = engines()["instance_vcpus"]["by_size"]
+    return table[size]
+
+
+@lru_cache(maxsize=1)
+def _inventory() -> dict[str, Any]:
+    data: dict[str, Any] = _json("inventory.json")
+    return data
+
+
+def waf_rule_groups() -> tuple[str, ...]:
+    """The AWS managed rule groups of every web ACL (library/inventory.json)."""
+    return tuple(_inventory()["waf_managed_rule_groups"]["groups"])
+
+
+def eks_node_disk_gb() -> int:
+    """Root volume (GiB) of an EKS managed node without a launch template (library/inventory.json)."""
+    return int(_inventory()["eks_node_root_volume"]["size_gb"])
+
+
 def log_retention_steps() -> list[int]:
     return list(_json("sizing.json")["constraints"]["log_retention_days"])
 

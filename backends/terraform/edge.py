@@ -8,10 +8,10 @@ from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
 from infracc.compiler import decided, naming, resolved
+from infracc.compiler import library_data as lib
 from infracc.compiler.ir import Component
 
-MANAGED_RULES = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                 "AWSManagedRulesAnonymousIpList", "AWSManagedRulesAmazonIpReputationList")
+MANAGED_RULES = lib.waf_rule_groups()  # library/inventory.json; the cost pass prices one rule each
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
