@@ -13,7 +13,9 @@ function trigger, both platforms, with and without `domain` (and hosts under it)
 `[]`/`[soc2]`/`[gdpr]`/both, every environment option, per-environment `overrides`, `uses`
 with modes and consistent `${component.output}` placeholders, Fargate pairs, 5-field cron
 (ranges, lists, steps, names), prebuilt `image` vs `build` (python, node, go, java, static,
-dockerfile contexts in several shapes), and the `allow` entries the security pass requires.
+dockerfile contexts in several shapes), workload `writable` directories and `run_as` users
+(never root; canary/blue-green only on services with a port), and the `allow` entries the
+security pass requires.
 
 The cross-field rules honoured are the ones `compiler/passes/validate.py`, `security.py`
 and `sizing.py` enforce; the tables (Fargate, engines, regions, sizing profiles) are read
@@ -82,6 +84,8 @@ IMAGES = ["nginx:1.27", "ghcr.io/acme/api:1.2.3", "public.ecr.aws/docker/library
           "python:3.12-slim", "ghcr.io/acme/ledger:2.3.1-rc.1",
           "nginx:1.27@sha256:" + "a" * 64, "ghcr.io/acme/ledger@sha256:" + "0123456789abcdef" * 4,
           "nginx", "ghcr.io/acme/api:latest"]  # the last two are unpinned: a warning, still valid
+WRITABLE = ["/tmp", "/var/cache/nginx", "/var/run", "/data", "/home/app/.cache", "/var/lib/app"]
+RUN_AS_UIDS = [101, 999, 1000, 10001, 65534]
 ENV_KEYS = ["LOG_LEVEL", "NODE_ENV", "FEATURE_FLAGS", "APP_MODE", "REGION_HINT", "port", "http_proxy",
             "_UNDERSCORE", "X", "JAVA_TOOL_OPTIONS", "MEDIA_BASE", "CONFIG_JSON", "GREETING"]
 SECRET_NAMES = ["STRIPE_KEY", "JWT_SIGNING_KEY", "SMTP_PASSWORD", "api_token", "LICENSE"]
@@ -900,6 +904,19 @@ class _Gen:
                                          ["sh", "-c", "echo 'quoted' && exit 0"], ["gunicorn", "app:app"]])
         self.fargate(comp)
         self.connections(comp, name)
+        self.hardening(comp)
+
+    def hardening(self, comp: dict[str, Any]) -> None:
+        """`writable` (distinct absolute directories, sometimes with a trailing slash or /tmp,
+        which is always writable anyway) and `run_as` (a non-root UID, with or without group)."""
+        d = self.draw
+        if self.flip(0.25):
+            paths = d(st.lists(st.sampled_from(WRITABLE), max_size=3, unique=True))
+            comp["writable"] = [p + "/" if p != "/tmp" and self.flip(0.2) else p for p in paths]
+        if self.flip(0.2):
+            comp["run_as"] = {"user": self.pick(RUN_AS_UIDS)}
+            if self.flip(0.5):
+                comp["run_as"]["group"] = self.pick(RUN_AS_UIDS)
 
     def extra_uses(self, comp: dict[str, Any], name: str, o: dict[str, Any]) -> None:
         """Override `uses` as a superset of the base (placeholders stay resolvable, no new
@@ -941,8 +958,8 @@ class _Gen:
             comp["health"] = self.pick(["/", "/healthz", "/api/health", "/ready?full=1"]) if self.flip(0.8) else {"command": ["/app/probe"]}
         if self.flip(0.5):
             comp["replicas"] = self.replicas()
-        if self.flip(0.4):
-            comp["deploy"] = self.deploy()
+        if self.flip(0.4):  # canary/blue-green shift traffic: services with a port only (IC-SVC-004)
+            comp["deploy"] = self.deploy(shifts_traffic=role != "worker")
         if self.platform == "eks" and self.flip(0.2):
             comp["stateful"] = True
             if self.flip(0.6):
@@ -965,7 +982,7 @@ class _Gen:
             if can_be_public and self.flip(0.2):
                 o["public"] = self.public() if self.flip(0.7) else False
             if self.flip(0.2):
-                o["deploy"] = self.deploy()
+                o["deploy"] = self.deploy(shifts_traffic=role != "worker")
                 if "steps" in (comp.get("deploy") or {}) and o["deploy"].get("strategy") != "canary":
                     o["deploy"] = {"strategy": "canary"}  # maps merge: the base's steps stay
             if comp.get("stateful") and self.flip(0.4):
@@ -1018,9 +1035,9 @@ class _Gen:
             out["cpu_target"] = d(st.integers(10, 95))
         return out
 
-    def deploy(self) -> dict[str, Any]:
+    def deploy(self, shifts_traffic: bool = True) -> dict[str, Any]:
         d = self.draw
-        shape = d(st.integers(0, 4))
+        shape = d(st.integers(0, 4 if shifts_traffic else 1))
         if shape == 0:
             return {}
         if shape == 1:
