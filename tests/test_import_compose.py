@@ -136,3 +136,24 @@ def test_cli_json_report_and_refusal_to_overwrite(tmp_path: Path) -> None:
     here = runner.invoke(main, ["import", "compose", str(file)])
     assert here.exit_code == 0, here.output
     assert "validate: ok" in here.output and (file.parent / "stack.yaml").is_file()
+
+
+def test_localstack_elasticmq_and_limits(tmp_path: Path) -> None:
+    file = tmp_path / "compose.yaml"
+    file.write_text(
+        "services:\n"
+        "  aws:\n    image: localstack/localstack:3.8\n    environment:\n      SERVICES: sqs\n"
+        "  mq:\n    image: softwaremill/elasticmq-native:1.6.9\n"
+        "  api:\n    image: ghcr.io/acme/api:1.2.0\n    ports: ['8080:8080']\n"
+        "    environment:\n      QUEUE_URL: http://mq:9324/queue/jobs\n    depends_on: [aws]\n"
+        "    deploy:\n      replicas: 3\n      resources:\n        limits: {cpus: '0.3', memory: 600M}\n")
+    imported = import_compose(file)
+    data = load_text(imported.text or "").data or {}
+    assert set(data["queues"]) == {"aws", "mq"}
+    api = data["services"]["api"]
+    assert api["uses"] == ["aws"] and "QUEUE_URL" not in api.get("env", {})  # the broker URL is a decision
+    assert (api["replicas"], api["cpu"], api["memory"]) == (3, 0.5, "1Gi")
+    decided = [d.message for _, d in imported.report.findings if category(d) == "decide"]
+    assert any("QUEUE_URL" in m and "SQS" in m for m in decided)
+    outcome = finish(imported.text, imported.report, tmp_path / "stack.yaml", force=False)
+    assert outcome.valid, [d.message for d in outcome.validation if d.is_error]

@@ -139,3 +139,22 @@ def test_cli(tmp_path: Path) -> None:
     assert "validate: ok" in result.output and (tmp_path / "ws" / "stack.yaml").is_file()
     help_text = CliRunner().invoke(main, ["import", "--help"])
     assert help_text.exit_code == 0 and "compose" in help_text.output and "copilot" in help_text.output
+
+
+def test_service_addons_bucket_table_and_policy_modes(tmp_path: Path) -> None:
+    svc = tmp_path / "copilot" / "api"
+    (svc / "addons").mkdir(parents=True)
+    (svc / "manifest.yml").write_text("name: api\ntype: Backend Service\nimage:\n  location: ghcr.io/acme/api:1.0.0\n"
+                                      "  port: 8080\nvariables:\n  REPORTS:\n    from_cfn: ${COPILOT_APPLICATION_NAME}-"
+                                      "${COPILOT_ENVIRONMENT_NAME}-reportsBucketName\n")
+    (svc / "addons" / "store.yml").write_text(
+        "Resources:\n  uploadsBucket:\n    Type: AWS::S3::Bucket\n  sessions:\n    Type: AWS::DynamoDB::Table\n"
+        "  readReports:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement:\n"
+        "          - Action: [s3:GetObject, s3:ListBucket]\n            Resource: !Sub '${App}-${Env}-reportsBucketARN'\n")
+    imported = import_copilot(tmp_path)
+    data = load_text(imported.text or "").data or {}
+    assert set(data["buckets"]) == {"uploads", "reports"}
+    assert data["services"]["api"]["uses"] == ["uploads", "reports:read"]
+    assert data["services"]["api"]["env"] == {"REPORTS": "${reports.bucket}"}
+    table = [d for _, d in imported.report.findings if d.code == "IC-IMPORT-003"]
+    assert len(table) == 1 and "DynamoDB table `sessions`" in table[0].message and table[0].position == (4, 3)

@@ -98,6 +98,8 @@ def _plan(ctx: Context, services: dict[str, object]) -> list[tuple[str, dict[str
                              "lowercase a-z, 0-9 and -)")
         image = spec.get("image")
         store = store_of(ctx.quiet(image)) if isinstance(image, str) and "build" not in spec else None
+        if store is None and isinstance(image, str) and "build" not in spec:
+            store = _localstack(ctx, image, spec, path)
         if store is None:
             target = Target(name, "services", _first_port(spec))
             _aliases(ctx, str(raw), spec, target)
@@ -110,6 +112,22 @@ def _plan(ctx: Context, services: dict[str, object]) -> list[tuple[str, dict[str
         _aliases(ctx, str(raw), spec, target)
         _store(ctx, str(raw), name, spec, section, engine, repo)
     return workloads
+
+
+def _localstack(ctx: Context, image: str, spec: dict[str, object], path: Path) -> tuple[str, str | None, str] | None:
+    """LocalStack emulating SQS (or only S3) becomes the real service; emulating more is reported."""
+    repo, _ = image_parts(ctx.quiet(image))
+    if repo != "localstack/localstack":
+        return None
+    services = {s.strip() for s in _env_pairs(ctx, spec, path).get("SERVICES", "").split(",") if s.strip()}
+    if "sqs" in services or services == {"s3"}:
+        section = "queues" if "sqs" in services else "buckets"
+        if services - {"sqs", "s3"} or services == {"sqs", "s3"}:
+            ctx.report.lossy("decide", ctx.file, (*path, "environment"), f"LocalStack emulates {', '.join(sorted(services))}; "
+                             f"only {'SQS' if section == 'queues' else 'S3'} is imported (as one {section[:-1]})",
+                             "add the other AWS services to stack.yaml (or keep them outside infracc)")
+        return section, None, "localstack/localstack"
+    return None
 
 
 def _aliases(ctx: Context, raw: str, spec: dict[str, object], target: Target) -> None:

@@ -37,6 +37,8 @@ ENGINE_NOTES = {
     "rabbitmq": "RabbitMQ (AMQP) becomes an SQS queue: the application must use the SQS API "
                 "(AmazonMQ for RabbitMQ is not an infracc kind)",
     "bitnami/rabbitmq": "RabbitMQ (AMQP) becomes an SQS queue: the application must use the SQS API",
+    "localstack/localstack": "the LocalStack emulation becomes the real AWS service; drop endpoint overrides "
+                             "(`AWS_ENDPOINT_URL`, `…_ENDPOINT`) from the users",
 }
 # Images speaking a non-HTTP protocol on their port (cannot be `public`).
 TCP_IMAGES = ("mongo", "bitnami/mongodb", "memcached", "nats", "cassandra", "zookeeper", "bitnami/kafka",
