@@ -176,7 +176,7 @@ def test_provider_backend_and_tags() -> None:
         assert provider["default_tags"][0]["tags"]["env"] == env
         assert ("allowed_account_ids" in provider) == (env == "prod")
     files = output_files("three-tier", "terraform")
-    assert 'required_version = ">= 1.10.0"' in files["terraform/prod/versions.tf"]
+    assert 'required_version = ">= 1.11.0"' in files["terraform/prod/versions.tf"]
 
 
 def test_spot_and_arm64_follow_the_cost_pass() -> None:
