@@ -13,7 +13,9 @@ are byte-compiled once (`compileall`, skipped per file when up to date) and the 
 children run without PYTHONDONTWRITEBYTECODE.
 
 Peak memory is `ru_maxrss` from `os.wait4` of each child: the largest resident set of any one
-process in its tree (infracc itself, or the Node process CDKTF starts), not their sum.
+process in its tree (infracc itself, or the Node process CDKTF starts), not their sum. CPU s is
+user + system time of the child and the processes it waited for (Node, checkov), the median
+of the runs: on a shared machine it moves much less than wall time.
 
     python benchmarks/cold.py [--repeat 3] [--sizes 50,200,500] [--only validate,compile]
                               [--tree DIR]   # measure another checkout (e.g. the code before a change)
@@ -52,6 +54,7 @@ class Figure:
     low: float
     high: float
     peak_mib: float
+    cpu: float
     code: int
 
 
@@ -64,7 +67,7 @@ def _child_env(tree: Path | None) -> dict[str, str]:
     return env
 
 
-def _once(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int]:
+def _once(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, int]:
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -77,14 +80,14 @@ def _once(cmd: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, fl
     if proc.returncode not in (0, 1):
         tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
         print(f"  ! {' '.join(cmd[-4:])}: exit {proc.returncode}: {' / '.join(tail)}", file=sys.stderr)
-    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
 def measure(cmd: Sequence[str], env: dict[str, str], repeat: int, cwd: Path = ROOT) -> Figure:
     runs = [_once(cmd, env, cwd) for _ in range(repeat)]
     times = [r[0] for r in runs]
     return Figure(statistics.median(times), min(times), max(times), max(r[1] for r in runs),
-                  max(r[2] for r in runs))
+                  statistics.median(r[2] for r in runs), max(r[3] for r in runs))
 
 
 def byte_compile(tree: Path | None) -> None:
@@ -139,15 +142,15 @@ def main() -> None:
     load = os.getloadavg()
     print(f"cold processes, median of {args.repeat}; .pyc caches present (compileall once, children run without "
           f"PYTHONDONTWRITEBYTECODE); {os.cpu_count()} CPUs, load average {load[0]:.2f} at start; "
-          f"peak = largest resident process of the run (ru_maxrss from wait4)")
+          f"peak = largest resident process of the run (ru_maxrss from wait4); CPU = user+sys incl. children")
     if args.tree:
         print(f"code measured: {args.tree}")
     floor = measure([python, "-c", "pass"], env, args.repeat)
     floor_pydantic = measure([python, "-c", "import pydantic"], env, args.repeat)
     print(f"floor: `python -c pass` {floor.median:.3f} s, `python -c \"import pydantic\"` {floor_pydantic.median:.3f} s\n")
 
-    header = ("| stack | command | median s | min–max s | over floor s | target s | peak MiB |\n"
-              "|---|---|---:|---:|---:|---:|---:|")
+    header = ("| stack | command | median s | min–max s | over floor s | target s | CPU s | peak MiB |\n"
+              "|---|---|---:|---:|---:|---:|---:|---:|")
     print(header)
 
     def row(label: str, command: str, fig: Figure) -> None:
@@ -156,7 +159,7 @@ def main() -> None:
         if fig.code not in (0, 1):
             mark += f" (exit {fig.code})"
         print(f"| {label} | {command} | {fig.median:.3f} | {fig.low:.2f}–{fig.high:.2f} | "
-              f"{fig.median - floor.median:.3f} | {mark} | {fig.peak_mib:.0f} |", flush=True)
+              f"{fig.median - floor.median:.3f} | {mark} | {fig.cpu:.2f} | {fig.peak_mib:.0f} |", flush=True)
 
     row("floor", "python -c pass", floor)
     row("floor", "python -c \"import pydantic\"", floor_pydantic)

@@ -34,6 +34,9 @@ class Sizing(_D):
     cpu_target: int | None = None
     instance_class: str | None = None
     engine_version: str | None = Field(None, description="spec version, or the engine's default from library/engines.json")
+    engine_lifecycle_support: Literal["open-source-rds-extended-support", "open-source-rds-extended-support-disabled"] | None = Field(
+        None, description="databases: RDS Extended Support opted in only for a version already past its end of "
+                          "standard support (library/engines.json), opted out otherwise")
     storage_gb: int | None = None
     multi_az: bool | None = None
     node_type: str | None = None

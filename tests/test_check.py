@@ -121,3 +121,14 @@ def test_missing_tool_is_listed_with_how_to_install_not_passed(tmp_path: Path) -
 def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
     proc = _check(tmp_path / "nope")
     assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_checkov_runs_one_process_per_cpu_heaviest_scans_spread() -> None:
+    from infracc.compiler.checks.checkov import groups
+
+    out = Path("/out")
+    found = [out / d for d in ("terraform", "kubernetes", "docker", "ci")]
+    assert groups(found, cpus=1) == [found]
+    assert groups(found, cpus=2) == [[out / "terraform"], [out / "kubernetes", out / "docker", out / "ci"]]
+    assert sorted(map(len, groups(found, cpus=8))) == [1, 1, 1, 1]
+    assert groups(found[1:], cpus=2) == [[out / "kubernetes"], [out / "docker", out / "ci"]]

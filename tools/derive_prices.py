@@ -66,6 +66,13 @@ WANTED: tuple[tuple[str, str, str, dict[str, tuple[str, ...]]], ...] = (
     ("CloudTrail", "cloudtrail", r".*", {}),
     ("EBS gp3 GB-month", "ebs", r"gp3", {}),
     ("EBS gp2 GB-month", "ebs", r"gp2", {}),
+    ("EBS snapshot storage", "ebs", r"snapshot-storage", {}),
+    ("AWS Backup S3 warm storage", "backup", r"s3-warm-storage", {}),
+    ("RDS Extended Support vCPU-hour", "rds", r"extended-support-.*", {}),
+    ("RDS 1-year No Upfront reserved instance hours", "rds",
+     r"db\.(t4g|t3|m7g|m6i|r7g|r6g)\.[a-z0-9]+-reserved-1y-no-upfront",
+     {"engine": ("postgres", "mysql"), "deployment": ("single-az", "multi-az")}),
+    ("EventBridge Scheduler invocations", "eventbridge", r"scheduler-invocations", {}),
 )
 
 

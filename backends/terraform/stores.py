@@ -76,6 +76,7 @@ def database(ctx: Env, comp: Component) -> None:
                           managed=("service-role/AmazonRDSEnhancedMonitoringRole",))
     attrs = {
         "identifier": ctx.aws_name(comp.name), "engine": spec.engine, "engine_version": version,
+        "engine_lifecycle_support": sz.engine_lifecycle_support,  # sizing pass: Extended Support only if pinned past standard
         "instance_class": sz.instance_class, "allocated_storage": sz.storage_gb,
         "storage_type": (comp.optimization.storage_type if comp.optimization else None) or "gp3", "storage_encrypted": _encryption(comp).at_rest, "kms_key_id": key.ref("arn"),
         "multi_az": bool(sz.multi_az), "db_subnet_group_name": group.ref("name"), "parameter_group_name": params.ref("name"),
@@ -128,8 +129,8 @@ def rotation(ctx: Env) -> str:
     offset by `var.rotate_credentials`."""
     if "credential_rotation" not in ctx.doc.locals:
         ctx.doc.local("credential_rotation", ROTATION)
-    return "${local.credential_rotation}"
         ctx.doc.variables["rotate_credentials"] = ROTATE_VARIABLE
+    return "${local.credential_rotation}"
 
 
 def _db_connection(ctx: Env, comp: Component, db: Block, password: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,20 +104,27 @@ class ToolFailed(Exception):
 
 
 def run_all(out: Path, progress: bool = False) -> Outcome:
+    """Every tool at once (checkov and hadolint are child processes, the others wait on their own
+    I/O or a library), reported in the fixed tool order; with `progress`, a line on stderr as
+    each one finishes."""
     selected = tools()
-    runs: list[ToolRun] = []
     if not progress:
-        return Outcome(str(out), [run_one(t, out) for t in selected])
+        with ThreadPoolExecutor(max_workers=len(selected)) as pool:
+            return Outcome(str(out), list(pool.map(lambda t: run_one(t, out), selected)))
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    done: dict[str, ToolRun] = {}
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("validators", total=len(selected))
-        for tool in selected:
-            bar.update(task, description=f"running {tool.name}")
-            runs.append(run_one(tool, out))
-            console.print(f"{tool.name}: {runs[-1].status}", highlight=False)
-            bar.advance(task)
-    return Outcome(str(out), runs)
+        task = bar.add_task(f"running {', '.join(t.name for t in selected)}", total=len(selected))
+        with ThreadPoolExecutor(max_workers=len(selected)) as pool:
+            futures = {pool.submit(run_one, t, out): t for t in selected}
+            for future in as_completed(futures):
+                tool = futures[future]
+                done[tool.name] = future.result()
+                console.print(f"{tool.name}: {done[tool.name].status}", highlight=False)
+                left = [t.name for t in selected if t.name not in done]
+                bar.update(task, advance=1, description=f"running {', '.join(left)}" if left else "done")
+    return Outcome(str(out), [done[t.name] for t in selected])

@@ -37,7 +37,7 @@ def _kubeconform(out: Path, files: list[Path]) -> tuple[int, list[Finding]]:
 
 def _has_kubernetes_validate() -> bool:
     try:
-        import kubernetes_validate  # noqa: F401
+        import kubernetes_validate  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         return False
     return True

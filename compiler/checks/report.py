@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from infracc.compiler.checks import Outcome, ToolRun
+from infracc.compiler.checks import Finding, Outcome, ToolRun
 from infracc.compiler.version import VERSION
 
 
@@ -17,7 +18,7 @@ def render(outcome: Outcome, fmt: str) -> str:
     return as_text(outcome)
 
 
-def as_json(outcome: Outcome) -> dict:
+def as_json(outcome: Outcome) -> dict[str, Any]:
     return {"out": outcome.out, "ok": not outcome.findings and not any(r.error for r in outcome.runs),
             "tools": [{k: v for k, v in asdict(r).items() if k != "findings"} for r in outcome.runs],
             "findings": [asdict(f) for f in outcome.findings],
@@ -50,12 +51,12 @@ def as_text(outcome: Outcome) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_sarif(outcome: Outcome) -> dict:
+def as_sarif(outcome: Outcome) -> dict[str, Any]:
     runs = []
     for run in outcome.runs:
         rules = sorted({f.rule for f in run.findings})
         results = [_result(f) for f in run.findings]
-        invocation = {"executionSuccessful": run.status in ("passed", "findings")}
+        invocation: dict[str, Any] = {"executionSuccessful": run.status in ("passed", "findings")}
         if run.status not in ("passed", "findings"):
             invocation["toolExecutionNotifications"] = [{"message": {"text": f"{run.status}: {run.detail}"},
                                                          "level": "warning" if run.status != "error" else "error"}]
@@ -66,8 +67,8 @@ def as_sarif(outcome: Outcome) -> dict:
     return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
 
 
-def _result(f) -> dict:
-    result = {"ruleId": f.rule, "level": f.severity, "message": {"text": f.message},
+def _result(f: Finding) -> dict[str, Any]:
+    result: dict[str, Any] = {"ruleId": f.rule, "level": f.severity, "message": {"text": f.message},
               "locations": [{"physicalLocation": {
                   "artifactLocation": {"uri": f.file, "uriBaseId": "OUT"},
                   "region": {"startLine": f.line, "startColumn": f.column}}}]}

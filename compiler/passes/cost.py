@@ -10,6 +10,7 @@ warning, never a zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import ComponentCost, EnvCost, LineItem, Optimization
@@ -48,7 +49,13 @@ class Estimator:
                         monthly=monthly, source=f"{row.source} [{row.key}]", assumption=assumption)
 
 
-def cost(ir: StackIR, data: dict) -> list[Diagnostic]:
+def upper_bound(what: str) -> str:
+    """The one wording for a discount the price table has no rate for (Fargate Spot, EC2 Spot,
+    Savings Plans): the line is priced at the on-demand rate, which bounds it from above."""
+    return f"{what} has no rate in the price table: priced at on-demand, an upper bound"
+
+
+def cost(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for env in ir.envs.values():
         if env.nodes is not None and env.settings.spot:
@@ -73,7 +80,38 @@ def cost(ir: StackIR, data: dict) -> list[Diagnostic]:
         for what in missing:
             diags.append(warning("IC-COST-006", f"no price for {what} (environment `{env.name}`); left out of the estimate",
                                  env.settings.origin, "treat the estimate as a lower bound"))
+    diags += lifecycle_warnings(ir)
     return diags
+
+
+def extended_support_text(engine: str, version: str, ended: str, vcpus: int, monthly: float | None) -> str:
+    price = (f"adds ${monthly:,.2f}/month ({vcpus} vCPUs × {lib.hours_per_month()} h at the year 1-2 rate)"
+             if monthly is not None else
+             f"is billed per vCPU-hour on {vcpus} vCPUs, at a rate the price table does not have")
+    return f"{engine} {version} left RDS standard support on {ended}: RDS Extended Support {price}"
+
+
+def lifecycle_warnings(ir: StackIR) -> list[Diagnostic]:
+    """IC-COST-030: a pinned database version past its end of standard support, once per
+    database and environment, with the Extended Support line of the estimate."""
+    out: list[Diagnostic] = []
+    for env in ir.envs.values():
+        for comp in env.graph.components("database"):
+            sz = comp.sizing
+            if sz is None or sz.engine_version is None or comp.cost is None:
+                continue
+            line = next((i for i in comp.cost.items if i.item.startswith("RDS Extended Support")), None)
+            ended = lib.standard_support_end(comp.spec.engine, sz.engine_version)
+            if line is None or ended is None:
+                continue
+            vcpus = lib.instance_vcpus(sz.instance_class or "")
+            newest = lib.engine_info("databases", comp.spec.engine)["default"]
+            out.append(warning("IC-COST-030", extended_support_text(comp.spec.engine, sz.engine_version, ended, vcpus,
+                                                                     line.monthly) + f" (environment `{env.name}`)",
+                               comp.where("version"),
+                               f"set `version: \"{newest}\"` (in standard support) after testing the upgrade, or keep "
+                               f"{sz.engine_version} and budget for the surcharge"))
+    return out
 
 
 def _total(items: list[LineItem]) -> float:
@@ -133,15 +171,12 @@ def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, na
 
 
 def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
-    if ir.platform == "eks":
-        return []  # pods run on the environment's node group, priced at env level
+    if ir.platform == "eks":  # pods run on the environment's node group, priced at env level
+        return _stateful_volumes(comp, est)
     sz, opt = comp.sizing, comp.optimization
     arch = "x86_64" if naive else opt.arch
     name = comp.name
-    spot_note = None
-    if not naive and opt.capacity == "spot":
-        est.missing.append(f"fargate spot discount in {est.region}")
-        spot_note = "Fargate Spot priced at on-demand (spot price not in the table): an upper bound"
+    spot_note = upper_bound("Fargate Spot") if not naive and opt.capacity == "spot" else None
     if comp.kind == "job":
         note = "per vCPU-hour of run time; run time depends on the job"
         return [est.item(name, f"Fargate vCPU ({arch})", "fargate", "vcpu", None, assumption=note, arch=arch),
@@ -155,6 +190,17 @@ def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
         est.item(name, f"Fargate memory ({arch})", "fargate", "memory", sz.memory_mib / 1024 * hours, assumption=basis, arch=arch),
     ]
     return items + _transfer(comp, est)
+
+
+def _stateful_volumes(comp: Component, est: Estimator) -> list[LineItem]:
+    """A stateful service's volume claims: one EBS volume per replica, in the cluster's default
+    StorageClass (EKS's `gp2`; the manifests name none)."""
+    sz = comp.sizing
+    if comp.kind != "service" or not getattr(comp.spec, "stateful", False) or sz is None or not sz.volume_gb:
+        return []
+    replicas = max(sz.replicas_min or 1, 1)
+    return [est.item(comp.name, f"EBS gp2 volumes {sz.volume_gb} GB × {replicas}", "ebs", "gp2", sz.volume_gb * replicas,
+                     assumption="one volume per replica (volumeClaimTemplates), default StorageClass gp2")]
 
 
 def _transfer(comp: Component, est: Estimator) -> list[LineItem]:
@@ -171,12 +217,29 @@ def _database(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
     deployment = "multi-az" if sz.multi_az else "single-az"
     klass = _x86(sz.instance_class) if naive else sz.instance_class
     storage = "storage-gp2" if naive else "storage-gp3"
-    return [
+    items = [
         est.item(comp.name, f"{klass} ({deployment})", "rds", klass, est.hours, engine=spec.engine, deployment=deployment),
         est.item(comp.name, f"{storage} {sz.storage_gb} GB ({deployment})", "rds", storage, sz.storage_gb, deployment=deployment),
         est.item(comp.name, "backup storage beyond the database size", "rds", "backup-storage", None,
                  assumption="usage-dependent: backup storage up to the database size is free"),
     ]
+    extended = extended_support(comp, est, klass)
+    return items + ([extended] if extended is not None else [])
+
+
+def extended_support(comp: Component, est: Estimator, klass: str) -> LineItem | None:
+    """RDS Extended Support, billed per vCPU-hour on top of the instance for a major version past
+    its end of standard support (library/engines.json); the first two years' rate."""
+    sz = comp.sizing
+    assert sz is not None and sz.engine_version is not None
+    engine, version = comp.spec.engine, sz.engine_version
+    if not lib.past_standard_support(engine, version):
+        return None
+    vcpus = lib.instance_vcpus(klass)
+    ended = lib.standard_support_end(engine, version)
+    return est.item(comp.name, f"RDS Extended Support ({engine} {version}) × {vcpus} vCPU", "rds",
+                    f"extended-support-{version}-year1-2", est.hours * vcpus, engine=engine,
+                    assumption=f"{engine} {version} left RDS standard support on {ended}; year 1-2 rate")
 
 
 def _cache(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
@@ -262,30 +325,91 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
         items += _cloudfront(env, est, "load-balancer", "CloudFront in front of the internal ALB", None)
     if env.nodes is not None:
         items += _eks(env, est, naive)
-    keys = 1 + sum(1 for c in comps if c.encryption is not None and c.encryption.dedicated)
-    # Declared secrets, one connection secret per data store and function (naming.connection_secret),
-    # and each cache's AUTH token.
-    secrets = (sum(len(getattr(c.spec, "secrets", [])) for c in comps)
-               + len(env.graph.components("database", "cache", "bucket", "queue", "function"))
-               + len(env.graph.components("cache")))
-    alarms = sum(len(c.retention.alarms) for c in comps if c.retention)
-    items += [est.item("security", f"KMS customer-managed keys × {keys}", "kms", "customer-managed-key", keys),
-              est.item("security", f"Secrets Manager secrets × {secrets}", "secretsmanager", "secret", secrets)]
+    items += _security(env, est)
+    items += _web_acls(env, est)
+    alarms = _alarm_count(env)
     if alarms:
         items.append(est.item("operations", f"CloudWatch alarms × {alarms}", "cloudwatch", "alarm-standard-resolution", alarms))
     items.append(est.item("operations", "CloudWatch Logs ingestion", "cloudwatch", "logs-ingestion", None,
                           assumption="usage-dependent"))
-    if ir.domain:
-        items.append(est.item("dns", "Route 53 hosted zone", "route53", "hosted-zone", 1, region="global"))
-    if not naive and any(c.retention and c.retention.backup_plan_days for c in comps):
-        items.append(est.item("backup", "AWS Backup storage (soc2 copies)", "backup", "warm-storage", None,
-                              assumption="usage-dependent: grows with the size of the protected stores"))
+    # The stack's Route 53 zone is looked up, not created (it holds the domain before infracc
+    # runs), so it is no cost of this stack; its records and queries are usage.
+    items += _backups(env, est, naive)
+    return items
+
+
+def distributions(env: EnvIR) -> bool:
+    """Whether the environment has CloudFront: a site, a `cdn` service, or (without a domain) the
+    distribution in front of the internal load balancer (endpoints pass)."""
+    return any(c.endpoint is not None and c.endpoint.cdn for c in env.graph.components("service", "site"))
+
+
+def _security(env: EnvIR, est: Estimator) -> list[LineItem]:
+    comps = env.graph.components()
+    keys = 1 + sum(1 for c in comps if c.encryption is not None and c.encryption.dedicated)
+    # Declared secrets and one connection secret per data store and function
+    # (naming.connection_secret); the database password and cache AUTH token live only in those
+    # connection secrets (write-only arguments), so RDS manages no master secret of its own.
+    secrets = (sum(len(getattr(c.spec, "secrets", [])) for c in comps)
+               + len(env.graph.components("database", "cache", "bucket", "queue", "function")))
+    items = [est.item("security", f"KMS customer-managed keys × {keys}", "kms", "customer-managed-key", keys),
+             est.item("security", f"Secrets Manager secrets × {secrets}", "secretsmanager", "secret", secrets)]
+    if distributions(env):  # CloudFront logs to us-east-1, encrypted with a key there
+        items.append(est.item("security", "KMS key for edge logs (us-east-1)", "kms", "customer-managed-key", 1,
+                              region="us-east-1"))
+    return items
+
+
+def _web_acls(env: EnvIR, est: Estimator) -> list[LineItem]:
+    """AWS WAF: a regional web ACL on an internet-facing load balancer and one (us-east-1) shared
+    by the CloudFront distributions; each carries the managed rule groups of library/waf.json."""
+    edge = env.edge
+    if edge is None or not edge.waf:
+        return []
+    rules = len(lib.waf_rule_groups())
+    scopes = (["load balancer"] if edge.load_balancer == "internet-facing" else []) + (
+        ["CloudFront"] if distributions(env) else [])
+    items: list[LineItem] = []
+    for scope in scopes:
+        region = "us-east-1" if scope == "CloudFront" else None
+        items += [est.item("firewall", f"WAF web ACL ({scope})", "waf", "web-acl", 1, region=region),
+                  est.item("firewall", f"WAF rules ({scope}) × {rules}", "waf", "rule", rules, region=region,
+                           assumption="AWS managed rule groups"),
+                  est.item("firewall", f"WAF requests ({scope})", "waf", "requests", None, region=region,
+                           assumption="usage-dependent")]
+    return items
+
+
+def _alarm_count(env: EnvIR) -> int:
+    """CloudWatch alarms Terraform creates: a job's `failed-runs` is an EventBridge rule on the
+    task's exit code (ecs) or not generated (eks), never an alarm."""
+    return sum(1 for c in env.graph.components() if c.retention
+               for alarm in c.retention.alarms if not (c.kind == "job" and alarm == "failed-runs"))
+
+
+def _backups(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
+    """AWS Backup copies (soc2): priced per protected resource type, all usage-dependent."""
+    if naive:
+        return []
+    kinds = {c.kind for c in env.graph.components() if c.retention and c.retention.backup_plan_days}
+    items: list[LineItem] = []
+    if "database" in kinds:
+        items.append(est.item("backup", "AWS Backup of RDS (snapshot storage)", "rds", "backup-storage", None,
+                              assumption="usage-dependent: grows with the size of the databases"))
+    if "bucket" in kinds:
+        items.append(est.item("backup", "AWS Backup of S3 (warm storage)", "backup", "s3-warm-storage", None,
+                              assumption="usage-dependent: grows with the size of the buckets"))
     return items
 
 
 def _eks(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
     node = _x86(env.nodes.instance_type) if naive else env.nodes.instance_type
     count = env.nodes.min_size
+    spot = not naive and env.nodes.capacity == "spot"
+    basis = "at the node group's minimum size" + (f"; {upper_bound('EC2 Spot')}" if spot else "")
+    disk = lib.eks_node_disk_gb()
     return [est.item("cluster", "EKS control plane", "eks", "cluster", est.hours, support="standard"),
-            est.item("cluster", f"nodes {node} × {count}", "ec2", node, est.hours * count,
-                     assumption="at the node group's minimum size")]
+            est.item("cluster", f"nodes {node} × {count}" + (" (Spot)" if spot else ""), "ec2", node, est.hours * count,
+                     assumption=basis),
+            est.item("cluster", f"node root volumes {disk} GB gp2 × {count}", "ebs", "gp2", disk * count,
+                     assumption="EKS's default root volume of a managed node group without a launch template")]

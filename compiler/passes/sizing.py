@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from typing import Literal
 
 from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import EnvNetwork, NodeGroup, Sizing
@@ -86,6 +87,27 @@ def node_group(p: lib.Profile) -> NodeGroup:
                      arch="arm64" if family.endswith("g") else "x86_64")
 
 
+def default_version(engine: str) -> str:
+    """A database's default major version: the engines.json default while it is in RDS standard
+    support, else the newest supported version that still is (so no default pays Extended Support)."""
+    info = lib.engine_info("databases", engine)
+    if not lib.past_standard_support(engine, info["default"]):
+        return str(info["default"])
+    current = [v for v in info["supported"] if not lib.past_standard_support(engine, v)]
+    return max(current, key=lambda v: tuple(int(x) for x in v.split("."))) if current else str(info["default"])
+
+
+def lifecycle_support(engine: str, version: str) -> Literal["open-source-rds-extended-support",
+                                                            "open-source-rds-extended-support-disabled"]:
+    """RDS `engine_lifecycle_support`: a version in standard support opts out of Extended Support,
+    so RDS never starts billing it unnoticed (at the end of standard support RDS upgrades the
+    major version instead: plan the upgrade before); a version already past it must opt in, and
+    the cost pass warns with its price (IC-COST-030)."""
+    if lib.past_standard_support(engine, version):
+        return "open-source-rds-extended-support"
+    return "open-source-rds-extended-support-disabled"
+
+
 def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list[Diagnostic]]:
     spec, ha = comp.spec, env.settings.high_availability
     base = {"profile": env.settings.size}
@@ -93,9 +115,10 @@ def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing,
         return _workload(comp, env, p)
     if comp.kind == "database":
         diags = _engine_check(comp, "databases", spec.instance, "instance_families")
-        version = spec.version or lib.engine_info("databases", spec.engine)["default"]
+        version = spec.version or default_version(spec.engine)
         instance = spec.instance or p.database_class
         return Sizing(**base, instance_class=instance, engine_version=version,
+                      engine_lifecycle_support=lifecycle_support(spec.engine, version),
                       storage_gb=spec.storage_gb or p.database_storage_gb, multi_az=ha,
                       performance_insights=performance_insights(spec.engine, instance)), diags
     if comp.kind == "cache":
