@@ -12,7 +12,7 @@ Access is typed: ``service(comp)`` returns the `Service` of a service component 
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -232,7 +232,17 @@ class ResolvedMissing(RuntimeError):
 T = TypeVar("T", bound=_R)
 
 
-def _get(comp: Any, cls: type[T]) -> T:
+class Resolvable(Protocol):
+    """What the accessors need of a component (`ir.Component`, which imports this module)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+def _get(comp: Resolvable, cls: type[T]) -> T:
     r = getattr(comp, "resolved", None)
     if r is None:
         raise ResolvedMissing(f"{comp.id}: the resolve pass has not run; run the passes before the backends")
@@ -241,63 +251,69 @@ def _get(comp: Any, cls: type[T]) -> T:
     return r
 
 
-def service(comp: Any) -> Service:
+def service(comp: Resolvable) -> Service:
     return _get(comp, Service)
 
 
-def job(comp: Any) -> Job:
+def job(comp: Resolvable) -> Job:
     return _get(comp, Job)
 
 
-def workload(comp: Any) -> Service | Job:
-    return _get(comp, Workload)  # type: ignore[return-value]
+def workload(comp: Resolvable) -> Service | Job:
+    r = _get(comp, Workload)
+    if not isinstance(r, Service | Job):  # the only two workload models
+        raise TypeError(f"{comp.id}: an unknown workload model {type(r).__name__}")
+    return r
 
 
-def database(comp: Any) -> Database:
+def database(comp: Resolvable) -> Database:
     return _get(comp, Database)
 
 
-def cache(comp: Any) -> Cache:
+def cache(comp: Resolvable) -> Cache:
     return _get(comp, Cache)
 
 
-def bucket(comp: Any) -> Bucket:
+def bucket(comp: Resolvable) -> Bucket:
     return _get(comp, Bucket)
 
 
-def queue(comp: Any) -> Queue:
+def queue(comp: Resolvable) -> Queue:
     return _get(comp, Queue)
 
 
-def function(comp: Any) -> Function:
+def function(comp: Resolvable) -> Function:
     return _get(comp, Function)
 
 
-def site(comp: Any) -> Site:
+def site(comp: Resolvable) -> Site:
     return _get(comp, Site)
 
 
-def of(comp: Any) -> Resolved:
+def of(comp: Resolvable) -> Resolved:
     """The resolved object of any component."""
-    return _get(comp, _R)  # type: ignore[return-value]
+    r = _get(comp, _R)
+    if not isinstance(r, Resolved):  # every model the resolve pass attaches is in `Resolved`
+        raise TypeError(f"{comp.id}: an unknown resolved model {type(r).__name__}")
+    return r
 
 
-def secrets(comp: Any) -> tuple[str, ...]:
+def secrets(comp: Resolvable) -> tuple[str, ...]:
     """Secret env var names of a workload or function; () for other kinds."""
     r = of(comp)
     return r.secrets if isinstance(r, Workload | Function) else ()
 
 
-def public(comp: Any) -> Exposure | None:
+def public(comp: Resolvable) -> Exposure | None:
     """The exposure of a public service with a port; None for everything else."""
     r = of(comp)
     return r.public if isinstance(r, Service) else None
 
 
-def rollout(comp: Any) -> Rollout | None:
+def rollout(comp: Resolvable) -> Rollout | None:
     r = of(comp)
     return r.rollout if isinstance(r, Service) else None
 
 
-def contains_pii(comp: Any) -> bool:
+def contains_pii(comp: Resolvable) -> bool:
     return bool(getattr(of(comp), "contains_pii", False))
