@@ -217,8 +217,17 @@ def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[T
                               env=e, component=comp.name, command=" ".join(migrate)))
     tasks += [_deploy(comp, e) for comp in env.graph.topological() if comp.kind in (*WORKLOAD_KINDS, "function", "site")]
     tasks += _verify(ir, env)
+    tasks += _purchases(env)
     _chain(tasks, after)
     return tasks
+
+
+def _purchases(env: EnvIR) -> list[Task]:
+    """Commitments the spec sets (`commitments`): bought in the console, not created by Terraform."""
+    from infracc.compiler.passes.levers import purchases
+
+    return [Task(f"{env.name}:purchase:{i + 1}", "purchase", f"Purchase for `{env.name}`: {what}", env=env.name)
+            for i, what in enumerate(purchases(env))]
 
 
 def _packages(ir: StackIR, env: EnvIR) -> list[Task]:

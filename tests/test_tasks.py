@@ -15,7 +15,7 @@ from infracc.compiler.tasks import breakdown
 
 THREE_TIER = str(ROOT / "examples" / "three-tier" / "stack.yaml")
 # Images and function packages before the apply that points the stack at them (as CI does).
-KIND_ORDER = ["approval", "image", "package", "apply", "secret", "migrate", "deploy", "verify"]
+KIND_ORDER = ["approval", "image", "package", "apply", "secret", "migrate", "deploy", "verify", "purchase"]
 
 
 def _ir(example: str):
@@ -148,3 +148,13 @@ def test_usage_errors_exit_2_without_traceback(tmp_path) -> None:
     broken.write_text("infracc: 1\nname: X\n")
     spec_error = runner.invoke(main, ["tasks", str(broken)])
     assert spec_error.exit_code == 1 and "Traceback" not in spec_error.output
+
+
+def test_commitments_become_purchase_tasks_after_the_environment_is_verified() -> None:
+    """Issue #13: commitments are bought, not created by Terraform; the tasks say what to buy."""
+    ir = _ir("three-tier")
+    tasks = [t for t in breakdown(ir) if t.env == "prod"]
+    bought = [t for t in tasks if t.kind == "purchase"]
+    assert [t.title for t in bought] == ["Purchase for `prod`: RDS reserved DB instance for `db`: db.m7g.large, postgres, "
+                                         "Multi-AZ, 1 year, No Upfront, in eu-west-1 (RDS console → Reserved instances → Purchase)"]
+    assert not [t for t in breakdown(ir) if t.kind == "purchase" and t.env != "prod"]
