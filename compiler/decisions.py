@@ -138,6 +138,51 @@ class ComponentCost(_D):
     baseline_monthly: float
 
 
+class Schedule(_D):
+    """Off-hours schedule of an environment (levers pass): compute runs only in the active window."""
+
+    active: str = Field(description="as written or defaulted, e.g. `Mon-Fri 07:00-20:00`")
+    timezone: str = Field(description="IANA zone the window is in")
+    days: list[str] = Field(description="EventBridge day-of-week names the window opens on, e.g. MON..FRI")
+    start: str = Field(description="HH:MM the environment starts")
+    stop: str = Field(description="HH:MM the environment stops")
+    active_hours_per_month: float = Field(description="active hours per week × 730/168; the cost pass prices compute at this")
+    start_cron: str = Field(description="EventBridge cron() expression of the start, in `timezone`")
+    stop_cron: str = Field(description="EventBridge cron() expression of the stop, in `timezone`")
+    services: list[str] = Field(default_factory=list, description="services scaled to 0 outside the window (ecs)")
+    databases: list[str] = Field(default_factory=list, description="databases stopped outside the window")
+    nodes: bool = Field(False, description="eks: the node group scales to 0 outside the window")
+    reason: str
+
+
+class Recommendation(_D):
+    """A lever infracc cannot price (no rate table), shown beside the estimate but never counted."""
+
+    lever: str
+    applies_to: str
+    discount: str = Field(description="the published discount range, as the source states it")
+    source: str
+    action: str = Field(description="what to buy or change, for the runbook")
+
+
+class EnvLevers(_D):
+    """Cost levers of one environment (levers pass); the cost pass prices them."""
+
+    schedule: Schedule | None = None
+    schedule_reason: str = Field(description="why the environment has, or has not, an off-hours schedule")
+    databases_commitment: Literal["on-demand", "reserved-1y-no-upfront"] = "on-demand"
+    compute_commitment: Literal["on-demand", "savings-plan-1y-no-upfront"] = "on-demand"
+    recommendations: list[Recommendation] = Field(default_factory=list)
+
+
+class LeverSaving(_D):
+    """One lever's monthly saving against the naive baseline (cost pass)."""
+
+    lever: str
+    monthly_saving: float = Field(description="baseline minus estimate for the lines this lever changes, USD/month")
+    detail: str
+
+
 class EnvNetwork(_D):
     """Network layout of one environment (sizing + cost passes)."""
 
@@ -145,6 +190,7 @@ class EnvNetwork(_D):
     az_count: int
     nat_gateways: int
     nat_strategy: Literal["none", "single", "per-az"]
+    egress: str = Field("", description="why the private subnets do or do not route to a NAT gateway")
     s3_gateway_endpoint: bool = True
     public_subnets: list[str]
     private_subnets: list[str]
@@ -159,6 +205,10 @@ class EnvCost(_D):
     savings_percent: float
     items: list[LineItem]
     missing_prices: list[str] = Field(default_factory=list)
+    budget_usd: int | None = Field(None, description="monthly AWS Budgets limit (USD): `budget.monthly_usd`, else the "
+                                                     "estimate rounded up to the next 10; None with `budget: false`")
+    levers: list[LeverSaving] = Field(default_factory=list, description="saving of each lever against the naive baseline")
+    recommendations: list[Recommendation] = Field(default_factory=list, description="levers shown, never counted")
 
 
 class ControlDecision(_D):

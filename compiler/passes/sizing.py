@@ -34,6 +34,7 @@ def sizing(ir: StackIR, data: dict) -> list[Diagnostic]:
     for env in ir.envs.values():
         profile = lib.profiles()[env.settings.size]
         env.network = network_layout(env, profile)
+        diags += nat_check(env)
         if ir.platform == "eks" and env.graph.components("service", "job"):
             env.nodes = node_group(profile)
         for comp in env.graph:
@@ -71,14 +72,48 @@ def network_layout(env: EnvIR, profile: lib.Profile) -> EnvNetwork:
     net = ipaddress.ip_network(s.cidr)
     blocks = list(net.subnets(new_prefix=net.prefixlen + 4))
     per_az = s.high_availability or profile.nat_gateways == "per_az"
+    need = egress_need(env)
+    if s.nat_gateway is False or (need is None and s.nat_gateway is None):
+        count, strategy = 0, "none"
+        egress = ("no NAT gateway: nothing in the VPC needs internet egress (databases and caches answer inside it; "
+                  "functions outside the VPC and sites reach AWS directly); S3 traffic uses the gateway endpoint")
+    else:
+        count, strategy = (az, "per-az") if per_az else (1, "single")
+        egress = (f"{strategy} NAT gateway(s): " + (need or "`nat_gateway: true` in the spec")
+                  + "; S3 traffic uses the free gateway endpoint")
     return EnvNetwork(
-        cidr=s.cidr, az_count=az,
-        nat_gateways=az if per_az else 1, nat_strategy="per-az" if per_az else "single",
+        cidr=s.cidr, az_count=az, nat_gateways=count, nat_strategy=strategy, egress=egress,
         public_subnets=[str(b) for b in blocks[0:az]],
         private_subnets=[str(b) for b in blocks[4:4 + az]],
         isolated_subnets=[str(b) for b in blocks[8:8 + az]],
         flow_log_retention_days=profile.log_retention_days,
     )
+
+
+def egress_need(env: EnvIR) -> str | None:
+    """What in the environment's VPC needs internet egress through NAT, or None.
+
+    Services and jobs (ECS tasks, EKS nodes) pull images and call out from the private subnets;
+    a function joins the VPC when it uses a database or cache (the Terraform backend's rule) and
+    then reaches Secrets Manager and other AWS APIs through NAT. Databases and caches only answer.
+    """
+    workloads = [c.name for c in env.graph.components("service", "job")]
+    if workloads:
+        return f"services/jobs in the private subnets pull images and call out ({', '.join(workloads[:3])}{', ...' if len(workloads) > 3 else ''})"
+    in_vpc = [c.name for c in env.graph.components("function")
+              if any(conn.target.split(".")[0] in ("database", "cache") for conn in env.graph.uses(c.id))]
+    if in_vpc:
+        return f"functions in the VPC (they use a database or cache) reach AWS APIs through it ({', '.join(in_vpc)})"
+    return None
+
+
+def nat_check(env: EnvIR) -> list[Diagnostic]:
+    need = egress_need(env)
+    if env.settings.nat_gateway is False and need is not None:
+        return [error("IC-COST-022", f"environment `{env.name}` refuses NAT gateways, but {need}",
+                      (*env.settings.origin, "nat_gateway"),
+                      "remove `nat_gateway: false`; infracc adds NAT gateways only where something needs egress")]
+    return []
 
 
 def node_group(p: lib.Profile) -> NodeGroup:
