@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,13 @@ settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/stack.yaml"))
+# The oracle tools (checkov, hadolint, pre-commit, ...; tests/oracles.txt) live in a virtualenv of
+# their own that `make test` creates, so their pins never touch the product's .venv.
+# $INFRACC_ORACLES names its bin directory; it joins the end of PATH for `infracc check` and
+# every other subprocess.
+ORACLES = Path(os.environ.get("INFRACC_ORACLES") or ROOT / ".venv-oracles" / "bin")
+if str(ORACLES) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + str(ORACLES)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,16 +6,15 @@ import io
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import EXAMPLES, ROOT, compiled, output_files
+from conftest import EXAMPLES, ORACLES, ROOT, compiled, output_files
 from ruamel.yaml import YAML
 
 SCHEMA = json.loads((ROOT / "tests" / "data" / "github-workflow.schema.json").read_text(encoding="utf-8"))
-CHECKOV = Path(sys.executable).parent / "checkov"
+CHECKOV = ORACLES / "checkov"
 MIN_GHA_PASSED = 20
 
 

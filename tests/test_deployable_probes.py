@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
-from conftest import ROOT
+from conftest import ORACLES, ROOT
 
 from infracc.compiler.catalogue import registry
 from infracc.compiler.pipeline import analyze, emit
@@ -98,7 +97,7 @@ def test_checkov_passes_the_probe_checks_or_skips_them_with_the_reason(tmp_path:
         path, _ = _deployment(result, name)
         (tmp_path / "scan").mkdir(exist_ok=True)
         (tmp_path / "scan" / path.name).write_text(result.files[path], encoding="utf-8")
-    checkov = Path(sys.executable).parent / "checkov"
+    checkov = ORACLES / "checkov"
     subprocess.run([str(checkov), "-d", str(tmp_path / "scan"), "--framework", "kubernetes", "--skip-download",
                     "--check", "CKV_K8S_8,CKV_K8S_9", "-o", "json", "--output-file-path", str(tmp_path / "out")],
                    capture_output=True, check=False, timeout=600)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, compiled, output_files
+from conftest import EXAMPLES, ORACLES, compiled, output_files
 
 from infracc.compiler.build_detect import detect
 
@@ -25,7 +25,7 @@ def test_hadolint_clean(example: str, tmp_path: Path) -> None:
     for rel, text in _dockerfiles(example).items():
         path = tmp_path / rel.replace("/", "_")
         path.write_text(text, encoding="utf-8")
-        run = subprocess.run([str(BIN / "hadolint"), "-f", "json", "-t", "warning", str(path)], capture_output=True, text=True)
+        run = subprocess.run([str(ORACLES / "hadolint"), "-f", "json", "-t", "warning", str(path)], capture_output=True, text=True)
         assert json.loads(run.stdout or "[]") == [], f"{rel}: {run.stdout}"
 
 
@@ -36,7 +36,7 @@ def checkov_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
     report = tmp_path_factory.mktemp("report")
-    subprocess.run([str(BIN / "checkov"), "--framework", "dockerfile", "--skip-download", "-d", str(root),
+    subprocess.run([str(ORACLES / "checkov"), "--framework", "dockerfile", "--skip-download", "-d", str(root),
                     "-o", "json", "--output-file-path", str(report)], capture_output=True, text=True)
     data = json.loads((report / "results_json.json").read_text())
     return request.param, data if isinstance(data, dict) else data[0]
@@ -162,9 +162,9 @@ def test_variants_render_hadolint_clean(tmp_path: Path) -> None:
         path = tmp_path / "scan" / rel.parent.name / "Dockerfile"
         path.parent.mkdir(parents=True)
         path.write_text(content)
-        run = subprocess.run([str(BIN / "hadolint"), "-f", "json", "-t", "warning", str(path)], capture_output=True, text=True)
+        run = subprocess.run([str(ORACLES / "hadolint"), "-f", "json", "-t", "warning", str(path)], capture_output=True, text=True)
         assert json.loads(run.stdout or "[]") == [], f"{rel}: {run.stdout}"
-    subprocess.run([str(BIN / "checkov"), "--framework", "dockerfile", "--skip-download", "-d", str(tmp_path / "scan"),
+    subprocess.run([str(ORACLES / "checkov"), "--framework", "dockerfile", "--skip-download", "-d", str(tmp_path / "scan"),
                     "-o", "json", "--output-file-path", str(tmp_path / "report")], capture_output=True, text=True)
     report = json.loads((tmp_path / "report" / "results_json.json").read_text())
     assert report["summary"]["failed"] == 0 and report["summary"]["passed"] >= 40 * len(VARIANTS)

@@ -9,14 +9,13 @@ import functools
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import kubernetes_validate
 import pytest
-from conftest import EXAMPLES, ROOT, compiled, output_files
+from conftest import EXAMPLES, ORACLES, ROOT, compiled, output_files
 from ruamel.yaml import YAML
 
 from infracc.backends.kubernetes import meta
@@ -161,7 +160,7 @@ def checkov_report(example: str, tmp: str) -> dict[str, Any]:
     for rel, text in output_files(example, "kubernetes").items():
         (scan / rel).parent.mkdir(parents=True, exist_ok=True)
         (scan / rel).write_text(text, encoding="utf-8")
-    checkov = Path(sys.executable).parent / "checkov"
+    checkov = ORACLES / "checkov"
     subprocess.run([str(checkov), "-d", str(scan), "--framework", "kubernetes", "--skip-download",
                     "-o", "json", "--output-file-path", str(out)], capture_output=True, check=False, timeout=600)
     return json.loads((out / "results_json.json").read_text(encoding="utf-8"))

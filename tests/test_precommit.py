@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import ROOT
+from conftest import ORACLES, ROOT
 from ruamel.yaml import YAML
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -74,7 +74,7 @@ def test_hook_entry_points_accept_many_files_and_resolve_out_per_stack(tmp_path:
     assert both.returncode == 1 and "a/bad/stack.yaml:2:7" in both.stderr
 
 
-@pytest.mark.skipif(not (BIN / "pre-commit").is_file() or shutil.which("git") is None,
+@pytest.mark.skipif(not (ORACLES / "pre-commit").is_file() or shutil.which("git") is None,
                     reason="pre-commit (dev extra) or git not installed")
 def test_pre_commit_try_repo_runs_both_hooks(tmp_path: Path) -> None:
     repo = _snapshot(PACKAGE, ROOT, tmp_path / "infracc")
@@ -83,7 +83,7 @@ def test_pre_commit_try_repo_runs_both_hooks(tmp_path: Path) -> None:
     _git(project, "init", "-q")
     _git(project, "add", "-A")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PATH": f"{BIN}:{os.environ['PATH']}"}
-    proc = subprocess.run([str(BIN / "pre-commit"), "try-repo", str(repo), "--files", "stack.yaml"],
+    proc = subprocess.run([str(ORACLES / "pre-commit"), "try-repo", str(repo), "--files", "stack.yaml"],
                           cwd=project, env=env, capture_output=True, text=True, timeout=900)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output                            # no out/ yet: compile-check fails

@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, compiled, output_files
+from conftest import EXAMPLES, ORACLES, compiled, output_files
 
-CHECKOV = Path(sys.executable).parent / "checkov"
+CHECKOV = ORACLES / "checkov"
 # Passed checks per example (a floor: checkov can exit 0 having checked nothing).
 MIN_PASSED = {"three-tier": 2200, "serverless": 1000, "microservices": 1500}
 REF = re.compile(r"\b(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+)")

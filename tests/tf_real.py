@@ -337,11 +337,18 @@ def template_parts(text: str) -> tuple[str, list[str]]:
 # --------------------------------------------------------------------------------------------
 # tf_semantics (the 6.x schema oracle)
 # --------------------------------------------------------------------------------------------
+def _oracle_python() -> str:
+    """The oracle virtualenv's Python (tests/oracles.txt: it holds the cdktf-cdktf-provider-aws
+    assembly tf_semantics reads), else this one."""
+    bin_dir = Path(os.environ.get("INFRACC_ORACLES") or ROOT / ".venv-oracles" / "bin")
+    return str(bin_dir / "python") if (bin_dir / "python").exists() else sys.executable
+
+
 def semantics(files: list[Path]) -> tuple[int, list[str], str]:
     """(exit code, findings, summary line) of tf_semantics.py over the given files."""
     env = dict(os.environ, PROJECT=str(ROOT))
     with locked("tf-semantics"):  # the first run parses the schema (~20 s, ~800 MB): once, not per worker
-        proc = subprocess.run([sys.executable, str(SEMANTICS), *map(str, files)], capture_output=True, text=True,
+        proc = subprocess.run([_oracle_python(), str(SEMANTICS), *map(str, files)], capture_output=True, text=True,
                               timeout=TIMEOUT, env=env, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     summary = lines[-1] if lines and lines[-1].startswith("tf-semantics:") else proc.stdout[-500:] + proc.stderr[-2000:]
