@@ -140,7 +140,11 @@ def _check_all(original: dict[str, Any], data: dict[str, Any], pruned: Pruned | 
         errors = [remap.original(d) for d in found if d.is_error]
         if not pending or not errors:
             break
-        aside = [a for a in (_set_aside(work, d.origin, remap) for d in errors) if a is not None]
+        # Each failing place once (one rule can fail per environment), and not when it is
+        # already gone: deleting "the deepest part that exists" would then take its parent.
+        places = [o for o in dict.fromkeys(d.origin for d in errors)
+                  if not any(o[:n] in removed for n in range(1, len(o) + 1))]
+        aside = [a for a in (_set_aside(work, o, remap) for o in places) if a is not None]
         if not aside:
             break
         removed |= set(aside)

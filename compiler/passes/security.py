@@ -29,7 +29,7 @@ from infracc.compiler.ir import Component, Connection, EnvIR, StackIR
 from infracc.compiler.passes.resolve import image_repository
 from infracc.schema.models import Allow
 
-REQUIRES = frozenset({"valid"})
+REQUIRES = frozenset({"valid", "resolved"})  # workload_security reads the resolved model
 PROVIDES = frozenset({"security"})
 
 DATA_STORES = ("database", "cache", "bucket", "queue")
