@@ -36,7 +36,7 @@ def _any(modules: set[str], *prefixes: str) -> list[str]:
     return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
 
 
-HEAVY_EVERYWHERE = ("questionary", "mcp", "cdktf", "jsii", "checkov", "helm_python", "kubernetes_validate")
+HEAVY_EVERYWHERE = ("questionary", "mcp", "cdktn", "cdktf", "jsii", "checkov", "helm_python", "kubernetes_validate")
 
 
 def test_version_imports_almost_nothing() -> None:
