@@ -35,7 +35,7 @@ def compose(file: str, out: str | None, fmt: str, force: bool) -> None:
     source = Path(file)
     target = _target(out, source.parent)
     imported = import_compose(source, target.parent if target else source.parent)
-    _done(finish(imported.text, imported.report, target, force), fmt, file)
+    _done(finish(imported.text, imported.report, target, force, imported.stack_dir), fmt, file)
 
 
 @import_group.command(name="copilot")
@@ -51,7 +51,7 @@ def copilot(directory: str, out: str | None, fmt: str, force: bool) -> None:
     root = Path(directory)
     target = _target(out, root)
     imported = import_copilot(root, target.parent if target else root)
-    _done(finish(imported.text, imported.report, target, force), fmt, directory)
+    _done(finish(imported.text, imported.report, target, force, imported.stack_dir), fmt, directory)
 
 
 def _target(out: str | None, default_dir: Path) -> Path | None:

@@ -16,17 +16,21 @@ from infracc.compiler.importers.report import category
 from infracc.compiler.loader import load_text
 from infracc.compiler.pipeline import analyze, emit
 
-CASES = Path(__file__).parent / "data" / "import-cases" / "compose"
+DATA = Path(__file__).parent / "data" / "import-cases"
+CASES = DATA / "compose"
 NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
+# 30 more docker/awesome-compose samples, with their Dockerfiles and dependency manifests
+MORE = DATA / "compose-more"
+MORE_NAMES = sorted(p.name for p in MORE.iterdir() if p.is_dir())
 
 
-def _case(tmp_path: Path, name: str) -> Path:
-    shutil.copytree(CASES / name, tmp_path / name)
+def _case(tmp_path: Path, name: str, folder: Path = CASES) -> Path:
+    shutil.copytree(folder / name, tmp_path / name)
     return next(p for p in sorted((tmp_path / name).iterdir()) if "compose" in p.name and p.suffix in (".yaml", ".yml"))
 
 
-def _imported(tmp_path: Path, name: str):
-    file = _case(tmp_path, name)
+def _imported(tmp_path: Path, name: str, folder: Path = CASES):
+    file = _case(tmp_path, name, folder)
     imported = import_compose(file)
     outcome = finish(imported.text, imported.report, file.parent / "stack.yaml", force=False)
     return file, imported, outcome
@@ -34,23 +38,31 @@ def _imported(tmp_path: Path, name: str):
 
 def test_every_real_case_imports_validates_and_compiles(tmp_path: Path) -> None:
     counts = {"clean": 0, "lossy": 0, "failed": 0}
-    for name in NAMES:
-        file, imported, outcome = _imported(tmp_path, name)
+    languages: dict[str, int] = {}
+    clean: list[str] = []
+    for folder, name in [(CASES, n) for n in NAMES] + [(MORE, n) for n in MORE_NAMES]:
+        file, imported, outcome = _imported(tmp_path / folder.name, name, folder)
         assert imported.report.ok, (name, imported.report.as_text())
         assert outcome.valid, (name, [d.message for d in outcome.validation if d.is_error])
         lossy = any(category(d) in ("dropped", "decide") for _, d in imported.report.findings)
         counts["lossy" if lossy else "clean"] += 1
+        if not lossy:
+            clean.append(name)
         data = load_text(imported.text or "").data or {}
         # the contexts were stripped from the cases; the build-context pass needs the folders
         for spec in (data.get("services") or {}).values():
             if "build" in spec:
                 (file.parent / spec["build"]["context"]).mkdir(parents=True, exist_ok=True)
+                languages[spec["build"]["language"]] = languages.get(spec["build"]["language"], 0) + 1
         result = analyze(file.parent / "stack.yaml")
         assert result.ok, (name, [d.message for d in result.diagnostics if d.is_error])
         emit(result, ["kubernetes", "compose", "docker", "ci", "docs"])
         assert result.ok and result.files, name
-    # Every real case imports; each drops or asks something (restart policies, volumes, secret files…).
-    assert counts == {"clean": 0, "lossy": len(NAMES), "failed": 0}, counts
+    # Every real case imports; all but one drop or ask something (restart policies, volumes, secret files…).
+    assert counts == {"clean": 1, "lossy": len(NAMES) + len(MORE_NAMES) - 1, "failed": 0}, counts
+    assert clean == ["sparkjava"]  # one built service with one published port
+    # languages read from the contexts' manifests (compose-more keeps them; compose/ has none)
+    assert languages == {"dockerfile": 20, "go": 2, "java": 3, "node": 5, "python": 6}, sorted(languages.items())
 
 
 def test_import_is_deterministic(tmp_path: Path) -> None:
@@ -157,3 +169,14 @@ def test_localstack_elasticmq_and_limits(tmp_path: Path) -> None:
     assert any("QUEUE_URL" in m and "SQS" in m for m in decided)
     outcome = finish(imported.text, imported.report, tmp_path / "stack.yaml", force=False)
     assert outcome.valid, [d.message for d in outcome.validation if d.is_error]
+
+
+def test_port_inferred_from_a_reference_and_dotted_names_reported(tmp_path: Path) -> None:
+    _, mongo, _ = _imported(tmp_path, "nginx-flask-mongo", MORE)
+    data = load_text(mongo.text or "").data or {}
+    assert data["services"]["backend"]["port"] == 9091  # compose declares none; web reaches it as backend:9091
+    assert data["services"]["web"]["env"] == {"FLASK_SERVER_ADDR": "${backend.host}:${backend.port}"}
+    assert data["services"]["web"]["uses"] == ["backend"]
+    _, elk, outcome = _imported(tmp_path, "elasticsearch-logstash-kibana", MORE)
+    assert outcome.valid
+    assert any("`discovery.type`" in d.message and category(d) == "decide" for _, d in elk.report.findings)

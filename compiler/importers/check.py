@@ -66,8 +66,10 @@ class Outcome:
         }
 
 
-def finish(text: str | None, report: ImportReport, target: Path | None, force: bool) -> Outcome:
-    """Write (unless `target` is None: then the text is printed) and validate."""
+def finish(text: str | None, report: ImportReport, target: Path | None, force: bool,
+           stack_dir: Path | None = None) -> Outcome:
+    """Write (unless `target` is None: then the text is printed) and validate; paths in the stack are
+    relative to `stack_dir` (default: the target's folder)."""
     outcome = Outcome(report, target, text)
     if text is None:
         return outcome
@@ -80,16 +82,16 @@ def finish(text: str | None, report: ImportReport, target: Path | None, force: b
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         outcome.written = True
-    outcome.validation, outcome.source = validate(text, target)
+    outcome.validation, outcome.source = validate(text, target, stack_dir)
     data = load_text(text).data or {}
     outcome.components = {s: len(data.get(s) or {}) for s in SECTIONS if data.get(s)}
     return outcome
 
 
-def validate(text: str, target: Path | None) -> tuple[list[Diagnostic], SourceMap]:
-    """`infracc validate` on the written text (build contexts resolved next to `target`)."""
+def validate(text: str, target: Path | None, stack_dir: Path | None = None) -> tuple[list[Diagnostic], SourceMap]:
+    """`infracc validate` on the written text (build contexts resolved in `stack_dir`, else next to `target`)."""
     from infracc.compiler.pipeline import analyze
 
-    folder = (target.parent if target is not None else Path.cwd()).resolve()
+    folder = (stack_dir or (target.parent if target is not None else Path.cwd())).resolve()
     result = analyze(text=text, name=str(target or "stack.yaml"), source_dir=str(folder), skip=frozenset({"cost"}))
     return result.diagnostics, result.source

@@ -22,6 +22,7 @@ class Target:
     section: str       # services, databases, caches, buckets, queues
     port: int | None = None
     credentials: dict[str, str] = field(default_factory=dict)  # output (user/password/name) → value
+    inferred_from: str | None = None  # the env var whose `host:port` told a portless service's port
 
 
 @dataclass
@@ -55,6 +56,7 @@ def classify(key: str, value: str, hosts: dict[str, Target], mapped: dict[str, T
     hostport = re.fullmatch(r"([A-Za-z0-9_.-]+):(\d+)", value)
     if hostport and hostport[1] in hosts and hosts[hostport[1]].section in _HOSTED:
         target = hosts[hostport[1]]
+        _infer_port(target, int(hostport[2]), key)
         return EnvResult("placeholder", f"${{{target.name}.host}}:${{{target.name}.port}}", target.name)
     url = _URL.match(value)
     if url and url["host"] in hosts:
@@ -72,6 +74,12 @@ def classify(key: str, value: str, hosts: dict[str, Target], mapped: dict[str, T
     if secret_scan.find_secret(value, key) is not None:
         return EnvResult("secret")
     return EnvResult("literal", escape(value))
+
+
+def _infer_port(target: Target, port: int, key: str) -> None:
+    """A service compose gave no port, reached as `name:port` by another: that is its port."""
+    if target.section == "services" and target.port is None:
+        target.port, target.inferred_from = port, key
 
 
 def _related(key: str, target: Target, mapped: dict[str, Target]) -> bool:
@@ -112,6 +120,8 @@ def _url(key: str, url: re.Match[str], target: Target) -> EnvResult:
         return EnvResult("dropped", target=target.name, decide=(
             f"`{key}` points at the broker `{target.name}`; its queue URL is `${{{target.name}.queue_url}}` "
             "(SQS) and the application must speak SQS"))
+    if port is not None:
+        _infer_port(target, port, key)
     if port is not None and target.port is not None and port != target.port:
         return EnvResult("literal", escape(url[0]), target.name, decide=(
             f"`{key}` points at `{target.name}` port {port}, but `{target.name}` is imported with port "

@@ -26,6 +26,7 @@ from infracc.compiler.importers.mapping import (
     memory_mib,
 )
 from infracc.compiler.importers.stackdoc import Value
+from infracc.schema.types import ENV_VAR_RE
 
 HANDLED = {"image", "build", "command", "entrypoint", "ports", "expose", "environment", "env_file", "secrets",
            "healthcheck", "deploy", "volumes", "depends_on", "links"}
@@ -243,6 +244,11 @@ def _env_values(ctx: Context, built: Built, pairs: dict[str, tuple[str | None, P
     hosts = {host: t for host, t in ctx.hosts.items() if t.name != built.name}  # its own name is no reference
     origins: dict[str, Path] = {}
     for key, (value, where, note) in pairs.items():
+        if not re.fullmatch(ENV_VAR_RE.strip("^$"), key):
+            ctx.report.lossy("decide", ctx.file, where, f"`{key}`{note} is not an environment variable name infracc "
+                             "accepts (letters, digits and `_`); not imported",
+                             "pass the setting another way (a config file in the image, or an option in `command`)")
+            continue
         if value is None:
             ctx.report.lossy("decide", ctx.file, where, f"`{key}` takes its value from the shell that runs compose{note}; "
                              "not imported", "add it to `env` or `secrets` in stack.yaml")
@@ -415,6 +421,7 @@ def _depends(ctx: Context, built: Built, spec: dict[str, object], path: Path) ->
 
 def finish(ctx: Context) -> None:
     """Now that every service is known: drop `uses` of workers, break cycles, give public services paths."""
+    _inferred_ports(ctx)
     ports = {b.name: b.port for b in ctx.built}
     raw_of = {b.name: b.raw for b in ctx.built}
     for built in ctx.built:
@@ -438,6 +445,16 @@ def finish(ctx: Context) -> None:
                 ctx.report.lossy("decide", ctx.file, ("services", built.raw, "ports"), f"`{built.raw}` had a host port "
                                  f"of its own; behind one load balancer it is routed by path `/{built.name}`",
                                  "the application must serve under that prefix, or set `public.host` with a `domain`")
+
+
+def _inferred_ports(ctx: Context) -> None:
+    for built in ctx.built:
+        target = ctx.hosts[built.raw]
+        if built.port is None and target.port is not None and target.inferred_from:
+            built.port = target.port
+            ctx.doc.put(built.comp, "port", target.port)
+            ctx.report.lossy("changed", ctx.file, ("services", built.raw), f"`{built.raw}` declares no port; "
+                             f"{target.port} is taken from `{target.inferred_from}`, which another service points at it")
 
 
 def _break_cycles(ctx: Context) -> None:
