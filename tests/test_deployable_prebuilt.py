@@ -10,6 +10,10 @@ exactly what the security decision says.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,3 +216,31 @@ def test_a_stock_image_without_a_port_gets_its_paths_but_is_not_judged_as_a_serv
     found = _sec005(result)
     assert [d.severity for d in found] == ["note"] and "port" not in found[0].message
     assert _security(result, "tool").writable_paths == ["/tmp", "/var/cache/nginx", "/var/run"]
+
+
+def _checkov() -> str:
+    """checkov from the oracle virtualenv (`make test` creates it), PATH, or next to this Python."""
+    for candidate in (ROOT / ".venv-oracles" / "bin" / "checkov", Path(sys.executable).parent / "checkov"):
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which("checkov")
+    assert found, "checkov is not installed (make test installs the oracles)"
+    return found
+
+
+def test_checkov_passes_the_image_user_with_its_catalogue_reason(tmp_path: Path) -> None:
+    """A UID below 10000 fails only CKV_K8S_40, which carries the IC-K8S-003 suppression."""
+    result = _analyze(NGINX.replace("port: 8080", "port: 8080\n    health: /healthz"))
+    emit(result)
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    for path, text in result.files.items():
+        if path.parts[:2] == ("kubernetes", "dev"):
+            (scan / path.name).write_text(text, encoding="utf-8")
+    subprocess.run([_checkov(), "-d", str(scan), "--framework", "kubernetes", "--skip-download", "-o", "json",
+                    "--output-file-path", str(tmp_path / "out")], capture_output=True, check=False, timeout=600)
+    report = json.loads((tmp_path / "out" / "results_json.json").read_text(encoding="utf-8"))["results"]
+    assert not report["failed_checks"], [(c["check_id"], c["file_path"]) for c in report["failed_checks"]]
+    assert len(report["passed_checks"]) > 50
+    skipped = {(c["check_id"], Path(c["file_path"]).name) for c in report["skipped_checks"]}
+    assert ("CKV_K8S_40", "deployment-web.yaml") in skipped
