@@ -146,18 +146,10 @@ MOCK_DATA: dict[str, Callable[[str], dict[str, Any]]] = {
     "aws_partition": lambda region: {"partition": "aws", "dns_suffix": "amazonaws.com",
                                      "reverse_dns_prefix": "com.amazonaws"},
     "aws_region": lambda region: {"name": region},  # 5.x attribute (see REWRITES)
-    # ElastiCache auth_token: 16–128 characters, no punctuation
-    "aws_secretsmanager_random_password": lambda region: {"random_password": "Mock0Password" * 3},
-    # the RDS-managed master secret is JSON (connection strings jsondecode it)
-    "aws_secretsmanager_secret_version": lambda region: {
-        "secret_string": '{"username":"mock","password":"mock-password"}'},
 }
-MOCK_RESOURCE: dict[str, Callable[[str], dict[str, Any]]] = {
-    # with manage_master_user_password AWS returns one secret; connection strings index [0]
-    "aws_db_instance": lambda region: {"master_user_secret": [{
-        "kms_key_id": f"arn:aws:kms:{region}:{ACCOUNT}:key/mock", "secret_status": "active",
-        "secret_arn": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:mock-master"}]},
-}
+# (No secret-reading data sources and no RDS-managed master secret any more: credentials are
+# write-only, see tests/test_credentials.py.)
+MOCK_RESOURCE: dict[str, Callable[[str], dict[str, Any]]] = {}
 # ACM certificates: the real provider knows `domain_validation_options` at plan time (the validation
 # records' for_each needs its keys), a mock does not: override it during plan, with every other
 # computed attribute fixed too (otherwise the mock re-rolls them at apply: "inconsistent final plan").

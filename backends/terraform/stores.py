@@ -182,8 +182,9 @@ def cache(ctx: Env, comp: Component) -> None:
         "port": 6379, "subnet_group_name": group.ref("name"), "security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")],
         "at_rest_encryption_enabled": str(_encryption(comp).at_rest).lower(), "kms_key_id": key.ref("arn"),
         "transit_encryption_enabled": _encryption(comp).in_transit,
-        # ElastiCache has no write-only AUTH token (provider 5.100 and 6.x): the token is in the
-        # state (sensitive) and set once at creation; a new run's credential is ignored after that.
+        # No write-only AUTH token in provider 5.100 nor in the 6.x schema tf_semantics checks
+        # (`auth_token_wo` came later): the token is in the state (sensitive) and set once, at
+        # creation; a new run's credential is ignored after that.
         "auth_token": credential(ctx, comp), "lifecycle": {"ignore_changes": ["auth_token"]},
         "snapshot_retention_limit": 7, "auto_minor_version_upgrade": "true"})
     ctx.parts[comp.id] = rg
