@@ -1,7 +1,8 @@
 """The intermediate representation: one resolved graph per environment.
 
-`StackIR` holds stack facts and an ordered ``envs`` map. Each `EnvIR` wraps a networkx
-DiGraph behind :class:`EnvGraph`, so passes and backends never call networkx directly.
+`StackIR` holds stack facts and an ordered ``envs`` map. Each `EnvIR` holds its components and
+their connections in an :class:`EnvGraph` (plain adjacency dicts and `compiler.digraph`; networkx
+cost ~50 ms of every cold process), so passes and backends never walk edges themselves.
 Nodes are keyed ``kind.name`` (``service.api``); edges are `uses` connections. Passes attach
 their decisions as typed fields (see :mod:`infracc.compiler.decisions`).
 """
@@ -10,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from infracc.compiler import decisions as d
+from infracc.compiler import digraph
 from infracc.compiler import resolved as r
 from infracc.compiler.diagnostics import Path
 from infracc.schema.stack import Commitments, OffHours
@@ -158,20 +159,31 @@ class EnvGraph:
     """The components of one environment and their `uses` connections."""
 
     def __init__(self) -> None:
-        self._g = nx.DiGraph()
+        # Adjacency as a directed graph keeps it: nodes in the order added, each node's
+        # successors and predecessors in the order their edges were added (one edge per pair).
+        self._succ: dict[str, dict[str, Connection]] = {}
+        self._pred: dict[str, dict[str, Connection]] = {}
         # Components in spec order, and per kind: backends ask for them constantly.
         self._by_id: dict[str, Component] = {}
         self._by_kind: dict[str, list[Component]] = {}
         self._by_name: dict[str, Component] = {}
 
+    def _node(self, node_id: str) -> None:
+        if node_id not in self._succ:
+            self._succ[node_id] = {}
+            self._pred[node_id] = {}
+
     def add_component(self, component: Component) -> None:
-        self._g.add_node(component.id)
+        self._node(component.id)
         self._by_id[component.id] = component
         self._by_kind.setdefault(component.kind, []).append(component)
         self._by_name[component.name] = component
 
     def connect(self, connection: Connection) -> None:
-        self._g.add_edge(connection.source, connection.target, connection=connection)
+        self._node(connection.source)
+        self._node(connection.target)
+        self._succ[connection.source][connection.target] = connection
+        self._pred[connection.target][connection.source] = connection
 
     def component(self, node_id: str) -> Component:
         return self._by_id[node_id]
@@ -192,44 +204,52 @@ class EnvGraph:
         return [c for c in self._by_id.values() if c.kind in kinds]
 
     def uses(self, node_id: str) -> list[Connection]:
-        return [self._g.edges[node_id, t]["connection"] for t in self._g.successors(node_id)]
+        return list(self._succ[node_id].values())
 
     def users(self, node_id: str) -> list[Connection]:
-        return [self._g.edges[s, node_id]["connection"] for s in self._g.predecessors(node_id)]
+        return list(self._pred[node_id].values())
 
     def connections(self) -> list[Connection]:
-        return [data["connection"] for _, _, data in self._g.edges(data=True)]
+        return [c for targets in self._succ.values() for c in targets.values()]
+
+    def _among(self, kind: str) -> dict[str, list[str]]:
+        """The edges between components of one kind (source → targets)."""
+        ids = [c.id for c in self.components(kind)]
+        inside = set(ids)
+        return {n: [t for t in self._succ[n] if t in inside] for n in ids}
 
     def topological_among(self, kind: str) -> list[Component]:
         """Components of one kind, used ones before their users along edges between them alone
         (validation refuses cycles among functions and among services), ties broken by id."""
-        sub = self._g.subgraph([c.id for c in self.components(kind)]).reverse(copy=True)
-        return [self.component(n) for n in nx.lexicographical_topological_sort(sub)]
+        used_first: dict[str, list[str]] = {n: [] for n in self._among(kind)}
+        for source, targets in self._among(kind).items():
+            for target in targets:
+                used_first[target].append(source)
+        return [self.component(n) for n in digraph.lexicographic_topological(used_first, key=str)]
 
     def topological(self) -> list[Component]:
         """Used components before their users, ties broken by id (deterministic).
 
         A cycle across kinds is valid (a worker invoking a function that calls the worker's
         URL); its members come together, in id order, where the cycle as a whole belongs."""
-        reverse = self._g.reverse(copy=False)
-        if nx.is_directed_acyclic_graph(reverse):
-            return [self.component(n) for n in nx.lexicographical_topological_sort(reverse)]
-        condensed = nx.condensation(reverse)
-        members = condensed.graph["mapping"]
-        groups: dict[int, list[str]] = {}
-        for node, group in members.items():
-            groups.setdefault(group, []).append(node)
-        order = nx.lexicographical_topological_sort(condensed, key=lambda g: min(groups[g]))
+        used_first: dict[str, list[str]] = {n: [] for n in self._succ}
+        for source, targets in self._succ.items():
+            for target in targets:
+                used_first[target].append(source)
+        groups = digraph.strongly_connected(used_first)
+        group_of = {n: i for i, members in enumerate(groups) for n in members}
+        condensed: dict[int, list[int]] = {i: [] for i in range(len(groups))}
+        for node, after in used_first.items():
+            for other in after:
+                if group_of[other] != group_of[node] and group_of[other] not in condensed[group_of[node]]:
+                    condensed[group_of[node]].append(group_of[other])
+        first = {i: min(members) for i, members in enumerate(groups)}
+        order = digraph.lexicographic_topological(condensed, key=first.__getitem__)
         return [self.component(n) for g in order for n in sorted(groups[g])]
 
     def cycles(self, kind: str) -> list[list[str]]:
         """Simple cycles among components of one kind, each rotated to start at its smallest id."""
-        sub = self._g.subgraph([c.id for c in self.components(kind)])
-        found = []
-        for cycle in nx.simple_cycles(sub):
-            start = cycle.index(min(cycle))
-            found.append(cycle[start:] + cycle[:start])
-        return sorted(found)
+        return sorted(digraph.simple_cycles(self._among(kind), key=str))
 
     def __iter__(self) -> Iterator[Component]:
         return iter(self.components())
