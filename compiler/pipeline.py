@@ -38,12 +38,12 @@ class Pass:
 
 
 def _passes() -> tuple[Pass, ...]:
-    from infracc.compiler.passes import build_context, cost, endpoints, resolve, security, sizing, targets
+    from infracc.compiler.passes import build_context, cost, endpoints, levers, resolve, security, sizing, targets
     from infracc.compiler.passes import validate as v
 
     return tuple(
         Pass(m.__name__.rsplit(".", 1)[-1], getattr(m, m.__name__.rsplit(".", 1)[-1]), m.REQUIRES, m.PROVIDES)
-        for m in (v, resolve, endpoints, security, sizing, cost, build_context, targets)
+        for m in (v, resolve, endpoints, security, sizing, levers, cost, build_context, targets)
     )
 
 
