@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import EnvNetwork, NodeGroup, Sizing
 from infracc.compiler.diagnostics import Diagnostic, did_you_mean, error
 from infracc.compiler.ir import Component, EnvIR, StackIR
+from infracc.schema.models import Replicas
 from infracc.schema.types import memory_mib
 
 REQUIRES = frozenset({"valid"})
@@ -29,7 +30,7 @@ NO_PERFORMANCE_INSIGHTS: dict[str, frozenset[str]] = {
 }
 
 
-def sizing(ir: StackIR, data: dict) -> list[Diagnostic]:
+def sizing(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for env in ir.envs.values():
         profile = lib.profiles()[env.settings.size]
@@ -55,8 +56,10 @@ def fit_nodes(env: EnvIR, nodes: NodeGroup) -> NodeGroup:
     for comp in env.graph.components("service", "job"):
         sz = comp.sizing
         assert sz is not None and sz.cpu is not None and sz.memory_mib is not None
-        low = sz.replicas_min if comp.kind == "service" else 1
-        high = sz.replicas_max if comp.kind == "service" else 1
+        low = high = 1
+        if comp.kind == "service":
+            assert sz.replicas_min is not None and sz.replicas_max is not None  # sized for every service
+            low, high = sz.replicas_min, sz.replicas_max
         extra = 1 if comp.kind == "service" and getattr(comp.spec, "migrate", None) else 0
         low_cpu, low_mem = low_cpu + (low + extra) * sz.cpu, low_mem + (low + extra) * sz.memory_mib
         high_cpu, high_mem = high_cpu + (high + extra) * sz.cpu, high_mem + (high + extra) * sz.memory_mib
@@ -210,7 +213,7 @@ def singleton(port: int | None, replicas_min: int, replicas_max: int) -> bool:
     return port is None and replicas_min == replicas_max == 1
 
 
-def _replicas(value, p: lib.Profile) -> tuple[int, int, int]:
+def _replicas(value: int | Replicas | None, p: lib.Profile) -> tuple[int, int, int]:
     if value is None:
         return p.replicas["min"], p.replicas["max"], p.cpu_target
     if isinstance(value, int):
@@ -225,9 +228,9 @@ def fargate_pair(cpu: float | None, memory: int | None, p: lib.Profile) -> tuple
     (2, 4096, None)
     """
     wanted = memory_mib(p.memory)
-    if cpu is None and memory is None:
-        return p.cpu, wanted, None
-    if cpu is not None and memory is None:
+    if memory is None:
+        if cpu is None:
+            return p.cpu, wanted, None
         valid = lib.fargate_memory(cpu)
         return cpu, next((m for m in valid if m >= wanted), valid[-1]), None
     if cpu is None:
