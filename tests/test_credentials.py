@@ -341,22 +341,35 @@ def test_rotation_version_is_the_quarter_under_terraform(timestamp: str, quarter
     assert proc.stdout.strip() == str(quarter)
 
 
-def test_credential_is_40_hex_characters_under_terraform(tmp_path: Path) -> None:
-    """MySQL allows 41 characters at most, ElastiCache AUTH 16–128 without punctuation."""
+def test_credential_is_unknown_at_plan_and_one_value_per_apply(tmp_path: Path) -> None:
+    """Under Terraform itself, with the generated local: a plan holds no value (`uuid()` is impure,
+    unknown until apply), two references in one apply see the same value (what the database and
+    its secret both get), a second apply makes a new one; 40 hex characters (MySQL allows 41 at
+    most, ElastiCache AUTH 16–128 without punctuation)."""
     found = tf_real.discover()
     if isinstance(found, str):
         pytest.skip(found)
     doc = next(d for _, d in _terraform({"three-tier": {Path(p): t for p, t in compiled("three-tier").files.items()}})
                if "db_credential" in (d.get("locals") or {}))
-    expr = doc["locals"]["db_credential"][2:-1]
+    config = {"locals": {"db_credential": doc["locals"]["db_credential"]},
+              "output": {"database": {"value": "${local.db_credential}"}, "secret": {"value": "${local.db_credential}"}}}
+    (tmp_path / "main.tf.json").write_text(json.dumps(config), encoding="utf-8")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([found.terraform, *args], capture_output=True, text=True, cwd=tmp_path,
+                              env=found.env(reattach=False), timeout=120)
+
+    assert run("init", "-input=false", "-no-color").returncode == 0
+    assert run("plan", "-input=false", "-no-color", "-out=tfplan").returncode == 0
+    plan = json.loads(run("show", "-json", "tfplan").stdout)
+    assert all(change["after_unknown"] is True for change in plan["output_changes"].values()), plan["output_changes"]
     values = []
-    for _ in range(2):  # two runs: a new value each
-        proc = subprocess.run([found.terraform, "console"], input=expr + "\n", capture_output=True, text=True,
-                              cwd=tmp_path, env=found.env(reattach=False), timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        values.append(json.loads(proc.stdout.strip()))
-    assert len(values) == 2 and values[0] != values[1]
-    assert all(re.fullmatch(r"[0-9a-f]{40}", v) for v in values), values
+    for _ in range(2):
+        assert run("apply", "-input=false", "-no-color", "-auto-approve").returncode == 0
+        out = json.loads(run("output", "-json").stdout)
+        assert out["database"]["value"] == out["secret"]["value"]
+        values.append(out["database"]["value"])
+    assert values[0] != values[1] and all(re.fullmatch(r"[0-9a-f]{40}", v) for v in values), values
 
 
 # --------------------------------------------------------------------------------------------
