@@ -32,7 +32,7 @@ from infracc.schema.stack import Stack
 @dataclass(frozen=True)
 class Pass:
     name: str
-    run: Callable[[StackIR, dict], list[Diagnostic]]
+    run: Callable[[StackIR, dict[str, Any]], list[Diagnostic]]
     requires: frozenset[str]
     provides: frozenset[str]
 
@@ -67,7 +67,12 @@ def analyze(file: str | FsPath | None = None, *, text: str | None = None, name: 
     Otherwise nothing will be generated, and the rounds of `_check_all` report everything the
     spec still lets us know: schema errors, build errors and the diagnostics of every pass.
     """
-    loaded: Loaded = load_file(file) if text is None else load_text(text, name)
+    if text is not None:
+        loaded: Loaded = load_text(text, name)
+    elif file is not None:
+        loaded = load_file(file)
+    else:
+        raise TypeError("analyze() needs a file or text")
     result = Result(loaded.source, list(loaded.diagnostics))
     if loaded.data is None:
         return result
@@ -415,7 +420,7 @@ def emit(result: Result, targets: list[str] | None = None) -> None:
 
 
 @contextmanager
-def _no_gc():
+def _no_gc() -> Iterator[None]:
     """Backends build large acyclic trees; full collections over the growing heap made emit
     time grow faster than the stack (measured: helm for 200 services 2.55 s → 1.25 s)."""
     enabled = gc.isenabled()
@@ -430,12 +435,15 @@ def _no_gc():
 def _run_backends(result: Result, chosen: list[str]) -> None:
     from infracc.backends.registry import BACKENDS
 
+    ir = result.ir
+    assert ir is not None
+
     for name in chosen:
         backend = BACKENDS.get(name)
         if backend is None:
             result.diagnostics.append(note("IC-TARGET-001", f"target `{name}` has no backend in this version; nothing was generated for it"))
             continue
-        files, diags = backend(result.ir)
+        files, diags = backend(ir)
         # What a target cannot express is reported by the targets pass (so `validate` shows it);
         # the backend noticing the same gap adds nothing new.
         known = set(result.diagnostics)

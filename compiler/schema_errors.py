@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error
 from infracc.schema.components import KINDS
@@ -29,7 +30,7 @@ def diagnostics_from(exc: ValidationError, data: Any, model: type[BaseModel],
     return list(found.values())
 
 
-def _diagnostic(err: dict, path: Path, data: Any, model: type[BaseModel], prefix: Path) -> Diagnostic:
+def _diagnostic(err: ErrorDetails, path: Path, data: Any, model: type[BaseModel], prefix: Path) -> Diagnostic:
     kind = err["type"]
     where = ".".join(str(p) for p in (*prefix, *path)) or "document"
     if kind == "extra_forbidden":
@@ -55,11 +56,12 @@ def _yaml_kind(value: Any) -> str:
     return "a string" if isinstance(value, str) else "nothing" if value is None else type(value).__name__
 
 
-def _value_hint(err: dict) -> str | None:
+def _value_hint(err: ErrorDetails) -> str | None:
     ctx = err.get("ctx") or {}
     if err["type"] == "literal_error" and "expected" in ctx:
         choices = re.findall(r"'([^']*)'", str(ctx["expected"]))
-        close = did_you_mean(err.get("input"), choices) if isinstance(err.get("input"), str) else None
+        given = err.get("input")
+        close = did_you_mean(given, choices) if isinstance(given, str) else None
         return close or f"expected {ctx['expected']}"
     if err["type"] == "list_type":
         value = err.get("input")
@@ -74,12 +76,15 @@ def _value_hint(err: dict) -> str | None:
     return "change the value as the message says (each field is described in `infracc schema`)"
 
 
-def _clean_loc(loc: tuple, data: Any) -> Path:
+def _clean_loc(loc: tuple[str | int, ...], data: Any) -> Path:
     """Drop union/discriminator tags pydantic inserts, keeping real keys and indexes."""
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
         elif isinstance(part, str) and (part[:1].isupper() or "[" in part or part in ("str", "int", "bool", "float", "list", "dict")):
@@ -95,11 +100,10 @@ def _allowed_keys(model: type[BaseModel], path: Path, data: Any) -> set[str]:
     current: Any = model
     node = data
     for part in path:
-        if isinstance(node, dict | list):
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                node = None
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list):
+            node = node[part] if isinstance(part, int) and -len(node) <= part < len(node) else None
         current = _step(current, part, node)
         if current is None:
             return set()

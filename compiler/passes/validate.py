@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from pathlib import Path as FsPath
+from typing import Any
 
 from infracc.compiler import library_data, secret_scan
 from infracc.compiler.catalogue import registry
 from infracc.compiler.cron import cron_problem
-from infracc.compiler.diagnostics import Diagnostic, did_you_mean, error, warning
+from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error, warning
 from infracc.compiler.ir import MODES, OUTPUTS, Component, EnvIR, StackIR
 from infracc.schema.components import SECTION_OF_KIND
 from infracc.schema.types import duration_seconds, memory_mib
@@ -30,7 +32,7 @@ _COMMAND_FIELDS = (("command",), ("migrate",), ("health", "command"))
 _TEXT_FIELDS = frozenset({"description", "reason", "owner"})
 
 
-def validate(ir: StackIR, data: dict) -> list[Diagnostic]:
+def validate(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     diags += _duplicate_names(data)
     diags += _overrides(ir, data)
@@ -43,7 +45,7 @@ def validate(ir: StackIR, data: dict) -> list[Diagnostic]:
     return list(dict.fromkeys(diags))
 
 
-def _duplicate_names(data: dict) -> list[Diagnostic]:
+def _duplicate_names(data: dict[str, Any]) -> list[Diagnostic]:
     from infracc.schema.components import KINDS
 
     seen: dict[str, str] = {}
@@ -58,7 +60,7 @@ def _duplicate_names(data: dict) -> list[Diagnostic]:
     return out
 
 
-def _overrides(ir: StackIR, data: dict) -> list[Diagnostic]:
+def _overrides(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     from infracc.schema.components import KINDS
 
     envs = ir.env_names()
@@ -86,7 +88,7 @@ def _environments(ir: StackIR) -> list[Diagnostic]:
             out.append(error("IC-ENV-004", f"unknown AWS region `{s.region}`", (*s.origin, "region"),
                              did_you_mean(s.region, regions)))
         net, problem = _cidr(s.cidr)
-        if problem:
+        if net is None or problem:
             out.append(error("IC-ENV-003", f"environment `{s.name}`: {problem}", (*s.origin, "cidr"),
                              "use a private range such as `10.20.0.0/16`"))
             continue
@@ -207,7 +209,7 @@ def _placeholders(env: EnvIR, comp: Component) -> list[Diagnostic]:
 
 def _env_literals(comp: Component) -> list[Diagnostic]:
     # IC-SECRET-001 for env values is reported by `_secret_literals`, once per spec position.
-    out = []
+    out: list[Diagnostic] = []
     spec = comp.spec
     if not hasattr(spec, "env"):
         return out
@@ -223,7 +225,7 @@ def _env_literals(comp: Component) -> list[Diagnostic]:
     return out
 
 
-def _secret_literals(data: dict) -> list[Diagnostic]:
+def _secret_literals(data: dict[str, Any]) -> list[Diagnostic]:
     """IC-SECRET-001 at every literal of the spec that looks like a credential.
 
     Walks the loaded document rather than the IR, so each value is reported once, at the
@@ -252,13 +254,13 @@ def _secret_literals(data: dict) -> list[Diagnostic]:
     return out
 
 
-def _sections() -> dict:
+def _sections() -> dict[str, Any]:
     from infracc.schema.components import KINDS
 
     return KINDS
 
 
-def _literals(node: object, path: tuple, name: str | None):
+def _literals(node: object, path: Path, name: str | None) -> Iterator[tuple[Path, str, str | None, bool]]:
     """(path, text, name the value is assigned to, is-a-key) for every scalar and key.
 
     `name` is a user-chosen name the value belongs to: an env var, a tag key, or the
@@ -282,7 +284,7 @@ def _literals(node: object, path: tuple, name: str | None):
         yield path, str(node), name, False  # `API_TOKEN: 123456` is a literal too
 
 
-def _is_name_field(field: tuple) -> bool:
+def _is_name_field(field: Path) -> bool:
     """Names, ids, image references, digests and paths: provider formats only, no entropy."""
     if not field or field[0] in ("env", "tags"):
         return False
@@ -291,13 +293,13 @@ def _is_name_field(field: tuple) -> bool:
     return field[0] in _NAME_FIELDS or field[-1] in ("digest", "rule", "source")
 
 
-def _is_named_map(path: tuple) -> bool:
+def _is_named_map(path: Path) -> bool:
     """Maps whose keys the user names and whose values are assigned to those names: `tags`
     and the `env` of a component (base or override)."""
     return path == ("tags",) or (len(path) >= 3 and path[0] in _sections() and _field_path(path) == ("env",))
 
 
-def _field_path(path: tuple) -> tuple:
+def _field_path(path: Path) -> Path:
     """The component-relative field of a spec path: ("services", "api", "overrides", "prod",
     "env", "X") → ("env", "X"). Paths outside components are returned unchanged."""
     if len(path) >= 2 and path[0] in _sections():
@@ -308,7 +310,7 @@ def _field_path(path: tuple) -> tuple:
     return tuple(path)
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: Path) -> str:
     # A key that is itself a token is never echoed back.
     parts = []
     for part in path:
@@ -320,7 +322,7 @@ def _dotted(path: tuple) -> str:
     return "".join(parts)
 
 
-def _secret_hint(path: tuple, field: tuple) -> str:
+def _secret_hint(path: Path, field: Path) -> str:
     if any(field[:len(f)] == f for f in _COMMAND_FIELDS):
         return ("list the variable in `secrets:` and read it at run time instead "
                 "(e.g. `[sh, -c, 'exec app --token \"$API_TOKEN\"']`)")
@@ -337,7 +339,7 @@ def _worker(comp: Component) -> list[Diagnostic]:
     """A service without a port: nothing shifts traffic between two versions, so canary and
     blue-green would only run both side by side (a one-replica scheduler would fire twice;
     without them a one-replica worker is replaced stop-then-start; issue #12)."""
-    spec, out = comp.spec, []
+    spec, out = comp.spec, list[Diagnostic]()
     if spec.port is not None:
         return out
     if spec.deploy is not None and spec.deploy.strategy != "rolling":
@@ -440,7 +442,7 @@ def _queue(comp: Component) -> list[Diagnostic]:
     return out
 
 
-def _hosts(ir: StackIR, host: str | None, origin) -> list[Diagnostic]:
+def _hosts(ir: StackIR, host: str | None, origin: Path) -> list[Diagnostic]:
     if host is None:
         return []
     if ir.domain is None:
