@@ -191,6 +191,8 @@ class EnvNetwork(_D):
     nat_gateways: int
     nat_strategy: Literal["none", "single", "per-az"]
     egress: str = Field("", description="why the private subnets do or do not route to a NAT gateway")
+    interface_endpoints: list[str] = Field(default_factory=list, description="AWS services reached through interface "
+                                           "endpoints instead of NAT (`nat_gateway: false` with functions in the VPC)")
     s3_gateway_endpoint: bool = True
     public_subnets: list[str]
     private_subnets: list[str]

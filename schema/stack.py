@@ -42,7 +42,7 @@ class Environment(Strict):
     deletion_protection: bool | None = Field(None, description="RDS/ALB deletion protection and retained buckets. Default: true for size large.")
     allow: list[Allow] = Field(default_factory=list, description="Reasoned exceptions to environment-level rules (e.g. the GDPR region rule).")
     off_hours: bool | OffHours | None = Field(None, description="Off-hours schedule: `true` or `{active, timezone}` stops compute outside the active hours, `false` keeps the environment always on. Default: on (`Mon-Fri 07:00-20:00` in the region's zone) for every environment except the last one (production), and off for an environment with `high_availability`.")
-    nat_gateway: bool | None = Field(None, description="Internet egress through NAT gateways. Default: NAT gateways (one, or one per AZ with `high_availability`) only where something in the VPC needs egress: services, jobs or functions that join the VPC; a function/site-only stack gets none. `true` keeps them anyway; `false` refuses them (an error where a workload needs them).")
+    nat_gateway: bool | None = Field(None, description="Internet egress through NAT gateways. Default: NAT gateways (one, or one per AZ with `high_availability`) only where something in the VPC needs egress: services, jobs or functions that join the VPC; a function/site-only stack gets none. `true` keeps them anyway; `false` refuses them: functions in the VPC then reach the AWS APIs they use (Secrets Manager, SQS, Lambda) through interface endpoints and have no internet route; an error where services or jobs need egress.")
     commitments: Commitments | None = Field(None, description="Reserved capacity / Savings Plans to buy for this environment (see `Commitments`). Default: none (on-demand).")
 
 

@@ -148,8 +148,34 @@ def test_nat_kept_for_a_function_in_the_vpc_and_refusing_it_is_an_error() -> Non
             " trigger: {schedule: '0 3 * * *'}, uses: [db]}\ndatabases:\n  db: {}\n")
     env = env_of(yaml, "dev")
     assert env.network.nat_gateways == 1 and "functions in the VPC" in env.network.egress
-    refused = run(yaml + "environments:\n  dev: {nat_gateway: false}\n")
+    refused = run(SERVICE + "environments:\n  dev: {nat_gateway: false}\n")
     assert [d.code for d in refused.diagnostics if d.is_error] == ["IC-COST-022"]
+
+
+def test_functions_in_the_vpc_without_nat_get_interface_endpoints() -> None:
+    """`nat_gateway: false` with functions in the VPC: interface endpoints for the APIs they call
+    (0.01 USD per endpoint-hour per AZ in us-east-1, [Q:processed/vpc.json]) instead of a NAT
+    gateway; the Terraform checked by checkov, terraform validate/test and tf_semantics by hand
+    (scripts in the commit message) has the endpoints in the private subnets, HTTPS from the VPC."""
+    yaml = ("region: us-east-1\nenvironments: {dev: {nat_gateway: false}, prod: {}}\n"
+            "functions:\n  f: {runtime: python3.12, source: ./f, handler: app.handler, trigger: {schedule: '0 3 * * *'},"
+            " uses: [db, q:send]}\ndatabases:\n  db: {}\nqueues:\n  q: {}\n")
+    result = run(yaml)
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    env = result.ir.envs["dev"]
+    assert env.network.nat_gateways == 0 and env.network.interface_endpoints == ["secretsmanager", "sqs"]
+    endpoints = line(env, "network", "interface endpoints")
+    assert endpoints.quantity == 2 * 2 * H and endpoints.monthly == pytest.approx(0.01 * 2 * 2 * H)
+    assert saving(env, "nat") == pytest.approx(2 * (0.045 + 0.005) * H - 0.01 * 4 * H, abs=0.01)
+    emit(result, ["terraform"])
+    doc = json.loads(result.files[next(p for p in result.files if str(p) == "terraform/dev/cdk.tf.json")])
+    eps = doc["resource"]["aws_vpc_endpoint"]
+    assert eps["endpoint_sqs"]["vpc_endpoint_type"] == "Interface" and eps["endpoint_sqs"]["private_dns_enabled"] is True
+    assert eps["endpoint_secretsmanager"]["service_name"].endswith(".secretsmanager")
+    assert doc["resource"]["aws_security_group_rule"]["endpoints_https_in"]["cidr_blocks"] == [env.network.cidr]
+    assert "aws_nat_gateway" not in doc["resource"]
+    prod = result.ir.envs["prod"]  # without the override the function keeps its NAT gateway
+    assert prod.network.nat_gateways >= 1 and prod.network.interface_endpoints == []
 
 
 def test_valkey_against_a_redis_baseline_unless_the_spec_insists() -> None:

@@ -61,6 +61,27 @@ def _routes(ctx: Env) -> None:
         doc.resource("aws_vpc_endpoint", "s3_endpoint", {
             "vpc_id": vpc.ref("id"), "service_name": "com.amazonaws.${data.aws_region.current.region}.s3",
             "vpc_endpoint_type": "Gateway", "route_table_ids": tables})
+    _interface_endpoints(ctx)
+
+
+def _interface_endpoints(ctx: Env) -> None:
+    """Without NAT (`nat_gateway: false`), functions in the VPC reach the AWS APIs they call through
+    interface endpoints in the private subnets (private DNS: the SDKs' default names resolve to
+    them), admitted on 443 from inside the VPC only."""
+    net, doc, vpc = decided.network(ctx.env), ctx.doc, ctx.parts["vpc"]
+    if not net.interface_endpoints:
+        return
+    sg = doc.resource("aws_security_group", "sg_endpoints", {
+        "name": ctx.aws_name("endpoints"), "description": "interface endpoints: HTTPS from inside the VPC",
+        "vpc_id": vpc.ref("id"), "revoke_rules_on_delete": True})
+    doc.resource("aws_security_group_rule", "endpoints_https_in", {
+        "type": "ingress", "security_group_id": sg.ref("id"), "from_port": 443, "to_port": 443, "protocol": "tcp",
+        "cidr_blocks": [net.cidr], "description": "HTTPS to the AWS API endpoints from the VPC"})
+    for service in net.interface_endpoints:
+        doc.resource("aws_vpc_endpoint", label("endpoint", service), {
+            "vpc_id": vpc.ref("id"), "service_name": f"com.amazonaws.${{data.aws_region.current.region}}.{service}",
+            "vpc_endpoint_type": "Interface", "private_dns_enabled": True,
+            "subnet_ids": subnet_ids(ctx, "private"), "security_group_ids": [sg.ref("id")]})
 
 
 def _flow_logs(ctx: Env) -> None:

@@ -76,7 +76,13 @@ def network_layout(env: EnvIR, profile: lib.Profile) -> EnvNetwork:
     blocks = list(net.subnets(new_prefix=net.prefixlen + 4))
     per_az = s.high_availability or profile.nat_gateways == "per_az"
     need = egress_need(env)
-    if s.nat_gateway is False or (need is None and s.nat_gateway is None):
+    endpoints: list[str] = []
+    if s.nat_gateway is False and need is not None and not env.graph.components("service", "job"):
+        count, strategy, endpoints = 0, "none", vpc_function_apis(env)
+        egress = ("no NAT gateway (`nat_gateway: false`): the functions in the VPC reach "
+                  + ", ".join(endpoints) + " through interface endpoints and S3 through the gateway endpoint; "
+                  "they have no route to the internet")
+    elif s.nat_gateway is False or (need is None and s.nat_gateway is None):
         count, strategy = 0, "none"
         egress = ("no NAT gateway: nothing in the VPC needs internet egress (databases and caches answer inside it; "
                   "functions outside the VPC and sites reach AWS directly); S3 traffic uses the gateway endpoint")
@@ -86,6 +92,7 @@ def network_layout(env: EnvIR, profile: lib.Profile) -> EnvNetwork:
                   + "; S3 traffic uses the free gateway endpoint")
     return EnvNetwork(
         cidr=s.cidr, az_count=az, nat_gateways=count, nat_strategy=strategy, egress=egress,
+        interface_endpoints=endpoints,
         public_subnets=[str(b) for b in blocks[0:az]],
         private_subnets=[str(b) for b in blocks[4:4 + az]],
         isolated_subnets=[str(b) for b in blocks[8:8 + az]],
@@ -110,9 +117,25 @@ def egress_need(env: EnvIR) -> str | None:
     return None
 
 
+# AWS APIs a function in the VPC calls, per what it uses: its connection secrets always (it uses a
+# database or cache), SQS for a queue, Lambda for a function it invokes. S3 has the gateway
+# endpoint; logs and X-Ray traces leave through the Lambda service, not the function's ENIs.
+FUNCTION_APIS = {"queue": "sqs", "function": "lambda"}
+
+
+def vpc_function_apis(env: EnvIR) -> list[str]:
+    """Interface endpoints the environment's VPC functions need without NAT (sorted)."""
+    apis = {"secretsmanager"}
+    for comp in env.graph.components("function"):
+        targets = [conn.target.split(".")[0] for conn in env.graph.uses(comp.id)]
+        if any(t in ("database", "cache") for t in targets):
+            apis |= {FUNCTION_APIS[t] for t in targets if t in FUNCTION_APIS}
+    return sorted(apis)
+
+
 def nat_check(env: EnvIR) -> list[Diagnostic]:
     need = egress_need(env)
-    if env.settings.nat_gateway is False and need is not None:
+    if env.settings.nat_gateway is False and env.graph.components("service", "job"):
         return [error("IC-COST-022", f"environment `{env.name}` refuses NAT gateways, but {need}",
                       (*env.settings.origin, "nat_gateway"),
                       "remove `nat_gateway: false`; infracc adds NAT gateways only where something needs egress")]
