@@ -7,6 +7,12 @@ bridge (about 2 s for an example); the blocks are plain data, so each stack take
 override and compile stays fast. Synthesis runs in a temporary directory that is removed; the
 result is read back and stripped of CDKTF's own `//` metadata (paths, versions), keeping only
 checkov suppressions.
+
+Cold-start cost (issue #14): importing cdktn starts its Node process and loads the assemblies
+(~0.5 s, nearly all of it in Node, not Python), so `compile` calls `prewarm()` before the passes
+and that runs on the other core meanwhile. Variables and outputs are plain data too and go in
+as one override each, so a stack costs a handful of round trips to Node (was ~20: one per
+output), plus one `synth`.
 """
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from infracc.backends.terraform.model import Document
@@ -28,11 +36,44 @@ def node_available() -> bool:
     return shutil.which("node") is not None
 
 
-def synthesize(stacks: dict[str, tuple[dict[str, Any], Document]]) -> dict[str, dict[str, Any]]:
-    """``{env: (terraform settings, document)}`` → ``{env: Terraform JSON}``."""
+def _cdk() -> ModuleType:
     for key, value in SILENCE.items():
         os.environ.setdefault(key, value)
-    import cdktn as cdktf  # the archived `cdktf` package's API, maintained (issue #15)
+    import cdktn  # the archived `cdktf` package's API, maintained (issue #15)
+
+    return cdktn
+
+
+def _warm() -> None:
+    try:
+        _cdk()
+    except BaseException:  # noqa: BLE001 - `synthesize` imports again and reports the real error
+        return
+
+
+_warming: list[threading.Thread] = []
+
+
+def prewarm() -> None:
+    """Start importing cdktn (and so its Node process) in the background; idempotent, and a
+    no-op without Node. The import lock makes `synthesize` wait for it rather than start twice."""
+    if _warming or not node_available():
+        return
+    thread = threading.Thread(target=_warm, name="infracc-cdktn-prewarm", daemon=True)
+    _warming.append(thread)
+    thread.start()
+
+
+def settle() -> None:
+    """Wait for a prewarm still under way (before exiting without synthesis: a daemon thread
+    stopped mid-import at interpreter exit can leave jsii's Node process and files behind)."""
+    for thread in _warming:
+        thread.join()
+
+
+def synthesize(stacks: dict[str, tuple[dict[str, Any], Document]]) -> dict[str, dict[str, Any]]:
+    """``{env: (terraform settings, document)}`` → ``{env: Terraform JSON}``."""
+    cdktf = _cdk()
 
     outdir = tempfile.mkdtemp(prefix="infracc-cdktn-")
     try:
@@ -52,18 +93,23 @@ def _stack(cdktf: Any, app: Any, env: str, settings: dict[str, Any], doc: Docume
     stack.add_override("terraform.backend.s3.use_lockfile", True)
     stack.add_override("terraform.required_providers", settings["required_providers"])
     stack.add_override("provider", settings["provider"])
-    cdktf.TerraformVariable(stack, "image_tag", type="string",
-                            description="tag of the images and function packages built by CI (set per release)")
+    # What TerraformVariable/TerraformOutput constructs would render (an unset field is omitted).
+    variables: dict[str, dict[str, Any]] = {"image_tag": {
+        "type": "string", "description": "tag of the images and function packages built by CI (set per release)"}}
     for name, (type_, default, description) in sorted(doc.variables.items()):
-        cdktf.TerraformVariable(stack, name, type=type_, default=default, description=description)
+        variables[name] = {"type": type_, "description": description,
+                           **({"default": default} if default is not None else {})}
+    stack.add_override("variable", variables)
     for kind in ("resource", "data"):
         tree = doc.tree(kind)
         if tree:
             stack.add_override(kind, tree)
     if doc.locals:
         stack.add_override("locals", dict(sorted(doc.locals.items())))
-    for name, (value, description, sensitive) in sorted(doc.outputs.items()):
-        cdktf.TerraformOutput(stack, name, value=value, description=description, sensitive=sensitive or None)
+    if doc.outputs:
+        stack.add_override("output", {
+            name: {"value": value, "description": description, **({"sensitive": True} if sensitive else {})}
+            for name, (value, description, sensitive) in sorted(doc.outputs.items())})
 
 
 def _read(path: Path) -> dict[str, Any]:
