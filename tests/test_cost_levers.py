@@ -139,7 +139,7 @@ def test_no_nat_for_a_function_only_stack() -> None:
     emit(result, ["terraform"])
     doc = json.loads(result.files[next(p for p in result.files if str(p) == "terraform/dev/cdk.tf.json")])
     assert "aws_nat_gateway" not in doc["resource"] and "aws_eip" not in doc["resource"]
-    assert not any("0.0.0.0/0" == r.get("destination_cidr_block") and "nat_gateway_id" in r
+    assert not any(r.get("destination_cidr_block") == "0.0.0.0/0" and "nat_gateway_id" in r
                    for r in doc["resource"].get("aws_route", {}).values())
 
 
