@@ -34,6 +34,7 @@ class EnvRow(TypedDict):
     settings: Dump
     network: Dump | None
     nodes: Dump | None
+    levers: Dump | None
     cost: Dump | None
     controls: list[Dump]
     components: dict[str, ComponentRow]
@@ -79,6 +80,7 @@ def _env(env: EnvIR) -> EnvRow:
         "settings": env.settings.model_dump(mode="json", exclude={"allow"}),
         "network": _dump(env.network),
         "nodes": _dump(env.nodes),
+        "levers": _dump(env.levers),
         "cost": _dump(env.cost),
         "controls": [c.model_dump(mode="json") for c in env.controls],
         "components": components,
