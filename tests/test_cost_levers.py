@@ -296,3 +296,12 @@ def test_examples_lever_savings_add_up_and_non_prod_is_30_percent_below_baseline
             assert env.levers.schedule is not None or "nothing in the environment can be stopped" in env.levers.schedule_reason
         else:
             assert env.levers.schedule is None
+
+
+def test_an_eks_job_firing_while_the_nodes_are_scaled_to_zero_is_warned() -> None:
+    yaml = ("region: eu-west-1\nplatform: eks\nservices:\n  w: {build: {context: ., language: go}, port: 8080}\n"
+            "jobs:\n  j: {build: {context: ., language: go}, schedule: '0 2 * * *'}\n")
+    result = run(yaml)
+    assert result.ok
+    warned = [d for d in result.diagnostics if d.code == "IC-COST-023"]
+    assert len(warned) == 2 and "node group is scaled to 0" in warned[0].message

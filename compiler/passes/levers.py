@@ -132,13 +132,15 @@ def _jobs_off_hours(env: EnvIR, sched: Schedule) -> list[Diagnostic]:
         cron = resolved.job(comp).schedule
         stopped = [c.target.split(".", 1)[1] for c in env.graph.uses(comp.id)
                    if c.target.startswith("database.") and c.target.split(".", 1)[1] in sched.databases]
-        if cron is None or not stopped:
+        if cron is None or not (stopped or sched.nodes):
             continue
         outside = first_run_outside(cron, sched)
         if outside is not None:
+            what = (f"its database `{stopped[0]}` is stopped" if stopped
+                    else "the node group is scaled to 0 (the run waits for the window)")
             out.append(warning(
-                "IC-COST-023", f"job `{comp.name}` runs at {outside} in `{env.name}`, when its database "
-                f"`{stopped[0]}` is stopped (off hours: {sched.active} {sched.timezone})", comp.where("schedule"),
+                "IC-COST-023", f"job `{comp.name}` runs at {outside} in `{env.name}`, when {what} "
+                f"(off hours: {sched.active} {sched.timezone})", comp.where("schedule"),
                 "move the job's `schedule` into the active window, widen `off_hours.active`, or set `off_hours: false`"))
     return out
 
