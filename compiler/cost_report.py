@@ -50,8 +50,7 @@ def levers_markdown(env: EnvIR) -> str:
     c, lv, net = env.cost, env.levers, env.network
     out = ["#### Savings by lever\n", "| lever | monthly saving | what |", "|---|---:|---|"]
     for lever in c.levers:
-        saving = _money(lever.monthly_saving) if lever.monthly_saving >= 0 else f"−{_money(-lever.monthly_saving)}"
-        out.append(f"| {lever.lever} | {saving} | {lever.detail} |")
+        out.append(f"| {lever.lever} | {_signed(lever.monthly_saving)} | {lever.detail} |")
     out.append(f"| **total** | **{_money(round(c.baseline_monthly - c.monthly, 2))}** | "
                f"naive baseline {_money(c.baseline_monthly)} − estimate {_money(c.monthly)} |\n")
     if lv is not None:
@@ -61,6 +60,11 @@ def levers_markdown(env: EnvIR) -> str:
                 f"ECS services {', '.join(f'`{n}`' for n in s.services)} scale to 0" if s.services else "",
                 f"RDS {', '.join(f'`{n}`' for n in s.databases)} stop" if s.databases else "",
                 "EKS nodes scale to 0" if s.nodes else ""]))
+def _signed(value: float) -> str:
+    """A saving: `$1.20`, or `−$0.10` where the lever costs more than the baseline."""
+    return _money(value) if value >= 0 else f"−{_money(-value)}"
+
+
             out.append(f"**Off hours:** runs {s.active} ({s.timezone}; {s.active_hours_per_month:g} of 730 h/month); "
                        f"outside it {what} (start `{s.start_cron}`, stop `{s.stop_cron}`). Turn it off with "
                        "`off_hours: false` on the environment.\n")
@@ -97,7 +101,7 @@ def _table(envs: list[EnvIR]) -> str:
         console.print(f"total {_money(c.monthly)}/month · naive baseline {_money(c.baseline_monthly)} · "
                       f"savings {c.savings_percent:g}%   (usage-priced items are listed, not totalled)")
         if c.levers:
-            console.print("savings by lever: " + " · ".join(f"{lv.lever} {_money(lv.monthly_saving)}" for lv in c.levers))
+            console.print("savings by lever: " + " · ".join(f"{lv.lever} {_signed(lv.monthly_saving)}" for lv in c.levers))
         if env.levers is not None:
             sched = env.levers.schedule
             console.print("off hours: " + (f"runs {sched.active} {sched.timezone} ({sched.active_hours_per_month:g} of 730 h)"
