@@ -294,6 +294,9 @@ _READS: dict[str, frozenset[str]] = {
     "IC-K8S-001": _ANY,
     "IC-TF-002": _ANY,
 }
+# Rules whose finding at a reference (an `env` value, a `uses` entry) depends on the component
+# it names: a follow-on when that component lost a field or became a stub.
+_ACROSS = frozenset({"IC-K8S-001", "IC-TF-002"})
 # The same for top-level keys, whose defaults apply to every component once pruned.
 _TOP_READS: dict[str, frozenset[str]] = {
     "IC-SVC-003": frozenset({"platform"}),
@@ -315,6 +318,7 @@ class _Gaps:
     top: frozenset[str]  # top-level keys pruned
     unknown: frozenset[str]  # names written in the spec that some environment's graph lacks
     opaque: bool  # a whole component section could not be read, so its names are unknown
+    changed: frozenset[str] = frozenset()  # components that lost a field or became a stub
 
     @classmethod
     def of(cls, removed: frozenset[Path], original: dict[str, Any], ir: StackIR, data: dict[str, Any]) -> _Gaps:
@@ -329,9 +333,11 @@ class _Gaps:
         declared = {n for s in KINDS for n in data.get(s) or {}}
         built = [{c.name for c in env.graph} for env in ir.envs.values()]
         unknown = (written - declared) | {n for n in declared if any(n not in b for b in built)}
+        changed = {str(k[1]) for k in fields} | {str(p[1]) for p in removed if len(p) == 2 and p[0] in KINDS}
         return cls(removed, {k: frozenset(v) for k, v in fields.items()},
                    frozenset(str(p[0]) for p in removed if len(p) == 1 and p[0] not in KINDS),
-                   frozenset(str(n) for n in unknown), any(len(p) == 1 and p[0] in KINDS for p in removed))
+                   frozenset(str(n) for n in unknown), any(len(p) == 1 and p[0] in KINDS for p in removed),
+                   frozenset(changed))
 
     def _under_removed(self, origin: Path) -> bool:
         return any(origin[:n] in self.removed for n in range(1, len(origin) + 1))
@@ -353,6 +359,8 @@ class _Gaps:
             return True
         if diag.code == "IC-REF-001":
             return self.opaque or bool(_names_at(data, origin) & self.unknown)
+        if diag.code in _ACROSS and _names_at(data, origin) & self.changed:
+            return True  # e.g. `${peer.url}` "has no address" because peer's `port` was pruned
         if diag.code == "IC-ENV-001" and len(origin) >= 4:
             return ("environments",) in self.removed or ("environments", origin[3]) in self.removed
         return False

@@ -142,6 +142,20 @@ def test_no_follow_on_errors_from_pruned_fields(yaml, schema_error) -> None:
     assert _found(result) == [schema_error], result.diagnostics
 
 
+def test_no_follow_on_warning_about_a_component_that_lost_a_field() -> None:
+    # peer's port is refused and pruned: "`${peer.host}` has no address inside the cluster"
+    # (the targets pass) would be a consequence of that, not a finding about api.
+    result = _analyze("""\
+        infracc: 1
+        name: shop
+        services:
+          peer: {image: 'ghcr.io/a/peer:1.0.0', port: http, health: {command: [peer, --ping]}}
+          api: {image: 'ghcr.io/a/api:1.0.0', port: 8080, uses: [peer], env: {P: '${peer.host}'}}
+        """)
+    assert [(d.code, *position(d, result.source)) for d in result.diagnostics if d.severity != "note"] == [
+        ("IC-SCHEMA-003", 4, 47)]
+
+
 def test_the_rest_of_a_component_with_a_pruned_field_is_still_checked() -> None:
     result = _analyze("""\
         infracc: 1

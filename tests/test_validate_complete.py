@@ -109,6 +109,9 @@ def _plant(spec: dict[str, Any], where: tuple[str, str]) -> tuple[str, ...]:
     """A semantic mistake in component `where`; returns the spec path it is reported at."""
     section, name = where
     comp = spec[section][name]
+    for override in (comp.get("overrides") or {}).values():  # so that the base value applies everywhere
+        for key in ("uses", "public_read", "version", "retention"):
+            override.pop(key, None)
     if section in ("services", "jobs", "functions"):
         uses = comp.setdefault("uses", [])
         uses.append("zz-missing")
