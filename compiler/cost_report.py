@@ -42,6 +42,11 @@ def markdown(envs: list[EnvIR]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _signed(value: float) -> str:
+    """A saving: `$1.20`, or `−$0.10` where the lever costs more than the baseline."""
+    return _money(value) if value >= 0 else f"−{_money(-value)}"
+
+
 def levers_markdown(env: EnvIR) -> str:
     """The levers of one environment against the naive baseline, the off-hours schedule, egress,
     recommendations that are shown but never counted, and what to purchase (docs and runbook)."""
@@ -60,11 +65,6 @@ def levers_markdown(env: EnvIR) -> str:
                 f"ECS services {', '.join(f'`{n}`' for n in s.services)} scale to 0" if s.services else "",
                 f"RDS {', '.join(f'`{n}`' for n in s.databases)} stop" if s.databases else "",
                 "EKS nodes scale to 0" if s.nodes else ""]))
-def _signed(value: float) -> str:
-    """A saving: `$1.20`, or `−$0.10` where the lever costs more than the baseline."""
-    return _money(value) if value >= 0 else f"−{_money(-value)}"
-
-
             out.append(f"**Off hours:** runs {s.active} ({s.timezone}; {s.active_hours_per_month:g} of 730 h/month); "
                        f"outside it {what} (start `{s.start_cron}`, stop `{s.stop_cron}`). Turn it off with "
                        "`off_hours: false` on the environment.\n")
