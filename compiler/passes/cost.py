@@ -9,18 +9,35 @@ warning, never a zero.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from infracc.compiler import decided
 from infracc.compiler import library_data as lib
-from infracc.compiler.decisions import ComponentCost, EnvCost, LineItem, Optimization
+from infracc.compiler.decisions import ComponentCost, EnvCost, LeverSaving, LineItem, Optimization
 from infracc.compiler.diagnostics import Diagnostic, warning
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
-REQUIRES = frozenset({"sizing", "security", "endpoints"})
+Arch = Literal["arm64", "x86_64"]
+
+REQUIRES = frozenset({"sizing", "security", "endpoints", "levers"})
 PROVIDES = frozenset({"cost"})
 
 GRAVITON_LANGUAGES = ("python", "node", "go", "java", "static")
+# The levers, in the order their savings are attributed: each lever's saving is the estimate with
+# the levers before it on, minus the estimate with it on too (so the savings add up to the total).
+# The naive baseline has none of them: x86, gp2, Redis OSS, NAT per AZ, always on, on-demand.
+LEVERS = ("graviton", "gp3", "valkey", "nat", "off-hours", "commitments")
+LEVER_TEXT = {
+    "other": "decisions outside the levers",
+    "graviton": "arm64 (Graviton) Fargate tasks, Lambda functions, RDS classes and EKS nodes instead of x86 (IC-COST-001)",
+    "gp3": "gp3 instead of gp2 database storage (IC-COST-002)",
+    "valkey": "Valkey instead of Redis OSS for caches whose spec does not insist on Redis (IC-COST-007)",
+    "nat": "NAT gateways only where needed: one outside high-availability environments, none where nothing needs egress (IC-COST-004)",
+    "off-hours": "off-hours schedule: services, databases and nodes stopped outside the active window (IC-COST-008)",
+    "commitments": "RDS 1-year No Upfront reserved instances (`commitments.databases`, IC-COST-009)",
+}
 X86_EQUIVALENT = {"t4g": "t3", "m7g": "m6i", "c7g": "m6i", "r7g": "r7g"}
 
 
@@ -31,6 +48,29 @@ class Estimator:
     env: EnvIR
     hours: int = field(default_factory=lib.hours_per_month)
     missing: list[str] = field(default_factory=list)
+    levers: frozenset[str] = frozenset(LEVERS)
+
+    def on(self, lever: str) -> bool:
+        return lever in self.levers
+
+    def active_hours(self, kind: str, name: str = "") -> float:
+        """Hours a month the thing runs: the schedule's active hours when the off-hours lever is on."""
+        sched = self.env.levers.schedule if self.env.levers is not None and self.on("off-hours") else None
+        if sched is None:
+            return self.hours
+        running = {"service": name in sched.services, "database": name in sched.databases, "nodes": sched.nodes}
+        return sched.active_hours_per_month if running.get(kind, False) else self.hours
+
+    def priced(self, component: str, label: str, row: lib.Price | None, quantity: float | None, what: str,
+               assumption: str | None = None) -> LineItem:
+        """A line from a row found elsewhere than prices.json (library/levers.json); None → missing."""
+        if row is None:
+            self.missing.append(f"{what} in {self.region}")
+            return LineItem(component=component, item=label, unit="?", unit_price=None, quantity=quantity,
+                            monthly=None, assumption="price not available; not in the total")
+        monthly = None if quantity is None else round(row.usd * quantity, 4)
+        return LineItem(component=component, item=label, unit=row.unit, unit_price=row.usd, quantity=quantity,
+                        monthly=monthly, source=f"{row.source} [{row.key}]", assumption=assumption)
 
     @property
     def region(self) -> str:
@@ -60,7 +100,7 @@ def cost(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     for env in ir.envs.values():
         if env.nodes is not None and env.settings.spot:
             env.nodes = env.nodes.model_copy(update={"capacity": "spot"})  # IC-COST-003
-        est, base = Estimator(env), Estimator(env)
+        est, base = Estimator(env), Estimator(env, levers=frozenset())
         items: list[LineItem] = []
         baseline: list[LineItem] = []
         for comp in env.graph:
@@ -76,7 +116,8 @@ def cost(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
         missing = sorted(set(est.missing + base.missing))
         env.cost = EnvCost(monthly=total, baseline_monthly=naive,
                            savings_percent=round(100 * (naive - total) / naive, 1) if naive else 0.0,
-                           items=items, missing_prices=missing)
+                           items=items, missing_prices=missing, levers=lever_savings(ir, env, naive),
+                           recommendations=list(env.levers.recommendations) if env.levers else [])
         for what in missing:
             diags.append(warning("IC-COST-006", f"no price for {what} (environment `{env.name}`); left out of the estimate",
                                  env.settings.origin, "treat the estimate as a lower bound"))
@@ -112,6 +153,37 @@ def lifecycle_warnings(ir: StackIR) -> list[Diagnostic]:
                                f"set `version: \"{newest}\"` (in standard support) after testing the upgrade, or keep "
                                f"{sz.engine_version} and budget for the surcharge"))
     return out
+
+
+def priced_with(ir: StackIR, env: EnvIR, levers: frozenset[str], naive: bool = False) -> float:
+    """The environment's monthly total with only `levers` on (the cost pass's decisions kept)."""
+    est = Estimator(env, levers=levers)
+    items = [i for comp in env.graph for i in component_items(ir, env, comp, est, naive=naive)]
+    return _total(items + env_items(ir, env, est, naive=naive))
+
+
+def lever_savings(ir: StackIR, env: EnvIR, baseline: float) -> list[LeverSaving]:
+    """Each lever's saving, attributed in `LEVERS` order; with `other` they add up to baseline − estimate."""
+    out: list[LeverSaving] = []
+    previous = priced_with(ir, env, frozenset())
+    if round(baseline - previous, 2):
+        out.append(LeverSaving(lever="other", monthly_saving=round(baseline - previous, 2), detail=LEVER_TEXT["other"]))
+    for i, lever in enumerate(LEVERS):
+        current = priced_with(ir, env, frozenset(LEVERS[:i + 1]))
+        saving = round(previous - current, 2)
+        if saving:
+            out.append(LeverSaving(lever=lever, monthly_saving=saving, detail=_lever_detail(env, lever)))
+        previous = current
+    return out
+
+
+def _lever_detail(env: EnvIR, lever: str) -> str:
+    lv = env.levers
+    if lever == "off-hours" and lv is not None and lv.schedule is not None:
+        return f"{LEVER_TEXT[lever]}: {lv.schedule.reason}"
+    if lever == "nat" and env.network is not None:
+        return f"{LEVER_TEXT[lever]}: {env.network.egress}"
+    return LEVER_TEXT[lever]
 
 
 def _total(items: list[LineItem]) -> float:
@@ -173,8 +245,8 @@ def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, na
 def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
     if ir.platform == "eks":  # pods run on the environment's node group, priced at env level
         return _stateful_volumes(comp, est)
-    sz, opt = comp.sizing, comp.optimization
-    arch = "x86_64" if naive else opt.arch
+    sz, opt = decided.sizing(comp), decided.optimization(comp)
+    arch = (opt.arch or "x86_64") if est.on("graviton") else "x86_64"
     name = comp.name
     spot_note = upper_bound("Fargate Spot") if not naive and opt.capacity == "spot" else None
     if comp.kind == "job":
@@ -183,8 +255,10 @@ def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
                 est.item(name, f"Fargate memory ({arch})", "fargate", "memory", None, assumption=note, arch=arch)]
     tasks = sz.replicas_min or (1 if comp.spec.port is None else 0)
     tasks = max(tasks, 1)
-    hours = est.hours * tasks
-    basis = f"{tasks} task(s) × {est.hours} h, at minimum replicas" + (f"; {spot_note}" if spot_note else "")
+    running = est.active_hours("service", name)
+    hours = running * tasks
+    basis = (f"{tasks} task(s) × {running:g} h, at minimum replicas" + (f"; {spot_note}" if spot_note else "")
+             + ("; scaled to 0 off hours" if running != est.hours else ""))
     items = [
         est.item(name, f"Fargate vCPU ({arch})", "fargate", "vcpu", sz.cpu * hours, assumption=basis, arch=arch),
         est.item(name, f"Fargate memory ({arch})", "fargate", "memory", sz.memory_mib / 1024 * hours, assumption=basis, arch=arch),
@@ -213,18 +287,35 @@ def _transfer(comp: Component, est: Estimator) -> list[LineItem]:
 
 
 def _database(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
-    sz, spec = comp.sizing, comp.spec
+    sz = decided.sizing(comp)
+    assert sz.instance_class is not None, comp.id
     deployment = "multi-az" if sz.multi_az else "single-az"
-    klass = _x86(sz.instance_class) if naive else sz.instance_class
-    storage = "storage-gp2" if naive else "storage-gp3"
+    klass = sz.instance_class if est.on("graviton") else _x86(sz.instance_class)
+    storage = "storage-gp3" if est.on("gp3") else "storage-gp2"
     items = [
-        est.item(comp.name, f"{klass} ({deployment})", "rds", klass, est.hours, engine=spec.engine, deployment=deployment),
+        _instance_hours(env, comp, est, klass, deployment),
         est.item(comp.name, f"{storage} {sz.storage_gb} GB ({deployment})", "rds", storage, sz.storage_gb, deployment=deployment),
         est.item(comp.name, "backup storage beyond the database size", "rds", "backup-storage", None,
                  assumption="usage-dependent: backup storage up to the database size is free"),
     ]
     extended = extended_support(comp, est, klass)
     return items + ([extended] if extended is not None else [])
+
+
+def _instance_hours(env: EnvIR, comp: Component, est: Estimator, klass: str, deployment: str) -> LineItem:
+    """On-demand hours (fewer when the off-hours schedule stops the instance), or the reserved rate
+    every hour of the month under `commitments.databases` (the levers pass)."""
+    engine = comp.spec.engine
+    if est.on("commitments") and env.levers is not None and env.levers.databases_commitment != "on-demand":
+        from infracc.compiler.passes.levers import reserved_price
+
+        return est.priced(comp.name, f"{klass} reserved 1y no upfront ({deployment})",
+                          reserved_price(klass, engine, deployment, est.region), est.hours,
+                          f"rds {klass}-reserved-1y-no-upfront ({engine}, {deployment})",
+                          assumption="1-year No Upfront reserved instance, billed every hour of the term (commitments.databases)")
+    running = est.active_hours("database", comp.name)
+    return est.item(comp.name, f"{klass} ({deployment})", "rds", klass, running, engine=engine, deployment=deployment,
+                    assumption="stopped off hours; storage is still billed" if running != est.hours else None)
 
 
 def extended_support(comp: Component, est: Estimator, klass: str) -> LineItem | None:
@@ -243,9 +334,13 @@ def extended_support(comp: Component, est: Estimator, klass: str) -> LineItem | 
 
 
 def _cache(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
-    sz = comp.sizing
-    return [est.item(comp.name, f"{sz.node_type} × {sz.num_nodes}", "elasticache", sz.node_type,
-                     est.hours * sz.num_nodes, engine=comp.spec.engine)]
+    sz = decided.sizing(comp)
+    assert sz.node_type is not None and sz.num_nodes is not None, comp.id
+    engine = comp.spec.engine if est.on("valkey") else "redis"  # the naive choice is Redis OSS
+    scheduled = est.on("off-hours") and env.levers is not None and env.levers.schedule is not None
+    return [est.item(comp.name, f"{sz.node_type} {engine} × {sz.num_nodes}", "elasticache", sz.node_type,
+                     est.hours * sz.num_nodes, engine=engine,
+                     assumption="ElastiCache has no stopped state: on all month" if scheduled else None)]
 
 
 def _bucket(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
@@ -270,7 +365,7 @@ def _queue(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool
 
 
 def _function(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
-    usage, arch = comp.spec.usage, "x86_64" if naive else "arm64"
+    usage, arch = comp.spec.usage, "arm64" if est.on("graviton") else "x86_64"
     reqs = usage.requests if usage and usage.requests is not None else None
     ms = usage.duration_ms if usage and usage.duration_ms is not None else None
     gb_s = None if reqs is None or ms is None else reqs * ms / 1000 * comp.sizing.lambda_memory_mb / 1024
@@ -300,21 +395,30 @@ def _cloudfront(env: EnvIR, est: Estimator, name: str, what: str, usage) -> list
     ]
 
 
-_PRICERS = {"service": _workload, "job": _workload, "database": _database, "cache": _cache,
-            "bucket": _bucket, "queue": _queue, "function": _function, "site": _site}
+Pricer = Callable[[StackIR, EnvIR, Component, Estimator, bool], list[LineItem]]
+_PRICERS: dict[str, Pricer] = {"service": _workload, "job": _workload, "database": _database, "cache": _cache,
+                               "bucket": _bucket, "queue": _queue, "function": _function, "site": _site}
 
 
 def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
-    net = env.network
-    nats = net.az_count if naive else net.nat_gateways
+    net = decided.network(env)
+    nats = net.nat_gateways if est.on("nat") else net.az_count
     comps = env.graph.components()
     items = [
         est.item("network", f"NAT gateway × {nats}", "vpc", "nat-gateway", est.hours * nats,
-                 assumption=None if naive else f"{net.nat_strategy} NAT (IC-COST-004)"),
+                 assumption=f"{net.nat_strategy} NAT (IC-COST-004)" if est.on("nat") else None),
         est.item("network", f"NAT public IPv4 × {nats}", "vpc", "public-ipv4-address", est.hours * nats),
         est.item("network", "NAT data processed", "vpc", "nat-gateway-data-processed", None,
                  assumption="usage-dependent" + ("" if naive else "; S3 traffic uses the free gateway endpoint")),
-    ]
+    ] if nats else []  # no NAT gateway: none created, no line (the network decision says why)
+    endpoints = net.interface_endpoints if est.on("nat") else []
+    if endpoints:
+        count = len(endpoints) * net.az_count
+        items += [est.item("network", f"interface endpoints ({', '.join(endpoints)}) × {net.az_count} AZ", "vpc",
+                           "interface-endpoint", est.hours * count, assumption="instead of NAT (`nat_gateway: false`)"),
+                  est.item("network", "interface endpoint data processed", "vpc", "interface-endpoint-data-processed", None,
+                           assumption="usage-dependent")]
+    items += _schedule_items(env, est)
     edge = env.edge
     if edge is not None and edge.load_balancer != "none":
         items += [est.item("load-balancer", "Application Load Balancer", "elb", "alb", est.hours)]
@@ -402,14 +506,35 @@ def _backups(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
     return items
 
 
+def _schedule_items(env: EnvIR, est: Estimator) -> list[LineItem]:
+    """The off-hours schedule's own cost: EventBridge Scheduler invocations (usage, within the free
+    tier at this volume); Application Auto Scaling scheduled actions have no charge."""
+    sched = env.levers.schedule if est.on("off-hours") and env.levers is not None else None
+    if sched is None:
+        return []
+    targets = len(sched.databases) + (1 if sched.nodes else 0)
+    runs = round(2 * targets * len(sched.days) * est.hours / 168, 1)
+    if not targets:
+        return []
+    return [est.item("schedules", "EventBridge Scheduler invocations (off-hours stop/start)", "eventbridge",
+                     "scheduler-invocations", None,
+                     assumption=f"about {runs:g} a month; the first 14M invocations a month are free, "
+                                "this rate applies beyond them")]
+
+
 def _eks(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
-    node = _x86(env.nodes.instance_type) if naive else env.nodes.instance_type
-    count = env.nodes.min_size
-    spot = not naive and env.nodes.capacity == "spot"
-    basis = "at the node group's minimum size" + (f"; {upper_bound('EC2 Spot')}" if spot else "")
+    nodes = decided.nodes(env)
+    node = nodes.instance_type if est.on("graviton") else _x86(nodes.instance_type)
+    count = nodes.min_size
+    spot = not naive and nodes.capacity == "spot"
+    running = est.active_hours("nodes")
+    basis = ("at the node group's minimum size" + (f"; {upper_bound('EC2 Spot')}" if spot else "")
+             + ("; scaled to 0 off hours" if running != est.hours else ""))
     disk = lib.eks_node_disk_gb()
     return [est.item("cluster", "EKS control plane", "eks", "cluster", est.hours, support="standard"),
-            est.item("cluster", f"nodes {node} × {count}" + (" (Spot)" if spot else ""), "ec2", node, est.hours * count,
+            est.item("cluster", f"nodes {node} × {count}" + (" (Spot)" if spot else ""), "ec2", node, running * count,
                      assumption=basis),
-            est.item("cluster", f"node root volumes {disk} GB gp2 × {count}", "ebs", "gp2", disk * count,
-                     assumption="EKS's default root volume of a managed node group without a launch template")]
+            est.item("cluster", f"node root volumes {disk} GB gp2 × {count}", "ebs", "gp2",
+                     round(disk * count * running / est.hours, 4),
+                     assumption="EKS's default root volume of a managed node group without a launch template"
+                                + ("; deleted with the nodes off hours" if running != est.hours else ""))]
