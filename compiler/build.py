@@ -72,22 +72,24 @@ def build(stack: Stack, data: dict, file: str, source_dir: str) -> tuple[StackIR
 
 
 def _env_settings(stack: Stack) -> list[EnvSettings]:
-    names = list(stack.environments)
+    # Preview templates are copied per pull request (`infracc preview`); promotion is the other environments.
+    promoted = [n for n, e in stack.environments.items() if not e.preview]
     used = [ipaddress.ip_network(e.cidr, strict=False) for e in stack.environments.values()
             if e.cidr and _is_cidr(e.cidr)]
     out = []
     for index, (name, env) in enumerate(stack.environments.items()):
-        size = env.size or DEFAULT_SIZE.get(name, "small")
-        large = size == "large"
+        size = env.size or ("small" if env.preview else DEFAULT_SIZE.get(name, "small"))
+        large = size == "large" and not env.preview
+        last = bool(promoted) and name == promoted[-1]
         cidr = env.cidr or _derive_cidr(index, used)
         out.append(EnvSettings(
             name=name, index=index, size=size,
             high_availability=env.high_availability if env.high_availability is not None else large,
             region=env.region or stack.region, cidr=cidr,
-            approval=env.approval if env.approval is not None else index == len(names) - 1,
-            spot=env.spot, account_id=env.account_id,
+            approval=env.approval if env.approval is not None else last,
+            spot=env.spot or env.preview, account_id=env.account_id, preview=env.preview,
             deletion_protection=env.deletion_protection if env.deletion_protection is not None else large,
-            is_last=index == len(names) - 1, origin=("environments", name), allow=list(env.allow),
+            is_last=last, origin=("environments", name), allow=list(env.allow),
             off_hours=env.off_hours, nat_gateway=env.nat_gateway, commitments=env.commitments))
     return out
 

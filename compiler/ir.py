@@ -151,6 +151,7 @@ class EnvSettings(_Model):
     origin: Path
     allow: list[Any] = Field(default_factory=list)
     off_hours: bool | OffHours | None = Field(None, description="as written; the levers pass decides the schedule")
+    preview: bool = Field(False, description="a per-pull-request template (spec `preview: true`), outside the promotion order")
     nat_gateway: bool | None = None
     commitments: Commitments | None = None
 

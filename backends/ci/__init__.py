@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from infracc.backends.ci import context as cx
-from infracc.backends.ci import oidc, workflow
+from infracc.backends.ci import oidc, preview, workflow
 from infracc.backends.serialize import dump_json
 from infracc.backends.templating import render
-from infracc.compiler.diagnostics import Diagnostic
+from infracc.compiler.diagnostics import Diagnostic, warning
 from infracc.compiler.ir import StackIR
 
 
@@ -27,4 +27,14 @@ def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
     }
     if ir.platform == "ecs" and cx.rollout_services(ir):
         files[PurePosixPath("ci/scripts/ecs.sh")] = render("ci/ecs.sh.j2")
-    return files, []
+    diags: list[Diagnostic] = []
+    template = preview.template(ir)
+    if template is not None:
+        why = preview.supported(ir)
+        if why is None:
+            files[PurePosixPath(f"ci/.github/workflows/{ir.name}-preview.yaml")] = preview.render(ir)
+        else:
+            diags.append(warning("IC-CI-001", f"environment `{template.name}` has `preview: true`, but no preview "
+                                 f"workflow is generated: {why}", template.settings.origin,
+                                 "remove `preview: true`, or change what the message names"))
+    return files, diags

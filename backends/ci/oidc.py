@@ -30,7 +30,9 @@ def _trust(name: str, subject: str) -> dict[str, Any]:
 
 def _iam_scope(ir: StackIR) -> dict[str, Any]:
     """IAM rights the deploy role needs beyond PowerUserAccess, scoped to this stack's names."""
-    prefix = "${each.key}"
+    previews = [env.name for env in ir.envs.values() if env.settings.preview]
+    # A preview template's role deploys the copies `pr-<number>` (backends/ci/preview.py).
+    prefix = f"${{contains({json.dumps(previews)}, each.key) ? \"pr\" : each.key}}" if previews else "${each.key}"
     arn = "arn:aws:iam::${data.aws_caller_identity.current.account_id}"
     return {"statement": [
         {"sid": "StackRolesAndPolicies", "effect": "Allow",

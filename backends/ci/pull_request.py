@@ -99,5 +99,6 @@ def jobs(ir: StackIR) -> dict[str, dict[str, Any]]:
     out = {"validate": validate_job(ir), "scan": scan_job(ir)}
     if cx.uses_terraform(ir):
         for env in ir.envs.values():
-            out[f"plan-{env.name}"] = plan_job(ir, env)
+            if not env.settings.preview:  # a preview template is planned by its copies
+                out[f"plan-{env.name}"] = plan_job(ir, env)
     return out

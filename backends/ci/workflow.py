@@ -21,6 +21,8 @@ def workflow(ir: StackIR) -> dict[str, Any]:
     jobs.update(deploy.build_jobs(ir))
     needs = list(builds)
     for env in ir.envs.values():
+        if env.settings.preview:  # copied per pull request by the preview workflow (preview.py)
+            continue
         jobs[f"deploy-{env.name}"] = deploy.deploy_job(ir, env, list(needs))
         done = [f"deploy-{env.name}"]
         if deploy.releases_in_cluster(ir):  # eks: cluster steps on the runner inside the VPC
