@@ -18,6 +18,7 @@ from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import ComponentCost, EnvCost, LeverSaving, LineItem, Optimization
 from infracc.compiler.diagnostics import Diagnostic, warning
 from infracc.compiler.ir import Component, EnvIR, StackIR
+from infracc.schema.models import Usage
 
 Arch = Literal["arm64", "x86_64"]
 
@@ -209,10 +210,10 @@ def optimize(ir: StackIR, env: EnvIR, comp: Component) -> Optimization:
     if comp.kind == "function":
         return Optimization(arch="arm64", reasons=["arm64 Lambda: about 20% cheaper per GB-second (IC-COST-001)"])
     if comp.kind == "database":
-        return Optimization(arch=_class_arch(comp.sizing.instance_class), storage_type="gp3",
+        return Optimization(arch=_class_arch(decided.sizing(comp).instance_class), storage_type="gp3",
                             reasons=["gp3 storage (IC-COST-002)"])
     if comp.kind == "cache":
-        return Optimization(arch=_class_arch(comp.sizing.node_type), reasons=[])
+        return Optimization(arch=_class_arch(decided.sizing(comp).node_type), reasons=[])
     if comp.kind == "bucket":
         transitions = []
         if spec.lifecycle and spec.lifecycle.archive_after_days:
@@ -222,12 +223,12 @@ def optimize(ir: StackIR, env: EnvIR, comp: Component) -> Optimization:
     return Optimization()
 
 
-def workload_arch(comp: Component) -> str:
+def workload_arch(comp: Component) -> Arch:
     build = getattr(comp.spec, "build", None)
     return "arm64" if build is not None and build.language in GRAVITON_LANGUAGES else "x86_64"
 
 
-def _class_arch(name: str | None) -> str:
+def _class_arch(name: str | None) -> Arch:
     family = (name or "").split(".")[1] if name and name.count(".") == 2 else ""
     return "arm64" if family.endswith("g") else "x86_64"
 
@@ -239,7 +240,8 @@ def _x86(instance: str) -> str:
 
 
 def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
-    return _PRICERS.get(comp.kind, lambda *a: [])(ir, env, comp, est, naive)
+    pricer = _PRICERS.get(comp.kind)
+    return pricer(ir, env, comp, est, naive) if pricer is not None else []
 
 
 def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
@@ -253,6 +255,7 @@ def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
         note = "per vCPU-hour of run time; run time depends on the job"
         return [est.item(name, f"Fargate vCPU ({arch})", "fargate", "vcpu", None, assumption=note, arch=arch),
                 est.item(name, f"Fargate memory ({arch})", "fargate", "memory", None, assumption=note, arch=arch)]
+    assert sz.cpu is not None and sz.memory_mib is not None, comp.id
     tasks = sz.replicas_min or (1 if comp.spec.port is None else 0)
     tasks = max(tasks, 1)
     running = est.active_hours("service", name)
@@ -368,7 +371,8 @@ def _function(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
     usage, arch = comp.spec.usage, "arm64" if est.on("graviton") else "x86_64"
     reqs = usage.requests if usage and usage.requests is not None else None
     ms = usage.duration_ms if usage and usage.duration_ms is not None else None
-    gb_s = None if reqs is None or ms is None else reqs * ms / 1000 * comp.sizing.lambda_memory_mb / 1024
+    memory = decided.sizing(comp).lambda_memory_mb or 0
+    gb_s = None if reqs is None or ms is None else reqs * ms / 1000 * memory / 1024
     needs = "usage-dependent: set usage.requests and usage.duration_ms"
     return [
         est.item(comp.name, f"Lambda requests ({arch})", "lambda", "requests", None if reqs is None else reqs / 1e6,
@@ -382,7 +386,7 @@ def _site(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool)
     return _cloudfront(env, est, comp.name, "CloudFront", comp.spec.usage)
 
 
-def _cloudfront(env: EnvIR, est: Estimator, name: str, what: str, usage) -> list[LineItem]:
+def _cloudfront(env: EnvIR, est: Estimator, name: str, what: str, usage: Usage | None) -> list[LineItem]:
     edge = "europe" if env.settings.region.startswith("eu-") else "united-states"
     gb = usage.transfer_gb if usage and usage.transfer_gb is not None else None
     reqs = usage.requests if usage and usage.requests is not None else None
