@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Literal
 
 from rich.console import Console
 from rich.table import Table
 
+from infracc.compiler import decided
 from infracc.compiler.ir import EnvIR, StackIR
+
+Justify = Literal["default", "left", "center", "right", "full"]
 
 
 def _money(value: float | None) -> str:
@@ -16,7 +20,7 @@ def _money(value: float | None) -> str:
 
 def render(ir: StackIR, envs: list[EnvIR], fmt: str) -> str:
     if fmt == "json":
-        data = {env.name: env.cost.model_dump(mode="json") for env in envs}
+        data = {env.name: decided.cost(env).model_dump(mode="json") for env in envs}
         return json.dumps({"stack": ir.name, "environments": data}, indent=2, sort_keys=True) + "\n"
     if fmt == "markdown":
         return markdown(envs)
@@ -26,7 +30,7 @@ def render(ir: StackIR, envs: list[EnvIR], fmt: str) -> str:
 def markdown(envs: list[EnvIR]) -> str:
     out = []
     for env in envs:
-        c = env.cost
+        c = decided.cost(env)
         out.append(f"### {env.name} ({env.settings.region}, size {env.settings.size})\n")
         out.append("| component | item | quantity | unit price | monthly | note |")
         out.append("|---|---|---:|---:|---:|---|")
@@ -52,7 +56,7 @@ def levers_markdown(env: EnvIR) -> str:
     recommendations that are shown but never counted, and what to purchase (docs and runbook)."""
     from infracc.compiler.passes.levers import purchases
 
-    c, lv, net = env.cost, env.levers, env.network
+    c, lv, net = decided.cost(env), env.levers, env.network
     out = ["#### Savings by lever\n", "| lever | monthly saving | what |", "|---|---:|---|"]
     for lever in c.levers:
         out.append(f"| {lever.lever} | {_signed(lever.monthly_saving)} | {lever.detail} |")
@@ -85,13 +89,14 @@ def levers_markdown(env: EnvIR) -> str:
 
 
 def _table(envs: list[EnvIR]) -> str:
+    columns: tuple[tuple[str, Justify], ...] = (("component", "left"), ("item", "left"), ("quantity", "right"),
+                                                ("unit price", "right"), ("monthly", "right"))
     buf = io.StringIO()
     console = Console(file=buf, width=140, force_terminal=False, color_system=None)
     for env in envs:
-        c = env.cost
+        c = decided.cost(env)
         table = Table(title=f"{env.name} — {env.settings.region}, size {env.settings.size}", title_justify="left")
-        for col, just in (("component", "left"), ("item", "left"), ("quantity", "right"),
-                          ("unit price", "right"), ("monthly", "right")):
+        for col, just in columns:
             table.add_column(col, justify=just)
         for i in c.items:
             qty = "usage" if i.quantity is None else f"{i.quantity:,.1f}"
