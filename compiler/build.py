@@ -90,7 +90,8 @@ def _env_settings(stack: Stack) -> list[EnvSettings]:
             spot=env.spot or env.preview, account_id=env.account_id, preview=env.preview,
             deletion_protection=env.deletion_protection if env.deletion_protection is not None else large,
             is_last=last, origin=("environments", name), allow=list(env.allow),
-            off_hours=env.off_hours, nat_gateway=env.nat_gateway, commitments=env.commitments))
+            off_hours=env.off_hours, nat_gateway=env.nat_gateway, commitments=env.commitments,
+            budget=env.budget))
     return out
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 from rich.console import Console
 from rich.table import Table
 
-from infracc.compiler import decided
+from infracc.compiler import decided, naming
 from infracc.compiler.ir import EnvIR, StackIR
 
 Justify = Literal["default", "left", "center", "right", "full"]
@@ -23,11 +23,24 @@ def render(ir: StackIR, envs: list[EnvIR], fmt: str) -> str:
         data = {env.name: decided.cost(env).model_dump(mode="json") for env in envs}
         return json.dumps({"stack": ir.name, "environments": data}, indent=2, sort_keys=True) + "\n"
     if fmt == "markdown":
-        return markdown(envs)
-    return _table(envs)
+        return markdown(envs, ir.name)
+    return _table(envs, ir.name)
 
 
-def markdown(envs: list[EnvIR]) -> str:
+def budget_text(stack: str, env: EnvIR, markup: bool = True) -> str:
+    """The environment's AWS Budgets alert (IC-COST-031), as the runbook and `cost` state it."""
+    limit = decided.cost(env).budget_usd
+    if limit is None:
+        return "No budget alert (`budget: false`)." if markup else "no budget alert (budget: false)"
+    name = naming.resource(stack, env.name, "monthly-cost")
+    if not markup:
+        return f"budget alert {name}: ${limit:,}/month, forecast > 100% or actual > 120% → alarm topic"
+    return (f"**Budget alert:** AWS Budgets `{name}` at ${limit:,}/month on the costs tagged `env: {env.name}`; "
+            "it notifies the alarm topic when the month's forecast passes 100% and when the actual spend passes 120% "
+            "(`budget: {monthly_usd: N}` sets the limit, `budget: false` removes it).\n")
+
+
+def markdown(envs: list[EnvIR], stack: str | None = None) -> str:
     out = []
     for env in envs:
         c = decided.cost(env)
@@ -42,6 +55,8 @@ def markdown(envs: list[EnvIR]) -> str:
                    f"savings {c.savings_percent:g}%.\n")
         if c.missing_prices:
             out.append("Missing prices (not in the total): " + "; ".join(c.missing_prices) + "\n")
+        if stack is not None:
+            out.append(budget_text(stack, env))
         out.append(levers_markdown(env))
     return "\n".join(out) + "\n"
 
@@ -88,11 +103,11 @@ def levers_markdown(env: EnvIR) -> str:
     return "\n".join(out)
 
 
-def _table(envs: list[EnvIR]) -> str:
-    columns: tuple[tuple[str, Justify], ...] = (("component", "left"), ("item", "left"), ("quantity", "right"),
-                                                ("unit price", "right"), ("monthly", "right"))
+def _table(envs: list[EnvIR], stack: str) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=140, force_terminal=False, color_system=None)
+    columns: tuple[tuple[str, Justify], ...] = (("component", "left"), ("item", "left"), ("quantity", "right"),
+                                                ("unit price", "right"), ("monthly", "right"))
     for env in envs:
         c = decided.cost(env)
         table = Table(title=f"{env.name} — {env.settings.region}, size {env.settings.size}", title_justify="left")
@@ -113,5 +128,6 @@ def _table(envs: list[EnvIR]) -> str:
                                            if sched else env.levers.schedule_reason))
         for r in c.recommendations:
             console.print(f"recommended, not counted: {r.lever} — {r.discount}")
+        console.print(budget_text(stack, env, markup=False))
         console.print("")
     return buf.getvalue()

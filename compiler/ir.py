@@ -17,7 +17,7 @@ from infracc.compiler import decisions as d
 from infracc.compiler import digraph
 from infracc.compiler import resolved as r
 from infracc.compiler.diagnostics import Path
-from infracc.schema.stack import Commitments, OffHours
+from infracc.schema.stack import Budget, Commitments, OffHours
 
 # Outputs each kind exposes to placeholders and injected env vars; True marks secret outputs
 # (a database/cache url embeds the password).
@@ -154,6 +154,7 @@ class EnvSettings(_Model):
     preview: bool = Field(False, description="a per-pull-request template (spec `preview: true`), outside the promotion order")
     nat_gateway: bool | None = None
     commitments: Commitments | None = None
+    budget: bool | Budget | None = Field(None, description="as written; the cost pass decides the budget")
 
 
 class EnvGraph:

@@ -29,6 +29,12 @@ class Commitments(Strict):
     compute: Literal["on-demand", "savings-plan-1y-no-upfront"] = Field("on-demand", description="Fargate / EKS nodes: `savings-plan-1y-no-upfront` adds a Compute Savings Plan to buy to the runbook; it is shown with AWS's published discount range but never counted in the estimate (no rate table). Default on-demand.")
 
 
+class Budget(Strict):
+    """The monthly AWS Budgets cost budget of an environment."""
+
+    monthly_usd: int = Field(ge=1, le=10_000_000, description="Budget limit in USD per month: alerts at 100% of the forecast and 120% of the actual spend go to the environment's alarm topic. Default: the environment's estimate (`infracc cost`), rounded up to the next 10 USD.")
+
+
 class Environment(Strict):
     """One deployment environment. Map order is promotion order."""
 
@@ -45,6 +51,7 @@ class Environment(Strict):
     off_hours: bool | OffHours | None = Field(None, description="Off-hours schedule: `true` or `{active, timezone}` stops compute outside the active hours, `false` keeps the environment always on. Default: on (`Mon-Fri 07:00-20:00` in the region's zone) for every environment except the last one (production), and off for an environment with `high_availability`.")
     nat_gateway: bool | None = Field(None, description="Internet egress through NAT gateways. Default: NAT gateways (one, or one per AZ with `high_availability`) only where something in the VPC needs egress: services, jobs or functions that join the VPC; a function/site-only stack gets none. `true` keeps them anyway; `false` refuses them: functions in the VPC then reach the AWS APIs they use (Secrets Manager, SQS, Lambda) through interface endpoints and have no internet route; an error where services or jobs need egress.")
     commitments: Commitments | None = Field(None, description="Reserved capacity / Savings Plans to buy for this environment (see `Commitments`). Default: none (on-demand).")
+    budget: bool | Budget | None = Field(None, description="AWS Budgets alert on the environment's monthly cost (resources tagged `env: <name>`): `{monthly_usd: N}` sets the limit, `false` creates no budget. Notifications at 100% of the forecast and 120% of the actual spend go to the alarm SNS topic. Default: a budget at the estimate rounded up to the next 10 USD.")
 
 
 class Stack(Strict):

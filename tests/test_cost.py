@@ -89,12 +89,67 @@ def test_usage_dependent_items_are_listed_not_summed() -> None:
 
 
 def test_missing_price_is_a_warning_not_zero() -> None:
-    result = analyze(text="infracc: 1\nname: shop\ndatabases:\n  db: {instance: db.r6g.large}\n")
+    # us-west-1 is a region infracc deploys to but the price table does not cover.
+    result = analyze(text="infracc: 1\nname: shop\nregion: us-west-1\ndatabases:\n  db: {instance: db.r6g.large}\n")
     assert result.ok
-    codes = [d.code for d in result.diagnostics]
-    assert "IC-COST-006" in codes
+    warned = [d for d in result.diagnostics if d.code == "IC-COST-006"]
+    assert warned and all(d.hint == "treat the estimate as a lower bound" for d in warned)
     line = next(i for i in result.ir.envs["dev"].cost.items if i.item.startswith("db.r6g.large"))
     assert line.unit_price is None and line.monthly is None
+
+
+def test_spot_is_an_upper_bound_note_never_a_missing_price() -> None:
+    """Fargate Spot and EC2 Spot have no rate in the table: on-demand, one wording, no warning."""
+    ecs = analyze(text="infracc: 1\nname: shop\nenvironments:\n  dev: {spot: true}\n"
+                       "services:\n  worker: {image: 'ghcr.io/a/k:1'}\n")
+    eks = analyze(text="infracc: 1\nname: shop\nplatform: eks\nenvironments:\n  dev: {spot: true}\n"
+                       "services:\n  web: {image: 'ghcr.io/a/w:1', port: 80}\n")
+    for result, prefix in ((ecs, "Fargate vCPU"), (eks, "nodes ")):
+        assert result.ok
+        assert "IC-COST-006" not in [d.code for d in result.diagnostics]
+        env = result.ir.envs["dev"]
+        line = next(i for i in env.cost.items if i.item.startswith(prefix))
+        assert line.unit_price is not None and "priced at on-demand, an upper bound" in (line.assumption or "")
+        assert not env.cost.missing_prices
+
+
+def test_extended_support_is_priced_and_warned_for_a_pinned_old_version() -> None:
+    """PostgreSQL 13 left RDS standard support on 2026-02-28 (library/engines.json): the estimate
+    carries an Extended Support line (vCPUs × 730 h), the spec gets a warning at `version`, and
+    Terraform opts the instance in explicitly. The price table has Extended Support rows for
+    postgres 10-12 and mysql 5.7 only, so the line for 13 is a missing price (IC-COST-006), never $0."""
+    result = analyze(text="infracc: 1\nname: shop\nregion: us-east-1\ndatabases:\n  db: {engine: postgres, version: '13'}\n")
+    assert result.ok
+    warned = [d for d in result.diagnostics if d.code == "IC-COST-030"]
+    assert warned and "Extended Support" in warned[0].message and warned[0].hint
+    db = result.ir.envs["dev"].graph.component("database.db")
+    assert db.sizing.engine_lifecycle_support == "open-source-rds-extended-support"
+    line = next(i for i in db.cost.items if i.item.startswith("RDS Extended Support"))
+    assert line.quantity == 2 * H  # db.t4g.micro: 2 vCPUs
+    assert line.unit_price is None and line.monthly is None
+    assert any(d.code == "IC-COST-006" and "extended-support-13" in d.message for d in result.diagnostics)
+
+
+def test_extended_support_warning_carries_the_table_price_where_it_has_one() -> None:
+    from infracc.compiler.passes import cost as c
+
+    # The message is built from the table row: 0.10 USD per vCPU-hour in us-east-1 for postgres 12.
+    row = c.lib.price("rds", "extended-support-12-year1-2", "us-east-1", engine="postgres")
+    assert row is not None and row.usd == pytest.approx(0.1)
+    assert c.extended_support_text("postgres", "12", "2025-02-28", 4, row.usd * 4 * H) == (
+        "postgres 12 left RDS standard support on 2025-02-28: RDS Extended Support adds "
+        "$292.00/month (4 vCPUs × 730 h at the year 1-2 rate)")
+
+
+def test_default_engine_versions_are_in_standard_support() -> None:
+    result = analyze(text="infracc: 1\nname: shop\ndatabases:\n  a: {engine: postgres}\n  b: {engine: mysql}\n")
+    assert result.ok
+    for name in ("a", "b"):
+        sz = result.ir.envs["prod"].graph.component(f"database.{name}").sizing
+        assert sz.engine_version in ("17", "8.4")
+        assert sz.engine_lifecycle_support == "open-source-rds-extended-support-disabled"
+        assert not any(i.item.startswith("RDS Extended Support")
+                       for i in result.ir.envs["prod"].graph.component(f"database.{name}").cost.items)
 
 
 def test_spot_for_interruptible_work_only() -> None:
@@ -112,3 +167,20 @@ def test_savings_are_reported_for_the_examples() -> None:
         assert env.cost.baseline_monthly > env.cost.monthly > 0
         assert env.cost.savings_percent == pytest.approx(
             100 * (env.cost.baseline_monthly - env.cost.monthly) / env.cost.baseline_monthly, abs=0.1)
+
+
+def test_log_ingestion_is_priced_at_the_standard_class() -> None:
+    """The table has two CloudWatch Logs ingestion tiers; infracc's log groups are Standard class."""
+    env = estimate("region: eu-west-1\nservices:\n  w: {image: 'ghcr.io/a/w:1.0'}\n", env="dev")
+    assert item(env, "operations", "CloudWatch Logs ingestion").unit_price == pytest.approx(0.57)  # not IA's 0.285
+
+
+def test_budget_follows_the_estimate_unless_the_spec_sets_it() -> None:
+    result = analyze(text="infracc: 1\nname: shop\nenvironments:\n  dev: {budget: {monthly_usd: 55}}\n"
+                          "  qa: {}\n  prod: {budget: false}\nservices:\n  w: {image: 'ghcr.io/a/w:1.0'}\n")
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    envs = result.ir.envs
+    assert envs["dev"].cost.budget_usd == 55
+    assert envs["prod"].cost.budget_usd is None
+    qa = envs["qa"].cost
+    assert qa.budget_usd % 10 == 0 and qa.monthly <= qa.budget_usd < qa.monthly + 10

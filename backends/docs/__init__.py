@@ -21,7 +21,7 @@ from infracc.compiler.ir import StackIR
 def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
     envs = list(ir.envs.values())
     mermaid = {env.name: graph_view.mermaid(env) for env in envs}
-    cost = cost_report.markdown(envs)
+    cost = cost_report.markdown(envs, ir.name)
     levers = {env.name: cost_report.levers_markdown(env) for env in envs}
     ctx = {"ir": ir, "envs": envs, "mermaid": mermaid, "cost": cost, "f": facts(ir), "levers": levers}
     files = {

@@ -10,6 +10,7 @@ from typing import Any
 
 from infracc.backends.serialize import dump_json
 from infracc.backends.terraform import (
+    budgets,
     cdn,
     ecs,
     edge,
@@ -116,6 +117,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     cdn.sites(ctx)
     _classification_tags(ctx)
     ops.alarms(ctx)
+    budgets.budget(ctx)
     ops.cloudtrail(ctx)
     ops.backup_plan(ctx)
     outputs(ctx)

@@ -8,8 +8,8 @@ from infracc.backends.terraform.model import Block, label
 from infracc.compiler import naming
 
 # Services that encrypt with the environment key on our behalf (logs, topics, trails, queues).
-KEY_USERS = ("cloudfront.amazonaws.com", "cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com", "delivery.logs.amazonaws.com",
-             "events.amazonaws.com", "sns.amazonaws.com", "sqs.amazonaws.com", "s3.amazonaws.com")
+KEY_USERS = ("budgets.amazonaws.com", "cloudfront.amazonaws.com", "cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com",
+             "delivery.logs.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com", "sqs.amazonaws.com", "s3.amazonaws.com")
 KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 
 

@@ -35,7 +35,8 @@ def topic(ctx: Env) -> None:
     topic_arn = ctx.parts["topic"].ref("arn")
     policy = ctx.policy_document("alarms_topic_policy", [{
         "sid": "AwsServicesPublish", "effect": "Allow", "actions": ["sns:Publish"], "resources": [topic_arn],
-        "principals": [{"type": "Service", "identifiers": ["cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]}],
+        "principals": [{"type": "Service", "identifiers": ["budgets.amazonaws.com", "cloudtrail.amazonaws.com",
+                                                      "cloudwatch.amazonaws.com", "events.amazonaws.com"]}],
         "condition": [{"test": "StringEquals", "variable": "aws:SourceAccount", "values": [ACCOUNT]}]}])
     ctx.doc.resource("aws_sns_topic_policy", "alarms_policy", {"arn": topic_arn, "policy": policy.ref("json")})
     ctx.doc.output("alarm_topic_arn", ctx.parts["topic"].ref("arn"), "SNS topic of the alarms: subscribe the on-call target")

@@ -9,6 +9,7 @@ warning, never a zero.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -123,7 +124,25 @@ def cost(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
             diags.append(warning("IC-COST-006", f"no price for {what} (environment `{env.name}`); left out of the estimate",
                                  env.settings.origin, "treat the estimate as a lower bound"))
     diags += lifecycle_warnings(ir)
+    for env in ir.envs.values():
+        env.cost = decided_cost(env).model_copy(update={"budget_usd": budget_limit(env)})
     return diags
+
+
+def decided_cost(env: EnvIR) -> EnvCost:
+    assert env.cost is not None, env.name
+    return env.cost
+
+
+def budget_limit(env: EnvIR) -> int | None:
+    """The environment's monthly AWS Budgets limit (IC-COST-031): `budget.monthly_usd`, else its
+    estimate rounded up to the next 10 USD (at least 10); None with `budget: false`."""
+    written = env.settings.budget
+    if written is False:
+        return None
+    if written is not None and written is not True:
+        return written.monthly_usd
+    return max(10, math.ceil(decided_cost(env).monthly / 10) * 10)
 
 
 def extended_support_text(engine: str, version: str, ended: str, vcpus: int, monthly: float | None) -> str:
@@ -439,7 +458,7 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
     if alarms:
         items.append(est.item("operations", f"CloudWatch alarms × {alarms}", "cloudwatch", "alarm-standard-resolution", alarms))
     items.append(est.item("operations", "CloudWatch Logs ingestion", "cloudwatch", "logs-ingestion", None,
-                          assumption="usage-dependent"))
+                          assumption="usage-dependent", tier="standard-class"))  # the log groups are Standard class
     # The stack's Route 53 zone is looked up, not created (it holds the domain before infracc
     # runs), so it is no cost of this stack; its records and queries are usage.
     items += _backups(env, est, naive)
