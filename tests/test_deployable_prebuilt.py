@@ -135,12 +135,20 @@ def test_writable_and_run_as_reach_ecs() -> None:
     emit(result)
     doc = json.loads(_file(result, "terraform", "dev", "cdk.tf.json"))
     task = doc["resource"]["aws_ecs_task_definition"]["service_web_task"]
-    (container,) = json.loads(task["container_definitions"])
+    container, init = json.loads(task["container_definitions"])
     assert container["user"] == "101:101" and container["readonlyRootFilesystem"] is True
     mounts = {m["containerPath"]: m["sourceVolume"] for m in container["mountPoints"]}
     assert set(mounts) == {"/tmp", "/var/cache/nginx", "/var/run"}
     assert {v["name"] for v in task["volume"]} == set(mounts.values())
     assert all(not m["readOnly"] for m in container["mountPoints"])
+    # Fargate's bind mounts are root's, mode 0755: a non-essential container opens exactly these
+    # volumes before the workload starts, with no capability and a read-only root.
+    assert container["dependsOn"] == [{"containerName": "web-volumes", "condition": "SUCCESS"}]
+    assert init["name"] == "web-volumes" and init["essential"] is False and init["user"] == "0:0"
+    assert init["command"] == ["chmod", "1777", "/tmp", "/var/cache/nginx", "/var/run"]
+    assert init["mountPoints"] == container["mountPoints"] and init["readonlyRootFilesystem"] is True
+    assert init["linuxParameters"]["capabilities"]["drop"] == ["ALL"] and init["privileged"] is False
+    assert "@" not in init["image"] and init["image"].rsplit(":", 1)[1][0].isdigit()  # pinned by tag
 
 
 def test_writable_and_run_as_reach_compose() -> None:

@@ -85,9 +85,9 @@ def test_health_command_becomes_an_ecs_health_check() -> None:
     doc = json.loads(next(t for p, t in result.files.items() if p.parts[:2] == ("terraform", "dev")
                           and p.name == "cdk.tf.json"))
     tasks = doc["resource"]["aws_ecs_task_definition"]
-    (worker,) = json.loads(tasks["service_worker_task"]["container_definitions"])
+    worker, _ = json.loads(tasks["service_worker_task"]["container_definitions"])
     assert worker["healthCheck"]["command"] == ["CMD", "celery", "-A", "app", "inspect", "ping"]
-    (beat,) = json.loads(tasks["service_beat_task"]["container_definitions"])
+    beat, _ = json.loads(tasks["service_beat_task"]["container_definitions"])
     assert "healthCheck" not in beat
 
 

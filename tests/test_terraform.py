@@ -157,9 +157,14 @@ def test_container_definitions_are_hardened(example: str) -> None:
     for env, doc in stacks(example).items():
         secret_names = {v.name for c in ir.envs[env].graph for v in c.env if v.secret}
         for _, name, attrs in blocks(doc, type_="aws_ecs_task_definition"):
-            for container in json.loads(attrs["container_definitions"]):
+            workload, *init = json.loads(attrs["container_definitions"])
+            # The one other container opens the writable volumes (root-owned on Fargate): chmod only.
+            assert [(c["name"], c["essential"], c["command"][:2], c["user"]) for c in init] == [
+                (f"{workload['name']}-volumes", False, ["chmod", "1777"], "0:0")], name
+            assert workload["dependsOn"] == [{"containerName": init[0]["name"], "condition": "SUCCESS"}], name
+            assert workload["user"].split(":")[0] not in ("0", "root") and workload["user"].split(":")[0].isdigit()
+            for container in (workload, *init):
                 assert container["readonlyRootFilesystem"] is True and container["privileged"] is False, name
-                assert container["user"].split(":")[0] not in ("0", "root") and container["user"].split(":")[0].isdigit()
                 assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
                 assert not secret_names & {e["name"] for e in container["environment"]}, name
                 assert container["logConfiguration"]["logDriver"] == "awslogs"

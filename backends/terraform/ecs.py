@@ -1,6 +1,8 @@
 """platform: ecs — cluster, task definitions, services, autoscaling, scheduled jobs, migrations."""
 from __future__ import annotations
 
+from typing import Any
+
 from infracc.backends.terraform import containers, edge, iam
 from infracc.backends.terraform.context import Env, json_text
 from infracc.backends.terraform.model import Block, label
@@ -49,16 +51,40 @@ def workload(ctx: Env, comp: Component) -> None:
         schedule(ctx, comp, td, roles)
 
 
+# Fargate bind-mount volumes start empty, owned by root with mode 0755 (AWS, "Use bind mounts
+# with Amazon ECS", considerations; aws/containers-roadmap#938), so a workload running as its
+# non-root user could not write the writable directories the security pass gave it. A short
+# non-essential container opens them first: UID 0 only because root owns them (chmod by the owner
+# needs no capability, and every one is dropped), read-only root, the same mounts; the workload
+# starts once it has exited 0. The image is Docker's official busybox on ECR Public, pinned.
+VOLUME_INIT_IMAGE = "public.ecr.aws/docker/library/busybox:1.36.1"
+VOLUME_INIT_MODE = "1777"  # what /tmp has on a Linux system: everyone writes, only owners delete
+
+
+def volume_init(main: dict[str, Any]) -> dict[str, Any]:
+    """The container that makes the task's writable volumes writable for the workload's user."""
+    return {"name": f"{main['name']}-volumes", "image": VOLUME_INIT_IMAGE, "essential": False, "user": "0:0",
+            "command": ["chmod", VOLUME_INIT_MODE, *(m["containerPath"] for m in main["mountPoints"])],
+            "environment": [], "secrets": [], "readonlyRootFilesystem": True, "privileged": False,
+            "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": False},
+            "mountPoints": main["mountPoints"], "logConfiguration": main["logConfiguration"]}
+
+
 def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple[Block, Block],
                     command: list[str] | None, suffix: str | None) -> Block:
     sz, arch = comp.sizing, comp.optimization.arch
     spec = containers.container(ctx, comp, logs.ref("name"), command, name=suffix and f"{comp.name}-{suffix}")
+    defs = [spec]
+    if spec["mountPoints"]:  # listed after the workload: readers take the first container as the workload
+        init = volume_init(spec)
+        spec["dependsOn"] = [{"containerName": init["name"], "condition": "SUCCESS"}]
+        defs.append(init)
     return ctx.doc.resource("aws_ecs_task_definition", label(n, "task"), {
         "family": ctx.aws_name(comp.name, suffix or ""), "requires_compatibilities": ["FARGATE"], "network_mode": "awsvpc",
         "cpu": str(int(sz.cpu * 1024)), "memory": str(sz.memory_mib),
         "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "ARM64" if arch == "arm64" else "X86_64"},
         "task_role_arn": roles[0].ref("arn"), "execution_role_arn": roles[1].ref("arn"),
-        "volume": containers.volumes(comp), "container_definitions": json_text([spec])})
+        "volume": containers.volumes(comp), "container_definitions": json_text(defs)})
 
 
 def _strategy(comp: Component) -> list[dict]:
