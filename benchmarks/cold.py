@@ -58,8 +58,17 @@ class Figure:
     code: int
 
 
+def oracle_bin() -> Path | None:
+    """Where `make test` installs checkov and hadolint (.venv-oracles; $INFRACC_ORACLES names it)."""
+    found = Path(os.environ.get("INFRACC_ORACLES") or ROOT / ".venv-oracles" / "bin")
+    return found if found.is_dir() else None
+
+
 def _child_env(tree: Path | None) -> dict[str, str]:
     env = dict(os.environ)
+    oracles = oracle_bin()
+    if oracles is not None:  # `check` finds the validators on PATH, as a user's install would
+        env["PATH"] = f"{env.get('PATH', '')}{os.pathsep}{oracles}"
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("INFRACC_DEBUG", None)
     if tree is not None:
@@ -145,6 +154,7 @@ def main() -> None:
           f"peak = largest resident process of the run (ru_maxrss from wait4); CPU = user+sys incl. children")
     if args.tree:
         print(f"code measured: {args.tree}")
+    print(f"validators for `check`: PATH + {oracle_bin() or '(no .venv-oracles: only what PATH has)'}")
     floor = measure([python, "-c", "pass"], env, args.repeat)
     floor_pydantic = measure([python, "-c", "import pydantic"], env, args.repeat)
     print(f"floor: `python -c pass` {floor.median:.3f} s, `python -c \"import pydantic\"` {floor_pydantic.median:.3f} s\n")

@@ -117,7 +117,7 @@ def compile_sources(sources: dict[str, bytes]) -> dict[str, Any]:
     yaml = YAML(typ="safe")
     schema = rule_schema()
     rows: list[dict[str, Any]] = []
-    for name, raw in sources.items():
+    for raw in sources.values():
         for item in yaml.load(raw.decode("utf-8")) or []:
             rows.append(schema.model_validate(item).model_dump(exclude_defaults=True))
     return {"sources": _digests(sources), "rules": rows}

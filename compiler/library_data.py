@@ -5,14 +5,14 @@ The library holds facts (with their sources), never logic; this module is the on
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 
-@lru_cache(maxsize=None)
+@cache
 def _json(name: str) -> Any:
     """A library file, parsed once per process (callers copy what they hand out)."""
     return json.loads((resources.files("infracc.library") / name).read_text(encoding="utf-8"))
@@ -175,7 +175,7 @@ def _raw_prices() -> dict[tuple[str | None, ...], dict[str, Any]]:
     return {_price_key(row): row for row in _json("prices.json")["prices"]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _row(key: tuple[str | None, ...]) -> Price:
     return Price.model_validate(_raw_prices()[key])
 
