@@ -31,7 +31,7 @@ from infracc.compiler.ir import (
 )
 from infracc.compiler.schema_errors import diagnostics_from
 from infracc.schema.components import KINDS
-from infracc.schema.models import TARGETS
+from infracc.schema.models import TARGETS, Strict
 from infracc.schema.stack import Stack
 
 DEFAULT_SIZE = {"dev": "small", "staging": "medium", "prod": "large"}
@@ -39,7 +39,7 @@ _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}?")
 _REF = re.compile(r"^([a-z][a-z0-9-]{0,30})\.([a-z_]+)$")
 
 
-def build(stack: Stack, data: dict, file: str, source_dir: str) -> tuple[StackIR, list[Diagnostic]]:
+def build(stack: Stack, data: dict[str, Any], file: str, source_dir: str) -> tuple[StackIR, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     kinds_by_name = {name: KINDS[section][0]
                      for section in KINDS for name in (data.get(section) or {})}
@@ -103,7 +103,7 @@ def _is_cidr(text: str) -> bool:
         return False
 
 
-def _derive_cidr(index: int, used: list) -> str:
+def _derive_cidr(index: int, used: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
     """Distinct /16 per environment: 10.10.0.0/16, 10.11.0.0/16, … avoiding declared ranges."""
     second = 10 + index
     while True:
@@ -114,8 +114,8 @@ def _derive_cidr(index: int, used: list) -> str:
         second += 1
 
 
-def _effective(model: type, base: Any, raw: dict, env: str, origin: Path,
-               diags: list[Diagnostic]) -> Any:
+def _effective(model: type[Strict], base: Strict, raw: dict[str, Any], env: str, origin: Path,
+               diags: list[Diagnostic]) -> Strict | None:
     override = (raw.get("overrides") or {}).get(env)
     if not override:
         return base
@@ -130,7 +130,7 @@ def _effective(model: type, base: Any, raw: dict, env: str, origin: Path,
         return None
 
 
-def _merge(base: dict, override: dict) -> dict:
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -140,7 +140,7 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _uses(spec: Any, origin: Path, raw: dict, env: str) -> list[UseRef]:
+def _uses(spec: Strict, origin: Path, raw: dict[str, Any], env: str) -> list[UseRef]:
     entries = getattr(spec, "uses", None) or []
     override = (raw.get("overrides") or {}).get(env) or {}
     base = (*origin, "overrides", env) if "uses" in override else origin
@@ -164,7 +164,7 @@ def _connect(graph: EnvGraph, kinds_by_name: dict[str, str]) -> None:
                                      mode=ref.mode or DEFAULT_MODE.get(kind), origin=ref.origin))
 
 
-def _env_vars(comp: Component, kinds: dict[str, str], raw: dict, env: str,
+def _env_vars(comp: Component, kinds: dict[str, str], raw: dict[str, Any], env: str,
               diags: list[Diagnostic]) -> list[EnvVar]:
     spec = comp.spec
     if not hasattr(spec, "env"):
@@ -173,7 +173,9 @@ def _env_vars(comp: Component, kinds: dict[str, str], raw: dict, env: str,
     out: dict[str, EnvVar] = {}
     for ref in comp.uses:
         kind = kinds.get(ref.name)
-        for output in INJECTED.get(kind or "", ()):
+        if kind is None:  # an unknown name: validation reports it
+            continue
+        for output in INJECTED.get(kind, ()):
             name = f"{ref.name.upper().replace('-', '_')}_{output.upper()}"
             out[name] = EnvVar(name=name, segments=[OutputRef(component=ref.name, output=output)],
                                secret=OUTPUTS[kind][output], source="injected", origin=ref.origin)
