@@ -180,3 +180,15 @@ def test_port_inferred_from_a_reference_and_dotted_names_reported(tmp_path: Path
     _, elk, outcome = _imported(tmp_path, "elasticsearch-logstash-kibana", MORE)
     assert outcome.valid
     assert any("`discovery.type`" in d.message and category(d) == "decide" for _, d in elk.report.findings)
+
+
+def test_an_import_compiles_every_target_including_terraform(tmp_path: Path) -> None:
+    file, imported, outcome = _imported(tmp_path, "umami")
+    assert outcome.valid and outcome.written
+    result = analyze(file.parent / "stack.yaml")
+    emit(result)
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    paths = {str(p) for p in result.files}
+    assert {"terraform/prod/cdk.tf.json", "compose/compose.yaml", "docs/README.md"} <= paths
+    help_text = CliRunner().invoke(main, ["import", "compose", "--help"])
+    assert help_text.exit_code == 0 and "--format" in help_text.output
