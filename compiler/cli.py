@@ -425,17 +425,6 @@ def import_(args: tuple[str, ...]) -> None:
     import_group.main(list(args), prog_name="infracc import")
 
 
-# Importers (issue 17): the command module loads only when `infracc import` runs.
-@main.command(name="import", add_help_option=False,
-              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def import_(args: tuple[str, ...]) -> None:
-    """Write a stack.yaml from a docker-compose file or an AWS Copilot workspace (`infracc import --help`)."""
-    from infracc.compiler.cli_import import import_group
-
-    import_group.main(list(args), prog_name="infracc import")
-
-
 @main.command(name="preview", add_help_option=False,
               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
