@@ -86,7 +86,7 @@ def _entry(obj: dict[str, Any], repos: dict[str, str]) -> dict[str, Any]:
         entry["annotations"] = dict(obj["metadata"]["annotations"])
     pod = pod_spec(entry)
     images = {container["image"] for container in pod["containers"]} if pod is not None else set()
-    if len(images) == 1 and (image := images.pop()) in repos:
+    if pod is not None and len(images) == 1 and (image := images.pop()) in repos:
         entry["imageRepository"] = repos[image]
         for container in pod["containers"]:
             del container["image"]
@@ -96,6 +96,10 @@ def _entry(obj: dict[str, Any], repos: dict[str, str]) -> dict[str, Any]:
 def pod_spec(entry: dict[str, Any]) -> dict[str, Any] | None:
     spec = entry.get("spec", {})
     if "jobTemplate" in spec:
-        return spec["jobTemplate"]["spec"]["template"]["spec"]
+        job: dict[str, Any] = spec["jobTemplate"]["spec"]["template"]["spec"]
+        return job
     template = spec.get("template")
-    return template["spec"] if isinstance(template, dict) and "spec" in template else None
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        pod: dict[str, Any] = template["spec"]
+        return pod
+    return None

@@ -7,14 +7,14 @@ from infracc.backends.terraform import containers, edge, iam
 from infracc.backends.terraform.context import Env, json_text
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import naming, resolved
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler.cron import to_eventbridge
 from infracc.compiler.ir import Component
 
 
 def cluster(ctx: Env) -> None:
     logs = ctx.log_group("ecs_exec", f"/ecs/{ctx.aws_name()}/exec", max(
-        (c.retention.log_retention_days for c in ctx.env.graph.components("service", "job")), default=365))
+        (decided.retention(c).log_retention_days for c in ctx.env.graph.components("service", "job")), default=365))
     c = ctx.doc.resource("aws_ecs_cluster", "cluster", {
         "name": ctx.aws_name(), "setting": [{"name": "containerInsights", "value": "enabled"}],
         "configuration": {"execute_command_configuration": {
@@ -32,7 +32,7 @@ def cluster(ctx: Env) -> None:
 
 def workload(ctx: Env, comp: Component) -> None:
     n = label(comp.kind, comp.name)
-    logs = ctx.log_group(n, f"/ecs/{ctx.aws_name()}/{comp.name}", comp.retention.log_retention_days)
+    logs = ctx.log_group(n, f"/ecs/{ctx.aws_name()}/{comp.name}", decided.retention(comp).log_retention_days)
     policy = iam.workload_policy(ctx, comp)
     task_role = ctx.role(f"{n}_task", "ecs-tasks.amazonaws.com", policy)
     secrets = iam.read_secrets_statements(ctx, comp)
@@ -72,7 +72,8 @@ def volume_init(main: dict[str, Any]) -> dict[str, Any]:
 
 def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple[Block, Block],
                     command: list[str] | None, suffix: str | None) -> Block:
-    sz, arch = comp.sizing, comp.optimization.arch
+    cpu, memory = _compute(comp)
+    arch = decided.optimization(comp).arch
     spec = containers.container(ctx, comp, logs.ref("name"), command, name=suffix and f"{comp.name}-{suffix}")
     defs = [spec]
     if spec["mountPoints"]:  # listed after the workload: readers take the first container as the workload
@@ -81,23 +82,37 @@ def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple
         defs.append(init)
     return ctx.doc.resource("aws_ecs_task_definition", label(n, "task"), {
         "family": ctx.aws_name(comp.name, suffix or ""), "requires_compatibilities": ["FARGATE"], "network_mode": "awsvpc",
-        "cpu": str(int(sz.cpu * 1024)), "memory": str(sz.memory_mib),
+        "cpu": str(int(cpu * 1024)), "memory": str(memory),
         "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "ARM64" if arch == "arm64" else "X86_64"},
         "task_role_arn": roles[0].ref("arn"), "execution_role_arn": roles[1].ref("arn"),
         "volume": containers.volumes(comp), "container_definitions": json_text(defs)})
 
 
-def _strategy(comp: Component) -> list[dict]:
-    if comp.optimization.capacity == "spot":
+def _compute(comp: Component) -> tuple[float, int]:
+    """vCPU and MiB of a workload (the sizing pass sets both for every service and job)."""
+    sz = decided.sizing(comp)
+    assert sz.cpu is not None and sz.memory_mib is not None, comp.id
+    return sz.cpu, sz.memory_mib
+
+
+def _scaling(comp: Component) -> tuple[int, int, int]:
+    """Replicas min/max and the CPU target of a service (the sizing pass sets them)."""
+    sz = decided.sizing(comp)
+    assert sz.replicas_min is not None and sz.replicas_max is not None and sz.cpu_target is not None, comp.id
+    return sz.replicas_min, sz.replicas_max, sz.cpu_target
+
+
+def _strategy(comp: Component) -> list[dict[str, Any]]:
+    if decided.optimization(comp).capacity == "spot":
         return [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}]
     return [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
 
 
 def service(ctx: Env, comp: Component, td: Block) -> None:
-    sz, spec, n = comp.sizing, resolved.service(comp), label("service", comp.name)
-    attrs = {
+    spec, n = resolved.service(comp), label("service", comp.name)
+    attrs: dict[str, Any] = {
         "name": ctx.aws_name(comp.name), "cluster": ctx.parts["cluster"].ref("id"), "task_definition": td.ref("arn"),
-        "desired_count": sz.replicas_min, "platform_version": "LATEST", "capacity_provider_strategy": _strategy(comp),
+        "desired_count": _scaling(comp)[0], "platform_version": "LATEST", "capacity_provider_strategy": _strategy(comp),
         "network_configuration": {"subnets": subnet_ids(ctx, "private"), "assign_public_ip": False,
                                   "security_groups": [ctx.parts[f"sg.{comp.id}"].ref("id")]},
         "deployment_circuit_breaker": {"enable": True, "rollback": True},
@@ -127,7 +142,7 @@ def _deployment_percents(comp: Component) -> dict[str, int]:
     return {"deployment_minimum_healthy_percent": 100, "deployment_maximum_percent": 200}
 
 
-def _traffic_shifting(ctx: Env, comp: Component, attrs: dict) -> None:
+def _traffic_shifting(ctx: Env, comp: Component, attrs: dict[str, Any]) -> None:
     """ECS native blue/green or canary: ECS shifts the listener rule between two target groups,
     bakes, and rolls back on alarms or the circuit breaker."""
     role = ctx.role(label("service", comp.name, "deploy"), "ecs.amazonaws.com",
@@ -137,14 +152,14 @@ def _traffic_shifting(ctx: Env, comp: Component, attrs: dict) -> None:
         "production_listener_rule": ctx.parts[f"rule.{comp.id}"].ref("arn"), "role_arn": role.ref("arn")}
     rollout = resolved.service(comp).rollout
     bake = str(rollout.bake_minutes)
-    config: dict = {"strategy": "BLUE_GREEN", "bake_time_in_minutes": bake}
+    config: dict[str, Any] = {"strategy": "BLUE_GREEN", "bake_time_in_minutes": bake}
     if rollout.strategy == "canary":
         config = {"strategy": "CANARY", "bake_time_in_minutes": bake, "canary_configuration": {
             "canary_percent": rollout.steps[0], "canary_bake_time_in_minutes": bake}}
     attrs["deployment_configuration"] = config
 
 
-def _service_connect(ctx: Env, comp: Component) -> dict:
+def _service_connect(ctx: Env, comp: Component) -> dict[str, Any]:
     out = {"enabled": True, "namespace": ctx.parts["namespace"].ref("arn")}
     port = resolved.service(comp).port if comp.kind == "service" else None
     if port:
@@ -154,11 +169,11 @@ def _service_connect(ctx: Env, comp: Component) -> dict:
 
 
 def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
-    sz, n = comp.sizing, label("service", comp.name)
+    (low, high, cpu_target), n = _scaling(comp), label("service", comp.name)
     target = ctx.doc.resource("aws_appautoscaling_target", label(n, "scaling"), {
         "service_namespace": "ecs", "scalable_dimension": "ecs:service:DesiredCount",
-        "resource_id": f"service/{ctx.aws_name()}/{ctx.aws_name(comp.name)}", "min_capacity": sz.replicas_min,
-        "max_capacity": sz.replicas_max, "depends_on": [svc.address],
+        "resource_id": f"service/{ctx.aws_name()}/{ctx.aws_name(comp.name)}", "min_capacity": low,
+        "max_capacity": high, "depends_on": [svc.address],
         # An off-hours schedule moves min/max twice a day (backends/terraform/schedules.py).
         **({"lifecycle": {"ignore_changes": ["min_capacity", "max_capacity"]}} if _scheduled(ctx, comp) else {})})
     ctx.parts[f"scaling.{comp.id}"] = target
@@ -167,13 +182,18 @@ def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
         "service_namespace": target.ref("service_namespace"), "resource_id": target.ref("resource_id"),
         "scalable_dimension": target.ref("scalable_dimension"),
         "target_tracking_scaling_policy_configuration": {
-            "target_value": sz.cpu_target, "scale_in_cooldown": 300, "scale_out_cooldown": 60,
+            "target_value": cpu_target, "scale_in_cooldown": 300, "scale_out_cooldown": 60,
             "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"}}})
 
 
 def _scheduled(ctx: Env, comp: Component) -> bool:
     levers = ctx.env.levers
     return levers is not None and levers.schedule is not None and comp.name in levers.schedule.services
+
+
+def schedule_of(job: resolved.Job) -> str:
+    assert job.schedule is not None, job.name  # only scheduled jobs get an EventBridge schedule
+    return job.schedule
 
 
 def schedule(ctx: Env, comp: Component, td: Block, roles: tuple[Block, Block]) -> None:
@@ -185,7 +205,7 @@ def schedule(ctx: Env, comp: Component, td: Block, roles: tuple[Block, Block]) -
         {"sid": "PassTaskRoles", "effect": "Allow", "actions": ["iam:PassRole"], "resources": [r.ref("arn") for r in roles]}])
     role = ctx.role(f"{n}_scheduler", "scheduler.amazonaws.com", policy)
     ctx.doc.resource("aws_scheduler_schedule", n, {
-        "name": ctx.aws_name(comp.name), "schedule_expression": to_eventbridge(job.schedule),
+        "name": ctx.aws_name(comp.name), "schedule_expression": to_eventbridge(schedule_of(job)),
         "schedule_expression_timezone": "UTC", "flexible_time_window": {"mode": "OFF"},
         "kms_key_arn": ctx.parts["kms.env"].ref("arn"),
         "target": {"arn": ctx.parts["cluster"].ref("arn"), "role_arn": role.ref("arn"),
