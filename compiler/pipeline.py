@@ -288,21 +288,27 @@ _READS: dict[str, frozenset[str]] = {
     "IC-SOC2-001": frozenset({"backup_retention_days"}),
     "IC-SIZE-003": frozenset({"engine", "version"}),
     "IC-SIZE-004": frozenset({"engine", "instance", "node"}),
+    "IC-SEC-013": frozenset({"run_as", "image", "build"}),
     "IC-ALLOW-002": _ANY,  # an allowance is "not needed" once what it allowed is pruned
+    # cost levers and cost
+    "IC-COST-023": frozenset({"schedule", "uses"}),
+    "IC-COST-030": frozenset({"engine", "version", "instance"}),
     # build context and targets: the whole component
     **{f"IC-BUILD-00{n}": _ANY for n in range(1, 6)},
     "IC-K8S-001": _ANY,
     "IC-TF-002": _ANY,
 }
-# Rules whose finding at a reference (an `env` value, a `uses` entry) depends on the component
-# it names: a follow-on when that component lost a field or became a stub.
-_ACROSS = frozenset({"IC-K8S-001", "IC-TF-002"})
+# Rules whose finding at a reference (an `env` value, a `uses` entry) depends on fields of the
+# component it names: a follow-on when that component lost one of them or became a stub (a stub
+# keeps its kind, so rules reading only the kind are not listed).
+_ACROSS: dict[str, frozenset[str]] = {"IC-K8S-001": frozenset({"port"})}
 # The same for top-level keys, whose defaults apply to every component once pruned.
 _TOP_READS: dict[str, frozenset[str]] = {
     "IC-SVC-003": frozenset({"platform"}),
     "IC-DOMAIN-001": frozenset({"domain"}),
     "IC-GDPR-001": frozenset({"region", "compliance"}),
     "IC-COST-006": frozenset({"region", "platform"}),
+    "IC-SEC-013": frozenset({"platform"}),
     "IC-ALLOW-002": frozenset({"region", "compliance", "platform", "domain", "environments"}),
     "IC-K8S-001": frozenset({"platform", "targets"}),
     "IC-TF-002": frozenset({"platform", "targets"}),
@@ -318,7 +324,7 @@ class _Gaps:
     top: frozenset[str]  # top-level keys pruned
     unknown: frozenset[str]  # names written in the spec that some environment's graph lacks
     opaque: bool  # a whole component section could not be read, so its names are unknown
-    changed: frozenset[str] = frozenset()  # components that lost a field or became a stub
+    changed: dict[str, frozenset[str]] = field(default_factory=dict)  # name → fields lost ("*": a stub)
 
     @classmethod
     def of(cls, removed: frozenset[Path], original: dict[str, Any], ir: StackIR, data: dict[str, Any]) -> _Gaps:
@@ -333,11 +339,12 @@ class _Gaps:
         declared = {n for s in KINDS for n in data.get(s) or {}}
         built = [{c.name for c in env.graph} for env in ir.envs.values()]
         unknown = (written - declared) | {n for n in declared if any(n not in b for b in built)}
-        changed = {str(k[1]) for k in fields} | {str(p[1]) for p in removed if len(p) == 2 and p[0] in KINDS}
+        changed = {str(k[1]): frozenset(v) for k, v in fields.items()}
+        changed |= {str(p[1]): _ANY for p in removed if len(p) == 2 and p[0] in KINDS}
         return cls(removed, {k: frozenset(v) for k, v in fields.items()},
                    frozenset(str(p[0]) for p in removed if len(p) == 1 and p[0] not in KINDS),
                    frozenset(str(n) for n in unknown), any(len(p) == 1 and p[0] in KINDS for p in removed),
-                   frozenset(changed))
+                   changed)
 
     def _under_removed(self, origin: Path) -> bool:
         return any(origin[:n] in self.removed for n in range(1, len(origin) + 1))
@@ -359,7 +366,8 @@ class _Gaps:
             return True
         if diag.code == "IC-REF-001":
             return self.opaque or bool(_names_at(data, origin) & self.unknown)
-        if diag.code in _ACROSS and _names_at(data, origin) & self.changed:
+        if diag.code in _ACROSS and any(self.changed.get(n, frozenset()) & (_ACROSS[diag.code] | _ANY)
+                                        for n in _names_at(data, origin)):
             return True  # e.g. `${peer.url}` "has no address" because peer's `port` was pruned
         if diag.code == "IC-ENV-001" and len(origin) >= 4:
             return ("environments",) in self.removed or ("environments", origin[3]) in self.removed
