@@ -43,7 +43,7 @@ EXAMPLES: dict[tuple[str, str], list[Any]] = {
 def for_editors(schema: dict[str, Any]) -> dict[str, Any]:
     """The draft-07 editor schema for a pydantic 2020-12 `schema` (returns a new document)."""
     definitions = schema.get("$defs", {})
-    out = _convert({k: v for k, v in schema.items() if k != "$defs"})
+    out: dict[str, Any] = _convert({k: v for k, v in schema.items() if k != "$defs"})
     if definitions:
         out["definitions"] = {name: _convert(body) for name, body in definitions.items()}
     out["$schema"] = DRAFT_07

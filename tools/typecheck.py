@@ -1,17 +1,14 @@
 #!/usr/bin/env python3
-"""Run `mypy --strict` over the infracc packages with a ratchet (standard library + mypy).
+"""Run `mypy --strict` over every module of the infracc packages (standard library + mypy).
 
-    python tools/typecheck.py            # report per-file counts, fail on ratcheted modules
-    python tools/typecheck.py --verbose  # also print every error in the whole tree
+    python tools/typecheck.py            # per-file error counts; fails on any error
+    python tools/typecheck.py --verbose  # also print every error
 
 The code folders `compiler/`, `schema/`, `backends/` and `library/` install as
 `infracc.compiler` and so on through `setup.py` `package_dir` and an editable-install import
 hook that mypy cannot follow. So this builds a throwaway tree, `.typecheck/infracc/<folder>`
-symlinked to each folder, and runs mypy there on the whole tree. Each file's error count is
-printed for information; the exit status is non-zero only if a module listed in
-`tools/typecheck-strict.txt` (one path per line such as `infracc/compiler/resolved.py`, `#`
-comments allowed) has an error, so a module on the list stays strict. Add a module to the list
-once it passes.
+symlinked to each folder, and runs mypy there on the whole tree. The gate is the whole tree:
+one error in any module fails it (the per-module ratchet list it replaced reached every module).
 """
 from __future__ import annotations
 
@@ -26,7 +23,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = ("compiler", "schema", "backends", "library")
-RATCHET = REPO / "tools" / "typecheck-strict.txt"
 TREE = REPO / ".typecheck"
 
 # Third-party modules that ship no type information; their imports are typed as Any.
@@ -55,18 +51,6 @@ ignore_missing_imports = True
 """
 
 ERROR = re.compile(r"^(?P<path>[^:\n]+\.py):\d+(?::\d+)?: error: ")
-
-
-def ratchet(path: Path = RATCHET) -> list[str]:
-    """The module paths on the ratchet list, in file order."""
-    if not path.exists():
-        return []
-    modules = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            modules.append(line)
-    return modules
 
 
 def build_tree(tree: Path = TREE) -> None:
@@ -126,32 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"typecheck: mypy failed to run (exit {status})", file=sys.stderr)
         return 2
 
-    listed = ratchet()
-    missing = [m for m in listed if not (TREE / m).exists()]
-    failing = {m: counts[m] for m in listed if counts.get(m)}
-
     if args.verbose:
         print(output, end="")
     width = max((len(p) for p in counts), default=0)
     for path, n in sorted(counts.items()):
-        mark = "  RATCHET" if path in failing else ""
-        print(f"{path:<{width}}  {n:4d}{mark}")
-    files = sum(1 for _ in counts)
-    print(f"typecheck: {sum(counts.values())} strict errors in {files} files (whole tree); "
-          f"{len(listed)} modules on the ratchet list")
-
-    for module in missing:
-        print(f"typecheck: {module} is on the ratchet list but does not exist", file=sys.stderr)
-    if failing:
-        for module, n in failing.items():
-            print(f"typecheck: {module} is on the ratchet list and has {n} errors:",
-                  file=sys.stderr)
-            for line in output.splitlines():
-                if line.startswith(module + ":"):
-                    print("  " + line, file=sys.stderr)
+        print(f"{path:<{width}}  {n:4d}")
+    modules = sum(1 for root in ROOTS for _ in (REPO / root).rglob("*.py"))
+    print(f"typecheck: {sum(counts.values())} strict errors in {len(counts)} files "
+          f"({modules} modules checked, whole tree)")
+    if counts:
+        for line in output.splitlines():
+            if ERROR.match(line):
+                print("  " + line, file=sys.stderr)
         return 1
-    return 1 if missing else 0
-
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())
