@@ -338,6 +338,7 @@ class _Gen:
         self.platform_choice = platform
         self.targets_choice = targets
         self.variants: dict[str, list] = {}
+        self.nat_choices: dict[str, bool] = {}  # environment → `nat_gateway: false` wanted
 
     def flip(self, p: float = 0.5) -> bool:
         """True with probability about p; shrinks to False (hypothesis favours small integers,
@@ -390,6 +391,9 @@ class _Gen:
             self.envs = list(DEFAULT_ENVS)
             self.sizes = dict(DEFAULT_SIZE)
         self.components(spec, min_components, max_components)
+        egress = any(spec.get(section) for section in ("services", "jobs"))
+        for name, refuse in self.nat_choices.items():
+            spec["environments"][name]["nat_gateway"] = not (refuse and not egress)
         return Generated(spec, self.variants)
 
     def environments(self) -> dict[str, dict] | None:
@@ -427,10 +431,39 @@ class _Gen:
                 allow.append({"rule": "IC-SOC2-002", "reason": REASON})
             if "gdpr" in self.compliance and region not in EEA:
                 allow.append({"rule": "IC-GDPR-001", "reason": "customers outside the EU; legal basis: SCCs"})
+            self.cost_options(env, name)
             if allow:
                 env["allow"] = allow
             out[name] = env
+        if self.platform == "ecs" and len(out) < 3 and self.flip(0.1):
+            # A preview template (copied per pull request) goes first: it is not in the promotion
+            # order, so the last environment stays the generator's "last" (retention, approval).
+            preview: dict[str, Any] = {"preview": True}
+            if self.flip(0.5):
+                preview["size"] = self.pick(["small", "medium"])
+            if "gdpr" in self.compliance and self.region not in EEA:
+                preview["allow"] = [{"rule": "IC-GDPR-001", "reason": "customers outside the EU; legal basis: SCCs"}]
+            out = {"pr": preview, **out}
         return out
+
+    def cost_options(self, env: dict[str, Any], name: str) -> None:
+        """The cost levers an environment can set: off-hours, NAT, commitments, budget."""
+        d = self.draw
+        if self.flip(0.15):
+            env["off_hours"] = (d(st.booleans()) if self.flip(0.5) else
+                                {k: v for k, v in (("active", self.pick(["Mon-Fri 07:00-20:00", "Mon-Sat 06:30-22:00", "Tue-Thu 09:00-17:30"])),
+                                                   ("timezone", self.pick([None, "Europe/Berlin", "America/New_York", "UTC"])))
+                                 if v is not None and (k == "timezone" or self.flip(0.7))})
+        if self.flip(0.15):
+            # `false` is valid only without services and jobs, which are drawn later: decided then.
+            self.nat_choices[name] = d(st.booleans())
+            env["nat_gateway"] = True
+        if self.flip(0.15):
+            env["commitments"] = {k: v for k, v in (("databases", self.pick(["on-demand", "reserved-1y-no-upfront"])),
+                                                    ("compute", self.pick(["on-demand", "savings-plan-1y-no-upfront"])))
+                                  if self.flip(0.7)}
+        if self.flip(0.15):
+            env["budget"] = d(st.booleans()) if self.flip(0.4) else {"monthly_usd": d(st.integers(1, 100_000))}
 
     def cidr(self, slot: int) -> str:
         prefix = self.draw(st.integers(16, 20))

@@ -27,7 +27,8 @@ def test_pinning_oracles_are_not_in_the_product_environment(module: str) -> None
 
 
 def test_runtime_dependencies_are_not_held_back() -> None:
-    """networkx was held at 2.6 by checkov's pin; with the oracles apart it is what users get."""
+    """networkx was held at 2.6 by checkov's pin (now only the tests' reference for the graph
+    code); with the oracles apart, the dev environment gets current releases."""
     assert int(metadata.version("networkx").split(".")[0]) >= 3
     names = [re.match(r"[A-Za-z0-9_.-]+", req).group(0) for req in _runtime_requirements()]
     for name in names:  # every runtime dependency is installed (and so satisfies `pip check` below)

@@ -19,6 +19,7 @@ import yaml
 from conftest import EXAMPLES, ROOT, compiled
 
 from infracc.compiler import tasks as t
+from infracc.compiler import writer
 
 DEFAULT_ENVS = ["dev", "staging", "prod"]
 CI_DIR = "out/ci/terraform"
@@ -67,7 +68,8 @@ class Outputs:
 
 @cache
 def outputs(example: str, env: str) -> Outputs:
-    files = {str(p): text for p, text in compiled(example).files.items()}
+    # What the writer puts in out/: the backends' files plus its `.gitignore` and lock file.
+    files = {str(p): text for p, text in writer.with_lock(compiled(example).files, "test").items()}
     terraform = {f"out/{p.rsplit('/', 1)[0]}": json.loads(text) for p, text in files.items()
                  if p.endswith(".tf.json") and (p.startswith(f"terraform/{env}/") or p.startswith("ci/terraform/"))}
     k8s: set[str] = set()
