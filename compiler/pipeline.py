@@ -38,7 +38,16 @@ class Pass:
 
 
 def _passes() -> tuple[Pass, ...]:
-    from infracc.compiler.passes import build_context, cost, endpoints, levers, resolve, security, sizing, targets
+    from infracc.compiler.passes import (
+        build_context,
+        cost,
+        endpoints,
+        levers,
+        resolve,
+        security,
+        sizing,
+        targets,
+    )
     from infracc.compiler.passes import validate as v
 
     return tuple(
@@ -231,9 +240,7 @@ def _set_aside(work: dict[str, Any], origin: Path, remap: _Remap) -> Path | None
     node: object = work
     depth = 0
     for part in at:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
         else:
             break
@@ -278,6 +285,7 @@ _READS: dict[str, frozenset[str]] = {
     "IC-SVC-006": frozenset({"health", "port"}),
     "IC-SIZE-001": frozenset({"cpu", "memory"}),
     "IC-PH-003": frozenset({"env", "uses"}),
+    "IC-PH-004": frozenset({"env", "uses"}),
     "IC-SECRET-002": frozenset({"env", "secrets"}),
     "IC-ENVVAR-001": frozenset({"env", "uses"}),
     "IC-DOMAIN-001": frozenset({"public", "host"}),
@@ -301,7 +309,7 @@ _READS: dict[str, frozenset[str]] = {
 # Rules whose finding at a reference (an `env` value, a `uses` entry) depends on fields of the
 # component it names: a follow-on when that component lost one of them or became a stub (a stub
 # keeps its kind, so rules reading only the kind are not listed).
-_ACROSS: dict[str, frozenset[str]] = {"IC-K8S-001": frozenset({"port"})}
+_ACROSS: dict[str, frozenset[str]] = {"IC-PH-004": frozenset({"port"})}
 # The same for top-level keys, whose defaults apply to every component once pruned.
 _TOP_READS: dict[str, frozenset[str]] = {
     "IC-SVC-003": frozenset({"platform"}),

@@ -488,6 +488,9 @@ class _Gen:
         for name, section in zip(names, kinds, strict=True):
             by_section[section].append(name)
         self.contexts: dict[str, str] = {}  # context dir → language
+        # Decided first: nothing may use a worker (a service without a port has no address, IC-PH-004).
+        self.roles = {name: self.pick(["http", "http", "http", "grpc", "tcp", "worker", "worker"])
+                      for name in by_section["services"]}
         makers = {"databases": self.database, "caches": self.cache, "buckets": self.bucket, "queues": self.queue,
                   "sites": self.site, "functions": self.function, "services": self.service, "jobs": self.job}
         for section in SECTIONS:
@@ -505,7 +508,7 @@ class _Gen:
         order = list(self.kind_of)
         out = []
         for other, kind in self.kind_of.items():
-            if other == name or kind not in USABLE:
+            if other == name or kind not in USABLE or self.roles.get(other) == "worker":
                 continue
             if ACYCLIC and order.index(other) >= order.index(name):
                 continue
@@ -879,7 +882,7 @@ class _Gen:
             env[key] = self.literal()
         for target in chosen:
             if self.flip(0.5):
-                key, value = self.placeholder(target)
+                key, value = self.placeholder(target, name)
                 env[key] = value
         if env or self.flip(0.05):
             comp["env"] = env
@@ -901,10 +904,16 @@ class _Gen:
     def literal(self) -> Any:
         return self.pick(LITERALS) if self.flip(0.7) else self.draw(_text())
 
-    def placeholder(self, target: str) -> tuple[str, str]:
+    def placeholder(self, target: str, holder: str) -> tuple[str, str]:
+        """An `env` entry of `holder` reading an output of `target`, in one of several shapes.
+        What AWS cannot deliver is never drawn (IC-TF-002): a secret output in a function's
+        environment, or a secret output mixed with text on ecs (one whole secret per variable)."""
         kind = self.kind_of[target]
-        outputs = list(OUTPUTS[kind])
+        holder_kind = self.kind_of[holder]
+        outputs = [o for o, secret in OUTPUTS[kind].items() if not (secret and holder_kind == "function")]
         out = self.pick(outputs)
+        if OUTPUTS[kind].get(out) and self.platform == "ecs":
+            return self.pick([f"{target.upper().replace('-', '_')}_{out.upper()}", f"MY_{out.upper()}"]), f"${{{target}.{out}}}"
         prefix = target.upper().replace("-", "_")
         key = self.pick([f"{prefix}_{out.upper()}_REF", f"MY_{out.upper()}", f"{prefix}_{out.upper()}"])
         shape = self.draw(st.integers(0, 5))
@@ -961,7 +970,7 @@ class _Gen:
             target = self.pick(extra)
             o["uses"] = [*base_uses, self.use_entry(target)]
             if self.flip(0.5):
-                key, value = self.placeholder(target)
+                key, value = self.placeholder(target, name)
                 if key not in (comp.get("secrets") or []) and key not in (comp.get("env") or {}):
                     o.setdefault("env", {})[key] = value
 
@@ -970,7 +979,7 @@ class _Gen:
         comp: dict[str, Any] = {}
         self.common(comp, "service")
         self.workload(comp, name)
-        role = self.pick(["http", "http", "http", "grpc", "tcp", "worker", "worker"])
+        role = self.roles[name]
         if role != "worker":
             comp["port"] = self.pick([80, 3000, 8000, 8080, 9090, 50051, 1, 65535]) if self.flip(0.8) else d(st.integers(1, 65535))
         if role == "grpc":
@@ -991,9 +1000,11 @@ class _Gen:
             comp["health"] = self.pick(["/", "/healthz", "/api/health", "/ready?full=1"]) if self.flip(0.8) else {"command": ["/app/probe"]}
         if self.flip(0.5):
             comp["replicas"] = self.replicas()
-        if self.flip(0.4):  # canary/blue-green shift traffic: services with a port only (IC-SVC-004)
-            comp["deploy"] = self.deploy(shifts_traffic=role != "worker")
-        if self.platform == "eks" and self.flip(0.2):
+        stateful = self.platform == "eks" and self.flip(0.2)
+        if self.flip(0.4):  # canary/blue-green shift traffic: services with a port only (IC-SVC-004),
+            # never a StatefulSet (IC-K8S-001: it updates one pod at a time)
+            comp["deploy"] = self.deploy(shifts_traffic=role != "worker" and not stateful)
+        if stateful:
             comp["stateful"] = True
             if self.flip(0.6):
                 comp["volume_gb"] = d(st.one_of(st.integers(1, 100), st.integers(1, 16384)))

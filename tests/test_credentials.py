@@ -305,7 +305,7 @@ def test_pr_plan_role_can_run_the_plan(outputs) -> None:
 # --------------------------------------------------------------------------------------------
 def test_database_and_its_secret_rotate_together(outputs) -> None:
     count = 0
-    for where, doc in _terraform(outputs):
+    for _where, doc in _terraform(outputs):
         res = doc.get("resource") or {}
         for name, db in (res.get("aws_db_instance") or {}).items():
             conn = res["aws_secretsmanager_secret_version"][f"{name}_connection"]

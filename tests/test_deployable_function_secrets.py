@@ -25,7 +25,6 @@ functions:
     handler: app.handler
     trigger: {http: {path: /notes}}
     env:
-      DATABASE_URL: ${notesdb.url}
       LOG_LEVEL: info
     uses: [notesdb]
   keeper:
@@ -99,10 +98,14 @@ def test_no_rds_iam_grant_for_a_database_user_nothing_creates() -> None:
         assert "service_web_grants" not in doc["data"]["aws_iam_policy_document"]
 
 
-def test_a_variable_taking_a_secret_output_is_reported_with_what_to_read() -> None:
-    result, _ = _compile()
-    found = [d for d in result.diagnostics if d.code == "IC-TF-002" and "DATABASE_URL" in d.message]
-    assert len(found) == 1, [d.message for d in result.diagnostics]
+def test_a_variable_taking_a_secret_output_is_refused_with_what_to_read() -> None:
+    """Lambda has no secret references in its environment: `${notesdb.url}` in a function's `env`
+    cannot be delivered, so `validate` refuses it (it was a compile warning and a missing variable)."""
+    text = SPEC.replace("    env:\n      LOG_LEVEL: info", "    env:\n      DATABASE_URL: ${notesdb.url}\n      LOG_LEVEL: info", 1)
+    result = analyze(text=text, source_dir=str(ROOT))
+    found = [d for d in result.diagnostics if d.code == "IC-TF-002"]
+    assert not result.ok and len(found) == 1, [d.message for d in result.diagnostics]
+    assert found[0].is_error and "DATABASE_URL" in found[0].message
     assert found[0].origin == ("functions", "api", "env", "DATABASE_URL")
     assert "NOTESDB_SECRET_ARN" in found[0].hint and "`url`" in found[0].hint
     # The service's DATABASE_URL is delivered (ECS secrets): nothing to report for it.

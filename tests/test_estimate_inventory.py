@@ -115,7 +115,7 @@ class Inventory:
         res: dict[str, dict[str, dict[str, Any]]] = doc.get("resource", {})
         tasks = res.get("aws_ecs_task_definition", {})
         running = self.schedules(res)
-        for name, nat in res.get("aws_nat_gateway", {}).items():
+        for name in res.get("aws_nat_gateway", {}):
             self.add(f"aws_nat_gateway.{name}", "vpc", "nat-gateway", H)
         for name, _eip in res.get("aws_eip", {}).items():
             self.add(f"aws_eip.{name}", "vpc", "public-ipv4-address", H)

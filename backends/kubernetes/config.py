@@ -16,8 +16,9 @@ from infracc.backends.kubernetes import meta
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.backends.kubernetes.pods import secret_target
 from infracc.compiler import naming, resolved
-from infracc.compiler.diagnostics import Diagnostic, warning
+from infracc.compiler.diagnostics import Diagnostic
 from infracc.compiler.ir import Component, EnvVar, OutputRef
+from infracc.compiler.passes.targets import no_cluster_address
 
 ESO_API = "external-secrets.io/v1"
 STORE_KINDS = ("database", "cache", "bucket", "queue", "function")
@@ -88,9 +89,7 @@ def _service_output(ctx: Ctx, by_name: dict[str, Component], ref: OutputRef, var
     target = by_name.get(ref.component)
     port = resolved.service(target).port if target is not None and target.kind == "service" else None
     if target is None or target.kind != "service" or port is None:
-        plan.diagnostics.append(warning(
-            "IC-K8S-001", f"`{var.name}` refers to `{ref}`, which has no address inside the cluster; "
-            "the variable is left out of the Kubernetes manifests", var.origin))
+        plan.diagnostics.append(no_cluster_address(var, ref))
         return None
     host = f"{target.name}.{ctx.namespace}.svc.cluster.local"
     return {"host": host, "port": str(port), "url": f"http://{host}:{port}"}[ref.output]

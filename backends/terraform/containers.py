@@ -6,6 +6,7 @@ from typing import Any
 from infracc.backends.terraform.context import ACCOUNT, REGION, Env, literal
 from infracc.compiler import decided, naming, resolved
 from infracc.compiler.ir import Component, EnvVar, OutputRef
+from infracc.compiler.passes.targets import mixed_secret
 
 # Non-secret outputs → Terraform expressions, per kind.
 ATTRIBUTE = {
@@ -52,7 +53,7 @@ def environment(ctx: Env, comp: Component) -> tuple[list[dict[str, str]], list[d
         if var.secret:
             source = secret_source(ctx, comp, var)
             if source is None:
-                ctx.unsupported(comp, f"secret variable {var.name} mixing text and secret outputs")
+                ctx.diagnostics.append(mixed_secret(comp, var))
                 continue
             secrets.append({"name": var.name, "valueFrom": source})
         else:

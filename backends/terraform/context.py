@@ -7,8 +7,9 @@ from typing import Any
 
 from infracc.backends.terraform.model import Block, Document, label
 from infracc.compiler import naming
-from infracc.compiler.diagnostics import Diagnostic, warning
+from infracc.compiler.diagnostics import Diagnostic
 from infracc.compiler.ir import Component, EnvIR, StackIR
+from infracc.compiler.passes.targets import not_expressible
 
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 PARTITION = "${data.aws_partition.current.partition}"
@@ -38,9 +39,7 @@ class Env:
         return self.parts["kms.env"]
 
     def unsupported(self, comp: Component, what: str) -> None:
-        self.diagnostics.append(warning(
-            "IC-TF-002", f"terraform: {what} for {comp.kind} `{comp.name}` is not generated in this version",
-            comp.origin, "deploy it by other means or use another target"))
+        self.diagnostics.append(not_expressible(comp, what))
 
     def log_group(self, name: str, log_name: str, days: int, skip: tuple[str, ...] = ()) -> Block:
         """A KMS-encrypted log group (IC-SEC-008)."""

@@ -13,8 +13,9 @@ from infracc.backends.terraform.storage import bucket_core, queue_policy, tls_on
 from infracc.compiler import naming, resolved
 from infracc.compiler.cron import to_eventbridge
 from infracc.compiler.decisions import Optimization, Retention, Sizing
-from infracc.compiler.diagnostics import Diagnostic, warning
+from infracc.compiler.diagnostics import Diagnostic
 from infracc.compiler.ir import Component, EnvIR, EnvVar, OutputRef, StackIR
+from infracc.compiler.passes.targets import function_env_not_set
 
 S3_EVENTS = {"created": "s3:ObjectCreated:*", "deleted": "s3:ObjectRemoved:*"}
 
@@ -159,13 +160,7 @@ def secret_arn_variable(name: str) -> str:
 
 
 def _not_set(comp: Component, var: EnvVar) -> Diagnostic:
-    refs = [r for r in var.references if r.output in ("password", "url")] or var.references
-    ref = refs[0]
-    return warning(
-        "IC-TF-002", f"terraform: env `{var.name}` of function `{comp.name}` is not set: it takes the secret output "
-        f"`{ref}`, and Lambda cannot read environment variables from Secrets Manager", var.origin,
-        f"read key `{ref.output}` of the JSON secret whose ARN is in `{secret_arn_variable(ref.component)}` at "
-        f"runtime (the function may read it), and remove `{var.name}` from `env`")
+    return function_env_not_set(comp, var)
 
 
 def trigger(ctx: Env, comp: Component) -> None:

@@ -426,7 +426,6 @@ _PRICERS: dict[str, Pricer] = {"service": _workload, "job": _workload, "database
 def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
     net = decided.network(env)
     nats = net.nat_gateways if est.on("nat") else net.az_count
-    comps = env.graph.components()
     items = [
         est.item("network", f"NAT gateway × {nats}", "vpc", "nat-gateway", est.hours * nats,
                  assumption=f"{net.nat_strategy} NAT (IC-COST-004)" if est.on("nat") else None),

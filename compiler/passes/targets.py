@@ -18,15 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from infracc.compiler import resolved
-from infracc.compiler.diagnostics import Diagnostic, warning
+from infracc.compiler.diagnostics import Diagnostic, error
 from infracc.compiler.ir import OUTPUTS, Component, EnvIR, EnvVar, OutputRef, StackIR
 
 REQUIRES: frozenset[str] = frozenset({"resolved", "security"})
 PROVIDES = frozenset({"targets"})
 
-# Kinds whose outputs the Kubernetes manifests read from the connection secret Terraform
-# writes (backends/kubernetes/config.py); other references must be in-cluster services.
-_STORE_KINDS = ("database", "cache", "bucket", "queue", "function")
 # Kinds with a connection secret (credentials): functions get `<NAME>_SECRET_ARN` for them.
 _CREDENTIAL_KINDS = tuple(kind for kind, outputs in OUTPUTS.items() if any(outputs.values()))
 
@@ -43,10 +40,19 @@ def targets(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
 
 # --- terraform ------------------------------------------------------------------------------
 
-def _unsupported(comp: Component, what: str) -> Diagnostic:
-    """As `backends/terraform/context.Env.unsupported` words it."""
-    return warning("IC-TF-002", f"terraform: {what} for {comp.kind} `{comp.name}` is not generated in this version",
-                   comp.origin, "deploy it by other means or use another target")
+def not_expressible(comp: Component, what: str) -> Diagnostic:
+    """Also raised by `backends/terraform/context.Env.unsupported` when it leaves the part out."""
+    return error("IC-TF-002", f"terraform cannot express {what} for {comp.kind} `{comp.name}`", comp.origin,
+                 "change the spec so every part can be generated, or leave the terraform target out")
+
+
+def mixed_secret(comp: Component, var: EnvVar) -> Diagnostic:
+    """An ECS secret variable is one key of one secret (backends/terraform/containers.py)."""
+    whole = next((f"`${{{r.component}.url}}`" for r in var.references if r.output in ("password", "user")), None)
+    return error("IC-TF-002", f"terraform cannot express secret variable {var.name} mixing text and secret "
+                 f"outputs for {comp.kind} `{comp.name}`: ECS injects a secret variable from one whole secret value",
+                 var.origin, (f"use {whole}, which holds the whole connection URL, or " if whole else "")
+                 + "set each secret output as a variable of its own and compose the value in the application")
 
 
 def _terraform(ir: StackIR, env: EnvIR) -> list[Diagnostic]:
@@ -57,7 +63,7 @@ def _terraform(ir: StackIR, env: EnvIR) -> list[Diagnostic]:
         for comp in env.graph.components("service", "job"):
             for var in comp.env:
                 if var.secret and var.source != "secret" and not _whole_reference(var):
-                    out.append(_unsupported(comp, f"secret variable {var.name} mixing text and secret outputs"))
+                    out.append(mixed_secret(comp, var))
     return out
 
 
@@ -84,19 +90,19 @@ def _function_env(env: EnvIR, comp: Component) -> list[Diagnostic]:
             generated.append(secret_arn_variable(var.name))
         elif var.secret:
             if var.source != "injected":
-                out.append(_not_set(comp, var))
+                out.append(function_env_not_set(comp, var))
         else:
             plain.add(var.name)
     for name in dict.fromkeys(generated):
         if name in plain:
-            out.append(_unsupported(comp, f"`{name}` with the ARN of a secret (`env` sets a variable of that name)"))
+            out.append(not_expressible(comp, f"`{name}` with the ARN of a secret (`env` sets a variable of that name)"))
     return out
 
 
-def _not_set(comp: Component, var: EnvVar) -> Diagnostic:
+def function_env_not_set(comp: Component, var: EnvVar) -> Diagnostic:
     refs = [r for r in var.references if r.output in ("password", "url")] or var.references
     ref = refs[0]
-    return warning(
+    return error(
         "IC-TF-002", f"terraform: env `{var.name}` of function `{comp.name}` is not set: it takes the secret output "
         f"`{ref}`, and Lambda cannot read environment variables from Secrets Manager", var.origin,
         f"read key `{ref.output}` of the JSON secret whose ARN is in `{secret_arn_variable(ref.component)}` at "
@@ -107,44 +113,30 @@ def _not_set(comp: Component, var: EnvVar) -> Diagnostic:
 
 def _kubernetes(env: EnvIR) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    by_name = env.graph.by_name()
     for comp in env.graph.components("service", "job"):
-        out += _cluster_addresses(by_name, comp)
         spec = resolved.of(comp)
         if isinstance(spec, resolved.Service) and spec.stateful and spec.rollout.strategy != "rolling":
-            out.append(warning("IC-K8S-001", f"`{comp.name}` is stateful: a StatefulSet cannot roll out "
-                               f"`{spec.rollout.strategy}`; it is updated with a rolling update", comp.origin))
+            out.append(stateful_rollout(comp, spec.rollout.strategy))
         if comp.security is not None and comp.security.needs_kubernetes_api:
-            out.append(warning("IC-K8S-001", f"`{comp.name}` needs the Kubernetes API, but the IR does not say "
-                               "which resources: no Role/RoleBinding is generated", comp.origin))
+            out.append(kubernetes_api(comp))
     return out
 
 
-def _cluster_addresses(by_name: dict[str, Component], comp: Component) -> list[Diagnostic]:
-    """A variable referring to something without an address inside the cluster is left out of
-    the manifests (backends/kubernetes/config.plan_env): in a value that also reads a store's
-    secret every such reference is reported, in a plain value the first."""
-    out: list[Diagnostic] = []
-    for var in comp.env:
-        if var.source == "secret":
-            continue
-        templated = any(_kind(by_name, r) in _STORE_KINDS for r in var.references)
-        for ref in var.references:
-            if templated and _kind(by_name, ref) in _STORE_KINDS:
-                continue
-            if not _has_address(by_name, ref):
-                out.append(warning("IC-K8S-001", f"`{var.name}` refers to `{ref}`, which has no address inside the "
-                                   "cluster; the variable is left out of the Kubernetes manifests", var.origin))
-                if not templated:
-                    break
-    return out
+def stateful_rollout(comp: Component, strategy: str) -> Diagnostic:
+    """As backends/kubernetes words it: a StatefulSet has no canary or blue/green update."""
+    return error("IC-K8S-001", f"`{comp.name}` is stateful: a StatefulSet cannot roll out `{strategy}`",
+                 comp.where("deploy"), "use `deploy: {strategy: rolling}` (a StatefulSet updates one pod "
+                 "at a time), or leave the kubernetes and helm targets out")
 
 
-def _kind(by_name: dict[str, Component], ref: OutputRef) -> str | None:
-    target = by_name.get(ref.component)
-    return target.kind if target else None
+def kubernetes_api(comp: Component) -> Diagnostic:
+    return error("IC-K8S-001", f"`{comp.name}` needs the Kubernetes API, but the spec does not say which "
+                 "resources, so no Role/RoleBinding can be generated", comp.origin,
+                 "leave the kubernetes and helm targets out, or grant the access outside infracc")
 
 
-def _has_address(by_name: dict[str, Component], ref: OutputRef) -> bool:
-    target = by_name.get(ref.component)
-    return target is not None and target.kind == "service" and resolved.service(target).port is not None
+def no_cluster_address(var: EnvVar, ref: OutputRef) -> Diagnostic:
+    """Shared with backends/kubernetes/config.py, which leaves such a variable out."""
+    return error("IC-K8S-001", f"`{var.name}` refers to `{ref}`, which has no address inside the cluster",
+                 var.origin, f"give `{ref.component}` a `port` (a worker has no address), remove `{var.name}`, "
+                 "or leave the kubernetes and helm targets out")

@@ -135,6 +135,7 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     out += _references(env, comp)
     out += _placeholders(env, comp)
+    out += _no_address(env, comp)
     out += _env_literals(comp)
     out += _shape(ir, comp)
     out += _paths(ir, comp)
@@ -204,6 +205,30 @@ def _placeholders(env: EnvIR, comp: Component) -> list[Diagnostic]:
             elif ref.component not in used:
                 out.append(error("IC-PH-003", f"`{ref}` refers to `{ref.component}`, which `{comp.name}` does not use",
                                  var.origin, f"add `{ref.component}` to `uses`"))
+    return out
+
+
+def _portless(target: Component | None) -> bool:
+    return target is not None and target.kind == "service" and getattr(target.spec, "port", None) is None
+
+
+def _no_address(env: EnvIR, comp: Component) -> list[Diagnostic]:
+    """IC-PH-004: a service without `port` (a worker) has no address on any platform, so nothing
+    can be injected for it: not its URL for a `uses` entry, not `${worker.url}` in `env`."""
+    out: list[Diagnostic] = []
+    names = env.graph.by_name()
+    hint = "give `{0}` a `port`, or remove it here (a worker is reached through a queue, not by address)"
+    for use in comp.uses:
+        if _portless(names.get(use.name)):
+            out.append(error("IC-PH-004", f"`{comp.name}` uses `{use.name}`, a service without a `port`: "
+                             "it has no address to connect to", use.origin, hint.format(use.name)))
+    for var in comp.env:
+        if var.source != "placeholder":
+            continue
+        for ref in var.references:
+            if _portless(names.get(ref.component)):
+                out.append(error("IC-PH-004", f"`{ref}` is the address of `{ref.component}`, a service without "
+                                 "a `port`", var.origin, hint.format(ref.component)))
     return out
 
 
