@@ -4,8 +4,7 @@ the schema advertises, each `infracc init --pattern` draft, and generated valid 
 both platforms, every target). Each goes through tf_semantics (the 6.x schema, all directories,
 0 findings) and, for its last environment and the CI stack, `terraform init` against the local
 mirror and `terraform validate` (the last environment also `terraform test` with the mock
-provider, plan + apply), with the
-same rewrite table as tests/test_terraform_real.py. The examples are covered there.
+provider, plan + apply), with the same rewrite table as tests/test_terraform_real.py. The examples are covered there.
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ import pytest
 import tf_real
 from conftest import ROOT
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from specgen import Generated, stacks
 from test_terraform_real import _docs, mock_test_file, prepare, toolchain, write_output  # noqa: F401 (fixture)
 
@@ -96,10 +96,12 @@ def test_user_stack_terraform_passes_the_real_checks(toolchain, name: str, tmp_p
     assert not problems, f"{name}:\n" + "\n\n".join(problems)
 
 
-@settings(max_examples=2, deadline=None, derandomize=True, database=None,
+@pytest.mark.parametrize("platform", ["ecs", "eks"])
+@settings(max_examples=1, deadline=None, derandomize=True, database=None,
           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-@given(gen=stacks(3, 7, targets="all"))
-def test_generated_stack_terraform_passes_the_real_checks(toolchain, gen: Generated) -> None:  # noqa: F811
+@given(data=st.data())
+def test_generated_stack_terraform_passes_the_real_checks(toolchain, platform: str, data: st.DataObject) -> None:  # noqa: F811
+    gen: Generated = data.draw(stacks(3, 7, platform=platform, targets="all"))
     with tempfile.TemporaryDirectory(prefix="infracc-user-tf-") as tmp:
         root = Path(tmp)
         last = _compile(gen.write(root / "src"), root / "out")
