@@ -38,7 +38,8 @@ LEVER_TEXT = {
     "valkey": "Valkey instead of Redis OSS for caches whose spec does not insist on Redis (IC-COST-007)",
     "nat": "NAT gateways only where needed: one outside high-availability environments, none where nothing needs egress (IC-COST-004)",
     "off-hours": "off-hours schedule: services, databases and nodes stopped outside the active window (IC-COST-008)",
-    "commitments": "RDS 1-year No Upfront reserved instances (`commitments.databases`, IC-COST-009)",
+    "commitments": "1-year No Upfront reservations: RDS instances (`commitments.databases`), ElastiCache nodes "
+                   "(`commitments.caches`) and EKS nodes (`commitments.nodes`) (IC-COST-009)",
 }
 X86_EQUIVALENT = {"t4g": "t3", "m7g": "m6i", "c7g": "m6i", "r7g": "r7g"}
 
@@ -265,7 +266,7 @@ def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, na
 
 def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
     if ir.platform == "eks":  # pods run on the environment's node group, priced at env level
-        return _stateful_volumes(comp, est)
+        return _stateful_volumes(comp, est) + _transfer(comp, est)
     sz, opt = decided.sizing(comp), decided.optimization(comp)
     arch = (opt.arch or "x86_64") if est.on("graviton") else "x86_64"
     name = comp.name
@@ -359,6 +360,16 @@ def _cache(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool
     sz = decided.sizing(comp)
     assert sz.node_type is not None and sz.num_nodes is not None, comp.id
     engine = comp.spec.engine if est.on("valkey") else "redis"  # the naive choice is Redis OSS
+    if est.on("commitments") and env.levers is not None and env.levers.caches_commitment != "on-demand":
+        from infracc.compiler.passes.levers import reserved_node_price
+
+        # Reserved nodes are priced for Redis OSS; the same reservation covers a Valkey node of the
+        # type (fewer normalized units), so the Redis OSS reserved rate bounds a Valkey node's cost.
+        return [est.priced(comp.name, f"{sz.node_type} {engine} × {sz.num_nodes} reserved 1y no upfront",
+                           reserved_node_price("elasticache", sz.node_type, est.region), est.hours * sz.num_nodes,
+                           f"elasticache {sz.node_type}-reserved-1y-no-upfront",
+                           assumption="1-year No Upfront reserved nodes, billed every hour of the term (commitments.caches)"
+                                      + ("; the Redis OSS reservation rate, an upper bound for Valkey" if engine == "valkey" else ""))]
     scheduled = est.on("off-hours") and env.levers is not None and env.levers.schedule is not None
     return [est.item(comp.name, f"{sz.node_type} {engine} × {sz.num_nodes}", "elasticache", sz.node_type,
                      est.hours * sz.num_nodes, engine=engine,
@@ -554,9 +565,20 @@ def _eks(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
     basis = ("at the node group's minimum size" + (f"; {upper_bound('EC2 Spot')}" if spot else "")
              + ("; scaled to 0 off hours" if running != est.hours else ""))
     disk = lib.eks_node_disk_gb()
+    reserved = est.on("commitments") and env.levers is not None and env.levers.nodes_commitment != "on-demand"
+    if reserved:
+        from infracc.compiler.passes.levers import reserved_node_price
+
+        compute = est.priced("cluster", f"nodes {node} × {count} reserved 1y no upfront",
+                             reserved_node_price("ec2", node, est.region), est.hours * count,
+                             f"ec2 {node}-reserved-1y-no-upfront",
+                             assumption="EC2 Standard reserved instances for the node group's minimum size, billed every "
+                                        "hour of the term (commitments.nodes); nodes above it are on demand")
+    else:
+        compute = est.item("cluster", f"nodes {node} × {count}" + (" (Spot)" if spot else ""), "ec2", node, running * count,
+                           assumption=basis)
     return [est.item("cluster", "EKS control plane", "eks", "cluster", est.hours, support="standard"),
-            est.item("cluster", f"nodes {node} × {count}" + (" (Spot)" if spot else ""), "ec2", node, running * count,
-                     assumption=basis),
+            compute,
             est.item("cluster", f"node root volumes {disk} GB gp2 × {count}", "ebs", "gp2",
                      round(disk * count * running / est.hours, 4),
                      assumption="EKS's default root volume of a managed node group without a launch template"
