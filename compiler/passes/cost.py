@@ -304,6 +304,10 @@ def _transfer(comp: Component, est: Estimator) -> list[LineItem]:
     if not getattr(comp.spec, "public", None) and comp.kind != "site":
         return []
     usage = comp.spec.usage
+    if comp.endpoint is not None and comp.endpoint.cdn:
+        # Viewers download from CloudFront (its egress rate); origin fetches from the load
+        # balancer to CloudFront are not charged as data transfer out.
+        return _cloudfront(est.env, est, comp.name, "CloudFront", usage)
     gb = usage.transfer_gb if usage and usage.transfer_gb is not None else None
     return [est.item(comp.name, "data transfer out", "data-transfer", "out-to-internet", gb,
                      assumption=None if gb is not None else "usage-dependent: set usage.transfer_gb")]
