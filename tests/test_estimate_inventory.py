@@ -116,6 +116,7 @@ class Inventory:
         self.reserved_caches = reserved_caches        # `commitments.caches`
         self.reserved_nodes = reserved_nodes          # `commitments.nodes`
         self.lines: list[Priced] = []
+        self.storage_classes: list[dict[str, Any]] = []
         self.unpriced: list[tuple[str, str]] = []   # (resource, "service item") without a row here
 
     def add(self, resource: str, service: str, item: str, quantity: float, region: str | None = None,
@@ -139,7 +140,7 @@ class Inventory:
         res: dict[str, dict[str, dict[str, Any]]] = doc.get("resource", {})
         tasks = res.get("aws_ecs_task_definition", {})
         running = self.schedules(res)
-        for name, nat in res.get("aws_nat_gateway", {}).items():
+        for name in res.get("aws_nat_gateway", {}):
             self.add(f"aws_nat_gateway.{name}", "vpc", "nat-gateway", H)
         for name, _eip in res.get("aws_eip", {}).items():
             self.add(f"aws_eip.{name}", "vpc", "public-ipv4-address", H)
@@ -260,6 +261,9 @@ class Inventory:
     # ---- Kubernetes --------------------------------------------------------------------------
 
     def manifests(self, docs: list[dict[str, Any]]) -> None:
+        # The EBS volume type of each StorageClass the manifests define; `gp2` is the class EKS
+        # clusters come with.
+        classes = {"gp2": "gp2"} | {d["metadata"]["name"]: d["parameters"]["type"] for d in self.storage_classes}
         for doc in docs:
             if doc.get("kind") != "StatefulSet":
                 continue
@@ -267,10 +271,8 @@ class Inventory:
             for claim in doc["spec"].get("volumeClaimTemplates", []):
                 size = claim["spec"]["resources"]["requests"]["storage"]
                 assert size.endswith("Gi"), size
-                # No storageClassName: the cluster's default class, EKS's `gp2` (an upper bound
-                # if a gp3 class is made the default).
-                assert claim["spec"].get("storageClassName") in (None, "gp2"), claim
-                self.add(f"StatefulSet/{doc['metadata']['name']} {claim['metadata']['name']}", "ebs", "gp2",
+                volume = classes[claim["spec"].get("storageClassName", "gp2")]
+                self.add(f"StatefulSet/{doc['metadata']['name']} {claim['metadata']['name']}", "ebs", volume,
                          replicas * int(size[:-2]))
 
 
@@ -280,7 +282,10 @@ def inventory(files: dict[str, str], env: str, region: str, reserved_databases: 
     for path, text in sorted(files.items()):
         if path.startswith(f"terraform/{env}/") and path.endswith(".tf.json"):
             inv.terraform(json.loads(text))
-        elif path.startswith(f"kubernetes/{env}/") and path.endswith(".yaml"):
+        elif path.startswith(f"kubernetes/{env}/storageclass-") and path.endswith(".yaml"):
+            inv.storage_classes += [d for d in yaml.safe_load_all(text) if d]
+    for path, text in sorted(files.items()):
+        if path.startswith(f"kubernetes/{env}/") and path.endswith(".yaml"):
             inv.manifests([d for d in yaml.safe_load_all(text) if d])
     return inv
 

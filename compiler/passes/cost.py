@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infracc.compiler import decided
+from infracc.compiler import decided, naming
 from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import ComponentCost, EnvCost, LeverSaving, LineItem, Optimization
 from infracc.compiler.diagnostics import Diagnostic, warning
@@ -34,7 +34,7 @@ LEVERS = ("graviton", "gp3", "valkey", "nat", "off-hours", "commitments")
 LEVER_TEXT = {
     "other": "decisions outside the levers",
     "graviton": "arm64 (Graviton) Fargate tasks, Lambda functions, RDS classes and EKS nodes instead of x86 (IC-COST-001)",
-    "gp3": "gp3 instead of gp2 database storage (IC-COST-002)",
+    "gp3": "gp3 instead of gp2 database storage and StatefulSet volumes (IC-COST-002)",
     "valkey": "Valkey instead of Redis OSS for caches whose spec does not insist on Redis (IC-COST-007)",
     "nat": "NAT gateways only where needed: one outside high-availability environments, none where nothing needs egress (IC-COST-004)",
     "off-hours": "off-hours schedule: services, databases and nodes stopped outside the active window (IC-COST-008)",
@@ -226,7 +226,11 @@ def optimize(ir: StackIR, env: EnvIR, comp: Component) -> Optimization:
         capacity = "spot" if env.settings.spot and interruptible and ir.platform == "ecs" else "on-demand"
         if capacity == "spot":
             reasons.append("Fargate Spot: interruptible work in a `spot` environment (IC-COST-003)")
-        return Optimization(arch=arch, capacity=capacity, reasons=reasons)
+        volumes = None
+        if env.nodes is not None and comp.kind == "service" and getattr(spec, "stateful", False):
+            volumes = "gp3"  # the StatefulSet's claims: EBS CSI driver StorageClass, 20% below gp2
+            reasons.append("gp3 volumes for the StatefulSet's claims (IC-COST-002)")
+        return Optimization(arch=arch, capacity=capacity, storage_type=volumes, reasons=reasons)
     if comp.kind == "function":
         return Optimization(arch="arm64", reasons=["arm64 Lambda: about 20% cheaper per GB-second (IC-COST-001)"])
     if comp.kind == "database":
@@ -290,14 +294,16 @@ def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
 
 
 def _stateful_volumes(comp: Component, est: Estimator) -> list[LineItem]:
-    """A stateful service's volume claims: one EBS volume per replica, in the cluster's default
-    StorageClass (EKS's `gp2`; the manifests name none)."""
+    """A stateful service's volume claims: one EBS volume per replica, in infracc's gp3
+    StorageClass (the naive baseline: gp2, the StorageClass EKS clusters come with)."""
     sz = comp.sizing
     if comp.kind != "service" or not getattr(comp.spec, "stateful", False) or sz is None or not sz.volume_gb:
         return []
     replicas = max(sz.replicas_min or 1, 1)
-    return [est.item(comp.name, f"EBS gp2 volumes {sz.volume_gb} GB × {replicas}", "ebs", "gp2", sz.volume_gb * replicas,
-                     assumption="one volume per replica (volumeClaimTemplates), default StorageClass gp2")]
+    volume = (decided.optimization(comp).storage_type or "gp2") if est.on("gp3") else "gp2"
+    where = f"StorageClass {naming.GP3_STORAGE_CLASS}" if volume == "gp3" else "StorageClass gp2"
+    return [est.item(comp.name, f"EBS {volume} volumes {sz.volume_gb} GB × {replicas}", "ebs", volume, sz.volume_gb * replicas,
+                     assumption=f"one volume per replica (volumeClaimTemplates), {where}")]
 
 
 def _transfer(comp: Component, est: Estimator) -> list[LineItem]:
@@ -441,7 +447,6 @@ _PRICERS: dict[str, Pricer] = {"service": _workload, "job": _workload, "database
 def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
     net = decided.network(env)
     nats = net.nat_gateways if est.on("nat") else net.az_count
-    comps = env.graph.components()
     items = [
         est.item("network", f"NAT gateway × {nats}", "vpc", "nat-gateway", est.hours * nats,
                  assumption=f"{net.nat_strategy} NAT (IC-COST-004)" if est.on("nat") else None),
