@@ -56,7 +56,7 @@ SAVINGS_PLANS = {
     },
     "elasticache": {
         "applies_to": "ElastiCache nodes (reserved nodes)",
-        "discount": "about 32% off on-demand at 1 year No Upfront (the `reserved_nodes` rows)",
+        "discount": "29–33% off the Redis OSS on-demand rate at 1 year No Upfront (the `reserved_nodes` rows)",
         "source": "AWS, ElastiCache reserved nodes, https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.Reserved.html",
         "why_not_counted": "not bought: set `commitments.caches: reserved-1y-no-upfront` to price the caches at the reserved rate.",
         "valkey": "Reserved nodes are priced for Redis OSS; a reservation of a node type also covers a Valkey node of that "
