@@ -172,6 +172,8 @@ class EnvLevers(_D):
     schedule_reason: str = Field(description="why the environment has, or has not, an off-hours schedule")
     databases_commitment: Literal["on-demand", "reserved-1y-no-upfront"] = "on-demand"
     compute_commitment: Literal["on-demand", "savings-plan-1y-no-upfront"] = "on-demand"
+    caches_commitment: Literal["on-demand", "reserved-1y-no-upfront"] = "on-demand"
+    nodes_commitment: Literal["on-demand", "reserved-1y-no-upfront"] = "on-demand"
     recommendations: list[Recommendation] = Field(default_factory=list)
 
 

@@ -44,6 +44,10 @@ def secrets_controller_role(stack: str, env: str) -> str:
 
 # Where the External Secrets Operator's controller runs (its Helm chart's defaults).
 SECRETS_CONTROLLER = ("external-secrets", "external-secrets")
+# Where the EBS CSI driver's controller runs (the `aws-ebs-csi-driver` EKS add-on's service account).
+EBS_CSI_CONTROLLER = ("kube-system", "ebs-csi-controller-sa")
+# The StorageClass of stateful services' volumes on eks (EBS CSI driver, gp3, encrypted).
+GP3_STORAGE_CLASS = "infracc-gp3"
 
 
 def secret_name(stack: str, env: str, component: str, variable: str) -> str:

@@ -27,6 +27,8 @@ class Commitments(Strict):
 
     databases: Literal["on-demand", "reserved-1y-no-upfront"] = Field("on-demand", description="RDS instances: `reserved-1y-no-upfront` prices them at the 1-year No Upfront reserved rate and lists the reservations to buy in the runbook. Default on-demand.")
     compute: Literal["on-demand", "savings-plan-1y-no-upfront"] = Field("on-demand", description="Fargate / EKS nodes: `savings-plan-1y-no-upfront` adds a Compute Savings Plan to buy to the runbook; it is shown with AWS's published discount range but never counted in the estimate (no rate table). Default on-demand.")
+    caches: Literal["on-demand", "reserved-1y-no-upfront"] = Field("on-demand", description="ElastiCache nodes: `reserved-1y-no-upfront` prices them at the 1-year No Upfront reserved-node rate (Redis OSS-priced reservations also cover Valkey nodes; priced at that rate, an upper bound) and lists the reserved nodes to buy in the runbook. Default on-demand.")
+    nodes: Literal["on-demand", "reserved-1y-no-upfront"] = Field("on-demand", description="EKS node groups: `reserved-1y-no-upfront` prices the node group's minimum size at the EC2 1-year No Upfront Standard reserved-instance rate and lists the reserved instances to buy in the runbook; reserved nodes are never scaled to 0 off hours and cannot be Spot (IC-COST-032). Default on-demand.")
 
 
 class Budget(Strict):

@@ -460,7 +460,8 @@ class _Gen:
             env["nat_gateway"] = True
         if self.flip(0.15):
             env["commitments"] = {k: v for k, v in (("databases", self.pick(["on-demand", "reserved-1y-no-upfront"])),
-                                                    ("compute", self.pick(["on-demand", "savings-plan-1y-no-upfront"])))
+                                                    ("compute", self.pick(["on-demand", "savings-plan-1y-no-upfront"])),
+                                                    ("caches", self.pick(["on-demand", "reserved-1y-no-upfront"])))
                                   if self.flip(0.7)}
         if self.flip(0.15):
             env["budget"] = d(st.booleans()) if self.flip(0.4) else {"monthly_usd": d(st.integers(1, 100_000))}

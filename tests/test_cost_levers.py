@@ -282,8 +282,8 @@ EXAMPLES = ("three-tier", "microservices", "serverless")
 def test_examples_lever_savings_add_up_and_non_prod_is_30_percent_below_baseline(example: str) -> None:
     """Every non-production environment of every example is ≥30% below its naive baseline from
     the levers alone; the last environment (production) is reported, not asserted: with the
-    counted levers (Graviton, Valkey, the RDS reservation its spec sets) it stays below 30%
-    because Savings Plans and reserved cache nodes have no rate table (see README, Cost levers)."""
+    counted levers (Graviton, Valkey, the reservations its spec sets) it stays below 30%
+    because Savings Plans and Spot have no rate table (see README, Cost levers)."""
     from conftest import ROOT
 
     result = analyze(ROOT / "examples" / example / "stack.yaml")
@@ -305,3 +305,87 @@ def test_an_eks_job_firing_while_the_nodes_are_scaled_to_zero_is_warned() -> Non
     assert result.ok
     warned = [d for d in result.diagnostics if d.code == "IC-COST-023"]
     assert len(warned) == 2 and "node group is scaled to 0" in warned[0].message
+
+
+def test_cache_commitment_priced_from_reserved_node_rows() -> None:
+    """`commitments.caches`: reserved nodes at the 1-year No Upfront rate (library/levers.json,
+    E:elasticache-reservedinstance-1 year-No Upfront-eu-west-1-Standard.json: cache.m7g.large 0.118
+    USD/h against 0.174 Redis OSS on demand); a Valkey node is priced at the same (Redis OSS) rate."""
+    from infracc.compiler.passes.levers import purchases, reserved_node_price
+
+    row = reserved_node_price("elasticache", "cache.m7g.large", "eu-west-1")
+    assert row is not None and row.usd == 0.118 and "No%20Upfront-eu-west-1-Standard" in row.source
+    assert lib.price("elasticache", "cache.m7g.large", "eu-west-1", engine="redis").usd == 0.174
+    valkey = lib.price("elasticache", "cache.m7g.large", "eu-west-1", engine="valkey").usd
+    yaml = ("region: eu-west-1\nenvironments:\n  dev: {}\n  prod: {commitments: {caches: reserved-1y-no-upfront}}\n"
+            "caches:\n  c: {node: cache.m7g.large}\n")
+    prod = env_of(yaml, "prod")
+    reserved = line(prod, "c", "cache.m7g.large valkey")
+    nodes = prod.graph.component("cache.c").sizing.num_nodes
+    assert reserved.unit_price == 0.118 and reserved.quantity == H * nodes and "upper bound" in reserved.assumption
+    assert saving(prod, "valkey") == pytest.approx((0.174 - valkey) * H * nodes, abs=0.01)
+    assert saving(prod, "commitments") == pytest.approx((valkey - 0.118) * H * nodes, abs=0.01)
+    assert all(r.lever != "elasticache-reserved-nodes" for r in prod.cost.recommendations)
+    assert any("ElastiCache reserved nodes for `c`" in p for p in purchases(prod))
+
+
+EKS = ("region: us-east-1\nplatform: eks\nservices:\n  w: {build: {context: ., language: go}, port: 8080}\n")
+
+
+def test_node_commitment_priced_from_ec2_reserved_rows_and_never_scaled_to_zero() -> None:
+    """`commitments.nodes`: the node group's minimum size at the EC2 Standard 1-year No Upfront rate
+    (E:data/ec2/us-east-1-reservedinstance-1y.json; its on-demand rate equals library/prices.json's)."""
+    from infracc.compiler.passes.levers import purchases, reserved_node_price
+
+    yaml = EKS + "environments:\n  dev: {commitments: {nodes: reserved-1y-no-upfront}}\n  prod: {}\n"
+    dev = env_of(yaml, "dev")
+    node = dev.nodes.instance_type
+    row = reserved_node_price("ec2", node, "us-east-1")
+    assert row is not None and "ec2/us-east-1-reservedinstance-1y.json" in row.source
+    assert row.usd < lib.price("ec2", node, "us-east-1").usd
+    reserved = line(dev, "cluster", f"nodes {node}")
+    assert reserved.unit_price == row.usd and reserved.quantity == H * dev.nodes.min_size
+    # a reservation is billed every hour: the schedule leaves the nodes running
+    assert dev.levers.schedule is None or not dev.levers.schedule.nodes
+    assert saving(dev, "commitments") == pytest.approx(
+        (lib.price("ec2", node, "us-east-1").usd - row.usd) * H * dev.nodes.min_size, abs=0.01)
+    assert any("EC2 Standard reserved instances" in p for p in purchases(dev))
+
+
+@pytest.mark.parametrize(("yaml", "fragment"), [
+    (EKS + "environments:\n  dev: {spot: true, commitments: {nodes: reserved-1y-no-upfront}}\n  prod: {}\n", "Spot"),
+    (SERVICE + "environments:\n  dev: {}\n  prod: {commitments: {nodes: reserved-1y-no-upfront}}\n", "no EKS node group"),
+])
+def test_reserved_nodes_need_an_on_demand_eks_node_group(yaml: str, fragment: str) -> None:
+    result = run(yaml)
+    errors = [d for d in result.diagnostics if d.code == "IC-COST-024"]
+    assert len(errors) == 1 and fragment in errors[0].message and errors[0].is_error, result.diagnostics
+
+
+def _env_names(example: str) -> list[str]:
+    import yaml as pyyaml
+    from conftest import ROOT
+
+    spec = pyyaml.safe_load((ROOT / "examples" / example / "stack.yaml").read_text(encoding="utf-8"))
+    return list(spec.get("environments") or ["dev", "staging", "prod"])
+
+
+EXAMPLE_ENVS = [(ex, env) for ex in EXAMPLES for env in _env_names(ex)]
+# Production environments still short of 30% with the levers priced from sourced rows: what is left
+# there is Fargate compute, internet egress and per-AZ NAT, whose discounts (Compute Savings Plans,
+# Fargate/EC2 Spot) have no rate in the price table (README, Cost levers). Strict: passing fails.
+SHORT_OF_30 = {("three-tier", "prod"), ("microservices", "prod"), ("serverless", "prod")}
+
+
+@pytest.mark.parametrize(("example", "env"), [
+    pytest.param(ex, env, marks=pytest.mark.xfail(strict=True, reason="no sourced Savings Plans / Spot rate"))
+    if (ex, env) in SHORT_OF_30 else (ex, env) for ex, env in EXAMPLE_ENVS], ids=[f"{e}-{v}" for e, v in EXAMPLE_ENVS])
+def test_every_example_environment_is_30_percent_below_its_naive_baseline(example: str, env: str) -> None:
+    """Computed from the estimate and the baseline, each priced line by line from the table."""
+    from conftest import ROOT
+
+    result = analyze(ROOT / "examples" / example / "stack.yaml")
+    assert result.ok
+    c = result.ir.envs[env].cost
+    assert c.baseline_monthly > 0 and not c.missing_prices
+    assert (c.baseline_monthly - c.monthly) / c.baseline_monthly >= 0.30, (example, env, c.monthly, c.baseline_monthly)

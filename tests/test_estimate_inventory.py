@@ -40,6 +40,7 @@ from test_generated import compile_spec, generated
 
 from infracc.compiler import library_data as lib
 from infracc.compiler.ir import EnvIR
+from infracc.compiler.passes.levers import table as levers_table
 
 H = 730
 TOLERANCE = 0.05
@@ -62,8 +63,21 @@ def fixed(service: str, item: str) -> bool:
 
 @cache
 def rows_by_citation() -> dict[str, lib.Price]:
-    """`LineItem.source` text → the price row it cites (one row per region; the item is what matters)."""
-    return {f"{p.source} [{p.key}]": p for p in lib._price_index().values()}
+    """`LineItem.source` text → the price row it cites (one row per region; the item is what matters),
+    including the reserved EC2 and ElastiCache rows of library/levers.json."""
+    rows = {f"{p.source} [{p.key}]": p for p in lib._price_index().values()}
+    for raw in levers_table()["reserved_nodes"]:
+        p = lib.Price.model_validate(raw)
+        rows[f"{p.source} [{p.key}]"] = p
+    return rows
+
+
+def reserved_row(service: str, item: str, region: str) -> lib.Price | None:
+    """A reserved EC2 / ElastiCache row of library/levers.json, looked up here on its own."""
+    for raw in levers_table()["reserved_nodes"]:
+        if raw["service"] == service and raw["item"] == f"{item}-reserved-1y-no-upfront" and raw["region"] == region:
+            return lib.Price.model_validate(raw)
+    return None
 
 
 @dataclass
@@ -95,10 +109,14 @@ def cron_hours(start: str, stop: str) -> float:
 class Inventory:
     """Prices one environment's Terraform JSON and manifests from `library/prices.json`."""
 
-    def __init__(self, region: str, reserved_databases: bool = False) -> None:
+    def __init__(self, region: str, reserved_databases: bool = False, reserved_caches: bool = False,
+                 reserved_nodes: bool = False) -> None:
         self.region = region
         self.reserved_databases = reserved_databases  # `commitments.databases`: bought, not created
+        self.reserved_caches = reserved_caches        # `commitments.caches`
+        self.reserved_nodes = reserved_nodes          # `commitments.nodes`
         self.lines: list[Priced] = []
+        self.storage_classes: list[dict[str, Any]] = []
         self.unpriced: list[tuple[str, str]] = []   # (resource, "service item") without a row here
 
     def add(self, resource: str, service: str, item: str, quantity: float, region: str | None = None,
@@ -106,6 +124,13 @@ class Inventory:
         row = lib.price(service, item, region or self.region, **attrs)
         if row is None:
             self.unpriced.append((resource, f"{service} {item}"))
+            return
+        self.lines.append(Priced(resource, f"{row.source} [{row.key}]", quantity, row.usd * quantity))
+
+    def add_reserved(self, resource: str, service: str, item: str, quantity: float) -> None:
+        row = reserved_row(service, item, self.region)
+        if row is None:
+            self.unpriced.append((resource, f"{service} {item}-reserved-1y-no-upfront"))
             return
         self.lines.append(Priced(resource, f"{row.source} [{row.key}]", quantity, row.usd * quantity))
 
@@ -141,8 +166,12 @@ class Inventory:
         for name, group in res.get("aws_elasticache_replication_group", {}).items():
             nodes = group.get("num_cache_clusters") or (
                 group.get("num_node_groups", 1) * (group.get("replicas_per_node_group", 0) + 1))
-            self.add(f"aws_elasticache_replication_group.{name}", "elasticache", group["node_type"], H * nodes,
-                     engine=group["engine"])
+            if self.reserved_caches:  # reserved nodes are priced for Redis OSS and cover Valkey nodes too
+                self.add_reserved(f"aws_elasticache_replication_group.{name} (reserved)", "elasticache",
+                                  group["node_type"], H * nodes)
+            else:
+                self.add(f"aws_elasticache_replication_group.{name}", "elasticache", group["node_type"], H * nodes,
+                         engine=group["engine"])
         for name, svc in res.get("aws_ecs_service", {}).items():
             task = tasks[svc["task_definition"].split(".")[1]]
             arch = "arm64" if task.get("runtime_platform", {}).get("cpu_architecture") == "ARM64" else "x86_64"
@@ -157,7 +186,12 @@ class Inventory:
             desired = group["scaling_config"]["desired_size"]
             hours = running.get(f"aws_eks_node_group.{name}", H)
             assert len(group["instance_types"]) == 1, name
-            self.add(f"aws_eks_node_group.{name}", "ec2", group["instance_types"][0], hours * desired)
+            if self.reserved_nodes:  # EC2 reserved instances for the minimum size, every hour of the term
+                assert group.get("capacity_type", "ON_DEMAND") == "ON_DEMAND", name
+                self.add_reserved(f"aws_eks_node_group.{name} (reserved)", "ec2", group["instance_types"][0],
+                                  H * group["scaling_config"]["min_size"])
+            else:
+                self.add(f"aws_eks_node_group.{name}", "ec2", group["instance_types"][0], hours * desired)
             # Without a launch template EKS creates the root volumes itself, as gp2
             # (aws/containers-roadmap#1417), of `disk_size` GiB (default 20).
             assert "launch_template" not in group, "price the launch template's volumes"
@@ -227,6 +261,9 @@ class Inventory:
     # ---- Kubernetes --------------------------------------------------------------------------
 
     def manifests(self, docs: list[dict[str, Any]]) -> None:
+        # The EBS volume type of each StorageClass the manifests define; `gp2` is the class EKS
+        # clusters come with.
+        classes = {"gp2": "gp2"} | {d["metadata"]["name"]: d["parameters"]["type"] for d in self.storage_classes}
         for doc in docs:
             if doc.get("kind") != "StatefulSet":
                 continue
@@ -234,19 +271,21 @@ class Inventory:
             for claim in doc["spec"].get("volumeClaimTemplates", []):
                 size = claim["spec"]["resources"]["requests"]["storage"]
                 assert size.endswith("Gi"), size
-                # No storageClassName: the cluster's default class, EKS's `gp2` (an upper bound
-                # if a gp3 class is made the default).
-                assert claim["spec"].get("storageClassName") in (None, "gp2"), claim
-                self.add(f"StatefulSet/{doc['metadata']['name']} {claim['metadata']['name']}", "ebs", "gp2",
+                volume = classes[claim["spec"].get("storageClassName", "gp2")]
+                self.add(f"StatefulSet/{doc['metadata']['name']} {claim['metadata']['name']}", "ebs", volume,
                          replicas * int(size[:-2]))
 
 
-def inventory(files: dict[str, str], env: str, region: str, reserved_databases: bool = False) -> Inventory:
-    inv = Inventory(region, reserved_databases)
+def inventory(files: dict[str, str], env: str, region: str, reserved_databases: bool = False,
+              reserved_caches: bool = False, reserved_nodes: bool = False) -> Inventory:
+    inv = Inventory(region, reserved_databases, reserved_caches, reserved_nodes)
     for path, text in sorted(files.items()):
         if path.startswith(f"terraform/{env}/") and path.endswith(".tf.json"):
             inv.terraform(json.loads(text))
-        elif path.startswith(f"kubernetes/{env}/") and path.endswith(".yaml"):
+        elif path.startswith(f"kubernetes/{env}/storageclass-") and path.endswith(".yaml"):
+            inv.storage_classes += [d for d in yaml.safe_load_all(text) if d]
+    for path, text in sorted(files.items()):
+        if path.startswith(f"kubernetes/{env}/") and path.endswith(".yaml"):
             inv.manifests([d for d in yaml.safe_load_all(text) if d])
     return inv
 
@@ -270,7 +309,9 @@ def compare(files: dict[str, str], env: EnvIR) -> tuple[list[str], float, float]
     # Commitments are purchases, not resources: read them from the spec as written.
     commitments = env.settings.commitments
     inv = inventory(files, env.name, env.settings.region,
-                    reserved_databases=commitments is not None and commitments.databases != "on-demand")
+                    reserved_databases=commitments is not None and commitments.databases != "on-demand",
+                    reserved_caches=commitments is not None and commitments.caches != "on-demand",
+                    reserved_nodes=commitments is not None and commitments.nodes != "on-demand")
     deployed: dict[str, list[Priced]] = defaultdict(list)
     for line in inv.lines:
         deployed[line.citation].append(line)

@@ -155,6 +155,10 @@ def test_commitments_become_purchase_tasks_after_the_environment_is_verified() -
     ir = _ir("three-tier")
     tasks = [t for t in breakdown(ir) if t.env == "prod"]
     bought = [t for t in tasks if t.kind == "purchase"]
-    assert [t.title for t in bought] == ["Purchase for `prod`: RDS reserved DB instance for `db`: db.m7g.large, postgres, "
-                                         "Multi-AZ, 1 year, No Upfront, in eu-west-1 (RDS console → Reserved instances → Purchase)"]
+    assert [t.title for t in bought] == [
+        "Purchase for `prod`: RDS reserved DB instance for `db`: db.m7g.large, postgres, "
+        "Multi-AZ, 1 year, No Upfront, in eu-west-1 (RDS console → Reserved instances → Purchase)",
+        "Purchase for `prod`: ElastiCache reserved nodes for `cache`: 2 × cache.m7g.large, 1 year, No Upfront, "
+        "in eu-west-1 (ElastiCache console → Reserved nodes → Purchase; a Redis OSS reservation also covers "
+        "Valkey nodes of the type)"]
     assert not [t for t in breakdown(ir) if t.kind == "purchase" and t.env != "prod"]

@@ -205,6 +205,10 @@ def test_eks_pod_identity_per_workload() -> None:
         associations = dict(doc["resource"]["aws_eks_pod_identity_association"])
         controller = associations.pop("external_secrets_identity")
         assert (controller["namespace"], controller["service_account"]) == ("external-secrets", "external-secrets")
+        # the EBS CSI driver's controller (the `search` StatefulSet's gp3 claims)
+        ebs = associations.pop("ebs_csi_identity")
+        assert (ebs["namespace"], ebs["service_account"]) == ("kube-system", "ebs-csi-controller-sa")
+        assert "aws-ebs-csi-driver" in {a["addon_name"] for a in doc["resource"]["aws_eks_addon"].values()}
         accounts = {a["service_account"] for a in associations.values()}
         assert accounts == {c.name for c in ir.envs[env].graph.components("service", "job")}
         assert {a["namespace"] for a in associations.values()} == {f"marketplace-{env}"}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from infracc.backends.helm.values import KINDS
 
+CLUSTER_SCOPED = ("Namespace", "StorageClass")
+
 HELPERS = '''{{/* The release's image tag: required, there is no default (CI pushes only the commit SHA). */}}
 {{- define "infracc.imageTag" -}}
 {{- required "image.tag is required: the tag CI pushed to ECR for this release, the commit SHA (--set-string image.tag=$(git rev-parse HEAD))" .Values.image.tag -}}
@@ -88,7 +90,7 @@ The cluster needs: AWS Load Balancer Controller >= 2.11 (TargetGroupBindings), E
 
 def kind_template(kind: str) -> str:
     key, api = KINDS[kind]
-    text = KIND_TEMPLATE % {"key": key, "api": api, "kind": kind, "namespaced": str(kind != "Namespace").lower()}
+    text = KIND_TEMPLATE % {"key": key, "api": api, "kind": kind, "namespaced": str(kind not in CLUSTER_SCOPED).lower()}
     return NAMESPACE_GUARD % text if kind == "Namespace" else text
 
 

@@ -19,6 +19,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "Namespace": ("namespaces", "v1"),
     "ResourceQuota": ("resourceQuotas", "v1"),
     "LimitRange": ("limitRanges", "v1"),
+    "StorageClass": ("storageClasses", "storage.k8s.io/v1"),
     "ServiceAccount": ("serviceAccounts", "v1"),
     "ConfigMap": ("configMaps", "v1"),
     "SecretStore": ("secretStores", "external-secrets.io/v1"),

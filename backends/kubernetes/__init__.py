@@ -44,6 +44,9 @@ def env_objects(ir: StackIR, env: str) -> tuple[list[dict[str, Any]], list[Diagn
     if not loads:
         return [], []
     objects = [namespace.namespace(ctx), namespace.quota(ctx, loads), namespace.limit_range(ctx, loads)]
+    storage = workloads.storage_class(ctx)
+    if storage is not None:
+        objects.append(storage)
     objects += network.baseline_policies(ctx)
     diagnostics: list[Diagnostic] = []
     for component in loads:

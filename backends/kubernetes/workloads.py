@@ -5,7 +5,7 @@ from typing import Any
 
 from infracc.backends.kubernetes import meta, pods
 from infracc.backends.kubernetes.meta import Ctx
-from infracc.compiler import naming, resolved
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler.decisions import Sizing
 from infracc.compiler.ir import Component
 
@@ -72,10 +72,24 @@ def _rolling(sizing: Sizing) -> dict[str, Any]:
 
 def _claim(ctx: Ctx, component: Component) -> dict[str, Any]:
     size = resolved.service(component).volume_gb
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size}Gi"}}}
+    if decided.optimization(component).storage_type == "gp3":  # the cost pass's decision (IC-COST-002)
+        spec["storageClassName"] = naming.GP3_STORAGE_CLASS
     return {
         "metadata": {"name": pods.DATA_VOLUME, "labels": meta.labels(ctx, component.name, component.kind)},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size}Gi"}}},
+        "spec": spec,
     }
+
+
+def storage_class(ctx: Ctx) -> dict[str, Any] | None:
+    """The gp3 StorageClass of the StatefulSets' claims (EBS CSI driver, the `aws-ebs-csi-driver`
+    add-on Terraform installs; encrypted; bound where the pod is scheduled), or None."""
+    if not any(decided.optimization(c).storage_type == "gp3" for c in ctx.env.graph.components("service")):
+        return None
+    return meta.obj(ctx, "storage.k8s.io/v1", "StorageClass", naming.GP3_STORAGE_CLASS, "storage", {
+        "provisioner": "ebs.csi.aws.com", "parameters": {"type": "gp3", "encrypted": "true"},
+        "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": True,
+    }, namespaced=False)
 
 
 def _canary(ctx: Ctx, component: Component) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def cluster(ctx: Env) -> None:
         ctx.doc.resource("aws_eks_addon", label("addon", addon), {
             "cluster_name": eks.ref("name"), "addon_name": addon, "resolve_conflicts_on_update": "OVERWRITE",
             **({"depends_on": [nodes.address]} if addon in ("coredns", "amazon-cloudwatch-observability") else {})})
+    _ebs_csi_driver(ctx, eks, nodes)
     controller = _secrets_controller(ctx, eks)
     roles = [_pod_identity(ctx, comp, eks, controller) for comp in ctx.env.graph.components("service", "job")]
     policy = ctx.policy_document("external_secrets_assume", [{
@@ -60,6 +61,21 @@ def _node_group(ctx: Env, eks: Block) -> Block:
         "scaling_config": {"min_size": nodes.min_size, "max_size": nodes.max_size, "desired_size": nodes.min_size},
         "update_config": {"max_unavailable": 1}, "lifecycle": {"ignore_changes": ignored}})
     return ctx.parts["eks.nodes"]
+
+
+def _ebs_csi_driver(ctx: Env, eks: Block, nodes: Block) -> None:
+    """The EBS CSI driver add-on, for the StatefulSets' gp3 claims (the cost pass's decision): EKS
+    clusters do not include it, and without it no claim is provisioned. Its controller's Pod
+    Identity holds AWS's managed AmazonEBSCSIDriverPolicy."""
+    if not any(decided.optimization(c).storage_type == "gp3" for c in ctx.env.graph.components("service")):
+        return
+    role = ctx.role("ebs_csi", "pods.eks.amazonaws.com", managed=("service-role/AmazonEBSCSIDriverPolicy",))
+    namespace, account = naming.EBS_CSI_CONTROLLER
+    identity = ctx.doc.resource("aws_eks_pod_identity_association", label("ebs_csi", "identity"), {
+        "cluster_name": eks.ref("name"), "namespace": namespace, "service_account": account, "role_arn": role.ref("arn")})
+    ctx.doc.resource("aws_eks_addon", label("addon", "aws-ebs-csi-driver"), {
+        "cluster_name": eks.ref("name"), "addon_name": "aws-ebs-csi-driver", "resolve_conflicts_on_update": "OVERWRITE",
+        "depends_on": [nodes.address, identity.address]})
 
 
 def _secrets_controller(ctx: Env, eks: Block) -> Block:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infracc.compiler import decided
+from infracc.compiler import decided, naming
 from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import ComponentCost, EnvCost, LeverSaving, LineItem, Optimization
 from infracc.compiler.diagnostics import Diagnostic, warning
@@ -34,11 +34,12 @@ LEVERS = ("graviton", "gp3", "valkey", "nat", "off-hours", "commitments")
 LEVER_TEXT = {
     "other": "decisions outside the levers",
     "graviton": "arm64 (Graviton) Fargate tasks, Lambda functions, RDS classes and EKS nodes instead of x86 (IC-COST-001)",
-    "gp3": "gp3 instead of gp2 database storage (IC-COST-002)",
+    "gp3": "gp3 instead of gp2 database storage and StatefulSet volumes (IC-COST-002)",
     "valkey": "Valkey instead of Redis OSS for caches whose spec does not insist on Redis (IC-COST-007)",
     "nat": "NAT gateways only where needed: one outside high-availability environments, none where nothing needs egress (IC-COST-004)",
     "off-hours": "off-hours schedule: services, databases and nodes stopped outside the active window (IC-COST-008)",
-    "commitments": "RDS 1-year No Upfront reserved instances (`commitments.databases`, IC-COST-009)",
+    "commitments": "1-year No Upfront reservations: RDS instances (`commitments.databases`), ElastiCache nodes "
+                   "(`commitments.caches`) and EKS nodes (`commitments.nodes`) (IC-COST-009)",
 }
 X86_EQUIVALENT = {"t4g": "t3", "m7g": "m6i", "c7g": "m6i", "r7g": "r7g"}
 
@@ -225,7 +226,11 @@ def optimize(ir: StackIR, env: EnvIR, comp: Component) -> Optimization:
         capacity = "spot" if env.settings.spot and interruptible and ir.platform == "ecs" else "on-demand"
         if capacity == "spot":
             reasons.append("Fargate Spot: interruptible work in a `spot` environment (IC-COST-003)")
-        return Optimization(arch=arch, capacity=capacity, reasons=reasons)
+        volumes = None
+        if env.nodes is not None and comp.kind == "service" and getattr(spec, "stateful", False):
+            volumes = "gp3"  # the StatefulSet's claims: EBS CSI driver StorageClass, 20% below gp2
+            reasons.append("gp3 volumes for the StatefulSet's claims (IC-COST-002)")
+        return Optimization(arch=arch, capacity=capacity, storage_type=volumes, reasons=reasons)
     if comp.kind == "function":
         return Optimization(arch="arm64", reasons=["arm64 Lambda: about 20% cheaper per GB-second (IC-COST-001)"])
     if comp.kind == "database":
@@ -265,7 +270,7 @@ def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, na
 
 def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
     if ir.platform == "eks":  # pods run on the environment's node group, priced at env level
-        return _stateful_volumes(comp, est)
+        return _stateful_volumes(comp, est) + _transfer(comp, est)
     sz, opt = decided.sizing(comp), decided.optimization(comp)
     arch = (opt.arch or "x86_64") if est.on("graviton") else "x86_64"
     name = comp.name
@@ -289,20 +294,26 @@ def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
 
 
 def _stateful_volumes(comp: Component, est: Estimator) -> list[LineItem]:
-    """A stateful service's volume claims: one EBS volume per replica, in the cluster's default
-    StorageClass (EKS's `gp2`; the manifests name none)."""
+    """A stateful service's volume claims: one EBS volume per replica, in infracc's gp3
+    StorageClass (the naive baseline: gp2, the StorageClass EKS clusters come with)."""
     sz = comp.sizing
     if comp.kind != "service" or not getattr(comp.spec, "stateful", False) or sz is None or not sz.volume_gb:
         return []
     replicas = max(sz.replicas_min or 1, 1)
-    return [est.item(comp.name, f"EBS gp2 volumes {sz.volume_gb} GB × {replicas}", "ebs", "gp2", sz.volume_gb * replicas,
-                     assumption="one volume per replica (volumeClaimTemplates), default StorageClass gp2")]
+    volume = (decided.optimization(comp).storage_type or "gp2") if est.on("gp3") else "gp2"
+    where = f"StorageClass {naming.GP3_STORAGE_CLASS}" if volume == "gp3" else "StorageClass gp2"
+    return [est.item(comp.name, f"EBS {volume} volumes {sz.volume_gb} GB × {replicas}", "ebs", volume, sz.volume_gb * replicas,
+                     assumption=f"one volume per replica (volumeClaimTemplates), {where}")]
 
 
 def _transfer(comp: Component, est: Estimator) -> list[LineItem]:
     if not getattr(comp.spec, "public", None) and comp.kind != "site":
         return []
     usage = comp.spec.usage
+    if comp.endpoint is not None and comp.endpoint.cdn:
+        # Viewers download from CloudFront (its egress rate); origin fetches from the load
+        # balancer to CloudFront are not charged as data transfer out.
+        return _cloudfront(est.env, est, comp.name, "CloudFront", usage)
     gb = usage.transfer_gb if usage and usage.transfer_gb is not None else None
     return [est.item(comp.name, "data transfer out", "data-transfer", "out-to-internet", gb,
                      assumption=None if gb is not None else "usage-dependent: set usage.transfer_gb")]
@@ -359,6 +370,16 @@ def _cache(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool
     sz = decided.sizing(comp)
     assert sz.node_type is not None and sz.num_nodes is not None, comp.id
     engine = comp.spec.engine if est.on("valkey") else "redis"  # the naive choice is Redis OSS
+    if est.on("commitments") and env.levers is not None and env.levers.caches_commitment != "on-demand":
+        from infracc.compiler.passes.levers import reserved_node_price
+
+        # Reserved nodes are priced for Redis OSS; the same reservation covers a Valkey node of the
+        # type (fewer normalized units), so the Redis OSS reserved rate bounds a Valkey node's cost.
+        return [est.priced(comp.name, f"{sz.node_type} {engine} × {sz.num_nodes} reserved 1y no upfront",
+                           reserved_node_price("elasticache", sz.node_type, est.region), est.hours * sz.num_nodes,
+                           f"elasticache {sz.node_type}-reserved-1y-no-upfront",
+                           assumption="1-year No Upfront reserved nodes, billed every hour of the term (commitments.caches)"
+                                      + ("; the Redis OSS reservation rate, an upper bound for Valkey" if engine == "valkey" else ""))]
     scheduled = est.on("off-hours") and env.levers is not None and env.levers.schedule is not None
     return [est.item(comp.name, f"{sz.node_type} {engine} × {sz.num_nodes}", "elasticache", sz.node_type,
                      est.hours * sz.num_nodes, engine=engine,
@@ -553,9 +574,20 @@ def _eks(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
     basis = ("at the node group's minimum size" + (f"; {upper_bound('EC2 Spot')}" if spot else "")
              + ("; scaled to 0 off hours" if running != est.hours else ""))
     disk = lib.eks_node_disk_gb()
+    reserved = est.on("commitments") and env.levers is not None and env.levers.nodes_commitment != "on-demand"
+    if reserved:
+        from infracc.compiler.passes.levers import reserved_node_price
+
+        compute = est.priced("cluster", f"nodes {node} × {count} reserved 1y no upfront",
+                             reserved_node_price("ec2", node, est.region), est.hours * count,
+                             f"ec2 {node}-reserved-1y-no-upfront",
+                             assumption="EC2 Standard reserved instances for the node group's minimum size, billed every "
+                                        "hour of the term (commitments.nodes); nodes above it are on demand")
+    else:
+        compute = est.item("cluster", f"nodes {node} × {count}" + (" (Spot)" if spot else ""), "ec2", node, running * count,
+                           assumption=basis)
     return [est.item("cluster", "EKS control plane", "eks", "cluster", est.hours, support="standard"),
-            est.item("cluster", f"nodes {node} × {count}" + (" (Spot)" if spot else ""), "ec2", node, running * count,
-                     assumption=basis),
+            compute,
             est.item("cluster", f"node root volumes {disk} GB gp2 × {count}", "ebs", "gp2",
                      round(disk * count * running / est.hours, 4),
                      assumption="EKS's default root volume of a managed node group without a launch template"

@@ -5,10 +5,11 @@
   have no stopped state and stay on). Default: on, `Mon-Fri 07:00-20:00` in the region's time
   zone (library/levers.json), for every environment except the last one in promotion order
   (production) and any with `high_availability`; `off_hours: false` turns it off.
-- **Commitments** (`commitments`): RDS reserved instances (priced by the cost pass from the
-  reserved rows in library/levers.json) and Compute Savings Plans (no rate table: shown as a
-  recommendation, never counted). Databases under a reservation are never stopped: a reserved
-  instance is billed every hour of its term, running or not.
+- **Commitments** (`commitments`): RDS reserved instances, ElastiCache reserved nodes and EC2
+  reserved instances for the EKS node group (priced by the cost pass from the reserved rows in
+  library/levers.json), and Compute Savings Plans (no rate table: shown as a recommendation,
+  never counted). Databases and nodes under a reservation are never stopped: a reservation is
+  billed every hour of its term, running or not.
 
 The cost pass prices these decisions; the Terraform backend (`backends/terraform/schedules.py`)
 creates the schedules. Commitments are bought, not created: the runbook lists them.
@@ -19,7 +20,7 @@ import re
 import zoneinfo
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from infracc.compiler import library_data as lib
 from infracc.compiler import resolved
@@ -56,6 +57,21 @@ def reserved_price(instance_class: str, engine: str, deployment: str, region: st
     return _reserved_index().get((f"{instance_class}-reserved-1y-no-upfront", engine, deployment, region))
 
 
+@lru_cache(maxsize=1)
+def _node_index() -> dict[tuple[str, str, str], lib.Price]:
+    out: dict[tuple[str, str, str], lib.Price] = {}
+    for row in table()["reserved_nodes"]:
+        price = lib.Price.model_validate(row)
+        out[(price.service, price.item, price.region)] = price
+    return out
+
+
+def reserved_node_price(service: str, node_type: str, region: str) -> lib.Price | None:
+    """The 1-year No Upfront reserved hourly rate of an EC2 instance type (`ec2`, Standard, Linux)
+    or an ElastiCache node type (`elasticache`, priced for Redis OSS), or None (never zero)."""
+    return _node_index().get((service, f"{node_type}-reserved-1y-no-upfront", region))
+
+
 def default_timezone(region: str) -> str:
     zones: dict[str, str] = table()["timezones"]["zones"]
     return zones.get(region, "UTC")
@@ -75,15 +91,37 @@ def decide(ir: StackIR, env: EnvIR) -> tuple[EnvLevers, list[Diagnostic]]:
     commitments = s.commitments
     databases = commitments.databases if commitments else "on-demand"
     compute = commitments.compute if commitments else "on-demand"
-    schedule, reason, diags = _schedule(ir, env, databases)
+    caches = commitments.caches if commitments else "on-demand"
+    nodes, diags = _nodes_commitment(ir, env)
+    schedule, reason, found = _schedule(ir, env, databases, nodes)
+    diags += found
     if schedule is not None:
         diags += _jobs_off_hours(env, schedule)
-    recommendations = _recommendations(ir, env, schedule, compute)
+    recommendations = _recommendations(ir, env, schedule, compute, caches, nodes)
     return EnvLevers(schedule=schedule, schedule_reason=reason, databases_commitment=databases,
-                     compute_commitment=compute, recommendations=recommendations), diags
+                     compute_commitment=compute, caches_commitment=caches, nodes_commitment=nodes,
+                     recommendations=recommendations), diags
 
 
-def _schedule(ir: StackIR, env: EnvIR, databases: str) -> tuple[Schedule | None, str, list[Diagnostic]]:
+def _nodes_commitment(ir: StackIR, env: EnvIR) -> tuple[Literal["on-demand", "reserved-1y-no-upfront"], list[Diagnostic]]:
+    """`commitments.nodes`: EC2 reserved instances need an on-demand EKS node group (IC-COST-024)."""
+    s = env.settings
+    written = s.commitments.nodes if s.commitments else "on-demand"
+    if written == "on-demand":
+        return "on-demand", []
+    where = (*s.origin, "commitments", "nodes")
+    if ir.platform != "eks" or env.nodes is None:
+        return "on-demand", [error("IC-COST-024", f"`commitments.nodes` in `{env.name}`: the environment has no EKS node "
+                                   "group for reserved instances to cover", where,
+                                   "remove `commitments.nodes` (Fargate and Lambda take a Compute Savings Plan, `commitments.compute`)")]
+    if s.spot:
+        return "on-demand", [error("IC-COST-024", f"`commitments.nodes` in `{env.name}`: its nodes are Spot (`spot: true`), "
+                                   "which reserved instances never cover", where,
+                                   "remove `commitments.nodes`, or set `spot: false` on the environment")]
+    return written, []
+
+
+def _schedule(ir: StackIR, env: EnvIR, databases: str, reserved_nodes: str) -> tuple[Schedule | None, str, list[Diagnostic]]:
     s, written = env.settings, env.settings.off_hours
     if written is False:
         return None, "always on: `off_hours: false`", []
@@ -108,9 +146,10 @@ def _schedule(ir: StackIR, env: EnvIR, databases: str) -> tuple[Schedule | None,
     days, start, stop = window
     services = [c.name for c in env.graph.components("service")] if ir.platform == "ecs" else []
     stores = [c.name for c in env.graph.components("database")] if databases == "on-demand" else []
-    nodes = ir.platform == "eks" and env.nodes is not None
+    nodes = ir.platform == "eks" and env.nodes is not None and reserved_nodes == "on-demand"
     if not (services or stores or nodes):
-        reserved = " (reserved databases are never stopped)" if env.graph.components("database") else ""
+        reserved = " (reserved databases and nodes are never stopped)" if (
+            env.graph.components("database") or env.nodes is not None) else ""
         return None, f"always on: nothing in the environment can be stopped{reserved}", []
     weekly = len(days) * _minutes(stop) - len(days) * _minutes(start)
     hours = round(weekly / 60 * lib.hours_per_month() / int(table()["schedule"]["hours_per_week"]), 2)
@@ -118,6 +157,8 @@ def _schedule(ir: StackIR, env: EnvIR, databases: str) -> tuple[Schedule | None,
     why = "default for non-production environments" if written is None else "set in the spec"
     if databases != "on-demand" and env.graph.components("database"):
         why += "; databases are reserved, so they stay on"
+    if reserved_nodes != "on-demand":
+        why += "; nodes are reserved, so they stay on"
     return Schedule(
         active=spec.active, timezone=zone, days=list(days), start=start, stop=stop, active_hours_per_month=hours,
         start_cron=_cron(start, dow), stop_cron=_cron(stop, dow), services=services, databases=stores, nodes=nodes,
@@ -229,10 +270,12 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 
-def _recommendations(ir: StackIR, env: EnvIR, schedule: Schedule | None, compute: str) -> list[Recommendation]:
+def _recommendations(ir: StackIR, env: EnvIR, schedule: Schedule | None, compute: str, caches: str,
+                     nodes: str) -> list[Recommendation]:
     out: list[Recommendation] = []
     plans = table()["savings_plans"]
-    always_on_compute = (ir.platform == "ecs" and env.graph.components("service")) or env.nodes is not None
+    always_on_compute = ((ir.platform == "ecs" and env.graph.components("service"))
+                         or (env.nodes is not None and nodes == "on-demand"))
     if always_on_compute and schedule is None:
         sp = plans["compute"]
         buy = compute != "on-demand"
@@ -242,7 +285,7 @@ def _recommendations(ir: StackIR, env: EnvIR, schedule: Schedule | None, compute
                     "committing to the steady on-demand spend of this environment's always-on compute"
                     if buy else "consider a Compute Savings Plan for the always-on compute (`commitments.compute`)")
                    + f"; not counted in the estimate ({sp['why_not_counted']})"))
-    if env.graph.components("cache") and schedule is None:
+    if env.graph.components("cache") and schedule is None and caches == "on-demand":
         rn = plans["elasticache"]
         out.append(Recommendation(
             lever="elasticache-reserved-nodes", applies_to=rn["applies_to"], discount=rn["discount"], source=rn["source"],
@@ -265,6 +308,18 @@ def purchases(env: EnvIR) -> list[str]:
             engine = resolved.database(comp).engine
             out.append(f"RDS reserved DB instance for `{comp.name}`: {sz.instance_class}, {engine}, {deployment}, "
                        f"1 year, No Upfront, in {env.settings.region} (RDS console → Reserved instances → Purchase)")
+    if lv.caches_commitment == "reserved-1y-no-upfront":
+        for comp in env.graph.components("cache"):
+            sz = comp.sizing
+            if sz is None or sz.node_type is None:
+                continue
+            out.append(f"ElastiCache reserved nodes for `{comp.name}`: {sz.num_nodes} × {sz.node_type}, 1 year, No Upfront, "
+                       f"in {env.settings.region} (ElastiCache console → Reserved nodes → Purchase; a Redis OSS "
+                       "reservation also covers Valkey nodes of the type)")
+    if lv.nodes_commitment == "reserved-1y-no-upfront" and env.nodes is not None:
+        out.append(f"EC2 Standard reserved instances for the EKS node group: {env.nodes.min_size} × {env.nodes.instance_type}, "
+                   f"Linux, regional, 1 year, No Upfront, in {env.settings.region} (EC2 console → Reserved Instances → "
+                   "Purchase); nodes above the minimum are billed on demand")
     if lv.compute_commitment == "savings-plan-1y-no-upfront":
         out.append("Compute Savings Plan, 1 year, No Upfront, sized to this environment's steady Fargate/EC2 spend "
                    "(Billing and Cost Management → Savings Plans → Purchase; use its recommendation for the hourly commitment)")
