@@ -145,9 +145,13 @@ def test_infracc_preview_usage_errors(tmp_path: Path, args: list[str], message: 
 def test_no_template_no_workflow_and_eks_is_reported(tmp_path: Path) -> None:
     _, files, diags = _files(SPEC.replace("preview: {preview: true}", "preview: {}"), _stack(tmp_path).parent)
     assert "ci/.github/workflows/shop-preview.yaml" not in files and diags == []
-    _, files, diags = _files(SPEC.replace("name: shop\n", "name: shop\nplatform: eks\n"), tmp_path)
-    assert "ci/.github/workflows/shop-preview.yaml" not in files
-    assert [d.code for d in diags] == ["IC-CI-001"] and "ecs platform" in diags[0].message
+    # What cannot be previewed is refused at validate (was a compile-only warning).
+    for change, why in ((("name: shop\n", "name: shop\nplatform: eks\n")), "ecs platform"), \
+                       ((("name: shop\n", "name: shop\ntargets: [ci, docs]\n")), "add `terraform`"):
+        result = analyze(text=SPEC.replace(*change), source_dir=str(tmp_path))
+        found = [d for d in result.diagnostics if d.is_error]
+        assert [d.code for d in found] == ["IC-CI-001"] and why in found[0].message, found
+        assert found[0].origin[-1] == "preview"
 
 
 def test_the_copy_and_the_oidc_roles_pass_terraform_validate(tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ from infracc.backends.ci import context as cx
 from infracc.backends.ci import oidc, preview, workflow
 from infracc.backends.serialize import dump_json
 from infracc.backends.templating import render
-from infracc.compiler.diagnostics import Diagnostic, warning
+from infracc.compiler.diagnostics import Diagnostic, error
 from infracc.compiler.ir import StackIR
+from infracc.compiler.passes.targets import preview_refused
 
 
 def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
@@ -34,7 +35,5 @@ def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
         if why is None:
             files[PurePosixPath(f"ci/.github/workflows/{ir.name}-preview.yaml")] = preview.render(ir)
         else:
-            diags.append(warning("IC-CI-001", f"environment `{template.name}` has `preview: true`, but no preview "
-                                 f"workflow is generated: {why}", template.settings.origin,
-                                 "remove `preview: true`, or change what the message names"))
+            diags.append(preview_refused(ir) or error("IC-CI-001", why, template.settings.origin))
     return files, diags

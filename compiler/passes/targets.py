@@ -30,12 +30,40 @@ _CREDENTIAL_KINDS = tuple(kind for kind, outputs in OUTPUTS.items() if any(outpu
 
 def targets(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    if "ci" in ir.targets and (diag := preview_refused(ir)) is not None:
+        out.append(diag)
     for env in ir.envs.values():
         if "terraform" in ir.targets:
             out += _terraform(ir, env)
         if "kubernetes" in ir.targets or "helm" in ir.targets:
             out += _kubernetes(env)
     return list(dict.fromkeys(out))
+
+
+# --- ci ---------------------------------------------------------------------------------------
+
+def preview_unsupported(ir: StackIR) -> str | None:
+    """Why the CI backend cannot generate the preview workflow of this stack (None: it can)."""
+    env = next((e for e in ir.envs.values() if e.settings.preview), None)
+    if env is None:
+        return "no environment has `preview: true`"
+    if ir.platform != "ecs":
+        return "preview environments need the ecs platform (eks releases run on a runner inside each VPC)"
+    if "terraform" not in ir.targets:
+        return "preview environments are deployed with Terraform; add `terraform` to `targets`"
+    if env.graph.components("function", "site"):
+        return "preview copies do not package functions or publish sites yet"
+    return None
+
+
+def preview_refused(ir: StackIR) -> Diagnostic | None:
+    env = next((e for e in ir.envs.values() if e.settings.preview), None)
+    why = preview_unsupported(ir) if env is not None else None
+    if env is None or why is None:
+        return None
+    return error("IC-CI-001", f"environment `{env.name}` has `preview: true`, but its per-pull-request copies "
+                 f"cannot be generated: {why}", (*env.settings.origin, "preview"),
+                 "remove `preview: true` (or leave the ci target out), or change what the message names")
 
 
 # --- terraform ------------------------------------------------------------------------------
