@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from infracc.compiler.cli_types import LazyChoice
+from infracc.compiler.cli_types import LazyChoice, require_extra
 
 if TYPE_CHECKING:
     from infracc.compiler.init_spec import Answers
@@ -91,6 +91,8 @@ def init(pattern: str | None, name: str | None, region: str | None, path: str, f
     if target.exists() and not force:
         click.echo(f"error: {path} already exists; use --force to overwrite it", err=True)
         sys.exit(1)
+    if pattern is None:
+        require_extra("questionary", "the interactive `infracc init` (or pass --pattern and --name)")
     if pattern is None and not sys.stdin.isatty():
         raise click.UsageError("not a terminal: pass --pattern and --name (or run in a terminal for the wizard)")
     if pattern is not None:

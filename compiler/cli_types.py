@@ -1,9 +1,22 @@
 """Click parameter types for the CLI that cost nothing at import."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Iterable
 
 import click
+
+# Optional extras (pyproject `[project.optional-dependencies]`): module → extra that installs it.
+EXTRAS = {"mcp": "mcp", "questionary": "wizard"}
+
+
+def require_extra(module: str, what: str) -> None:
+    """Exit 2 with the install command when an optional extra's module is missing."""
+    if importlib.util.find_spec(module) is None:
+        click.echo(f"infracc: {what} needs the `{EXTRAS[module]}` extra: pip install 'infracc[{EXTRAS[module]}]'",
+                   err=True)
+        sys.exit(2)
 
 
 class LazyChoice(click.Choice[str]):

@@ -86,6 +86,9 @@ def check(out: str, fmt: str, require_all: bool) -> None:
 def mcp() -> None:
     """Serve the Model Context Protocol over stdio (tools: validate_spec, compile, estimate_cost,
     explain_rule, get_schema, diff_environments, tasks; resources: the schema and the examples)."""
+    from infracc.compiler.cli_types import require_extra
+
+    require_extra("mcp", "`infracc mcp`")
     from infracc.compiler.mcp_server import serve
 
     serve()
