@@ -8,7 +8,6 @@ diagnostics, and an interrupt prints one line.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -299,11 +298,17 @@ def explain(code: str | None, list_all: bool) -> None:
 
 
 @main.command()
-def schema() -> None:
+@click.option("-o", "--out", "path", type=click.Path(dir_okay=False),
+              help="Write the schema to this file instead of stdout (e.g. the stack.schema.json a modeline names).")
+def schema(path: str | None) -> None:
     """Print the JSON Schema of stack.yaml (for editors and agents)."""
-    from infracc.schema.stack import json_schema
+    from infracc.schema.stack import json_schema_text
 
-    click.echo(json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False))
+    if path is None:
+        click.echo(json_schema_text(), nl=False)
+        return
+    Path(path).write_text(json_schema_text(), encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
 
 
 @main.command()

@@ -124,4 +124,26 @@ def write(answers: Answers | None, target: Path, confirm: bool, **io: Any) -> No
             sys.exit(1)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {target} (pattern {answers.pattern}); next: infracc validate {target}")
+    schema_note = write_schema(target.parent / init_spec.SCHEMA_FILE)
+    click.echo(f"wrote {target} (pattern {answers.pattern}){schema_note}; next: infracc validate {target}")
+
+
+def write_schema(path: Path) -> str:
+    """Write the JSON Schema the spec's modeline names, beside it: a file infracc wrote before
+    (its `$id`) is refreshed, anything else of that name is left alone."""
+    import json
+
+    from infracc.schema.stack import json_schema, json_schema_text
+
+    text = json_schema_text()
+    if path.exists():
+        try:
+            ours = json.loads(path.read_text(encoding="utf-8")).get("$id") == json_schema()["$id"]
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            click.echo(f"warning: {path} exists and is not infracc's schema; left as it is "
+                       f"(`infracc schema -o FILE` writes the schema elsewhere)", err=True)
+            return ""
+    path.write_text(text, encoding="utf-8")
+    return f" and {path} (its JSON Schema, for editors)"

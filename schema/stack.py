@@ -112,3 +112,10 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = "https://infracc.dev/schema/stack.schema.json"
     schema["title"] = "infracc stack.yaml (spec version 1)"
     return schema
+
+
+def json_schema_text() -> str:
+    """The schema file as `infracc schema` prints it and `init` writes it (`schema/stack.schema.json`)."""
+    import json
+
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
