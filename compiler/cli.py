@@ -413,9 +413,9 @@ def run() -> None:
 # Workflow and agent integration (issue 8); each command lives in its own module.
 from infracc.compiler.cli_hooks import hook  # noqa: E402
 from infracc.compiler.cli_init import init  # noqa: E402
-from infracc.compiler.cli_workflow import check, diff_envs, mcp, tasks  # noqa: E402
+from infracc.compiler.cli_workflow import agent, check, diff_envs, mcp, tasks  # noqa: E402
 
-for _command in (init, tasks, diff_envs, check, hook, mcp):
+for _command in (init, tasks, diff_envs, check, hook, mcp, agent):
     main.add_command(_command)
 
 

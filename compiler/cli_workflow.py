@@ -92,3 +92,40 @@ def mcp() -> None:
     from infracc.compiler.mcp_server import serve
 
     serve()
+
+
+@click.group()
+def agent() -> None:
+    """The agent definitions infracc ships (agents/), for Claude Code."""
+
+
+@agent.command(name="install")
+@click.option("--user", "user_level", is_flag=True,
+              help="Install for every project of this user (~/.claude/agents/) instead of this project.")
+@click.option("--project", "project", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Project directory whose .claude/agents/ receives the agent.")
+@click.option("--force", is_flag=True, help="Overwrite an agent file that was edited since infracc installed it.")
+def agent_install(user_level: bool, project: str, force: bool) -> None:
+    """Put the infrastructure-manager agent where Claude Code finds it.
+
+    Writes `.claude/agents/infrastructure-manager.md` in the project (or ~/.claude/agents/ with
+    --user). Running it again changes nothing; a newer infracc updates the copy it installed; a copy
+    you edited is kept (exit 1) unless --force.
+
+    \b
+    Examples:
+      infracc agent install              # .claude/agents/ of the current directory
+      infracc agent install --user       # ~/.claude/agents/, for every project
+    """
+    from infracc.compiler.agent_install import install
+    from infracc.compiler.version import VERSION
+
+    folder = (Path.home() if user_level else Path(project)) / ".claude" / "agents"
+    outcomes = install(folder, VERSION, force=force)
+    for o in outcomes:
+        if o.status == "kept (modified)":
+            click.echo(f"{o.path}: edited since infracc installed it; kept (rerun with --force to replace it)",
+                       err=True)
+        else:
+            click.echo(f"{o.path}: {o.status}")
+    sys.exit(1 if any(o.status == "kept (modified)" for o in outcomes) else 0)
