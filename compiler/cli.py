@@ -68,11 +68,13 @@ class _Interrupt:
     signum: int | None = None
     stderr: int = 2
     announced = False
+    mid_line = False  # a progress line was on the terminal when the signal came
 
 
 def _on_signal(signum: int, _frame: object) -> None:
     if _Interrupt.signum is None:
         _Interrupt.signum = signum
+        _Interrupt.mid_line = Progress.shown
         _silence()
     if _Interrupt.armed:
         _Interrupt.armed = False
@@ -120,7 +122,7 @@ def _announce() -> None:
     """The one line an interrupt prints (once)."""
     if not _Interrupt.announced:
         _Interrupt.announced = True
-        _say(("\n" if Progress.shown else "") + "infracc: interrupted\n")  # after a status line
+        _say(("\n" if _Interrupt.mid_line else "") + "infracc: interrupted\n")  # after a status line
 
 
 def _leave_now(signum: int | None) -> None:
