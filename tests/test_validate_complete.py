@@ -256,6 +256,7 @@ databases:
     "ecs": ("""\
 infracc: 1
 name: shop
+targets: [terraform, kubernetes, helm]   # an ecs stack gets manifests only when it asks
 services:
   peer: {image: 'ghcr.io/a/peer:1.0.0', health: {command: [peer, --ping]}}
   api:
@@ -271,6 +272,14 @@ databases:
         ("IC-K8S-001", ("services", "api", "uses", 1)),      # (PEER_URL, injected by `uses`)
     }),
 }
+
+
+def test_no_kubernetes_warnings_for_an_ecs_stack_that_does_not_ask_for_manifests() -> None:
+    spec = _TARGET_GAPS["ecs"][0].replace("targets: [terraform, kubernetes, helm]", "")
+    result = analyze(text=spec, source_dir=str(ROOT / "examples" / "serverless"))
+    assert result.ok and result.ir is not None and "kubernetes" not in result.ir.targets
+    assert {(d.code, d.origin) for d in result.diagnostics if d.code in ("IC-TF-002", "IC-K8S-001")} == {
+        ("IC-TF-002", ("services", "api"))}
 
 
 @pytest.mark.parametrize("platform", sorted(_TARGET_GAPS))
