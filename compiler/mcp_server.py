@@ -70,7 +70,8 @@ def validate_spec(path: str | None = None, text: str | None = None) -> dict[str,
 
 
 def compile_stack(path: str, out: str, targets: list[str] | None = None) -> dict[str, Any]:
-    """Compile a stack.yaml into the output directory `out`; returns the files written and diagnostics."""
+    """Compile a stack.yaml into the output directory `out`; returns the files written and diagnostics
+    (a spec with errors fails with its diagnostics, and nothing is written)."""
     from infracc.compiler import writer
 
     result = analyze(Path(path))
