@@ -57,6 +57,8 @@ def analyze_stack(stack: str, base_dir: str | None = None, skip: frozenset[str] 
 
     source_dir = str(Path(base_dir).absolute()) if base_dir else None
     if stack == STDIN:
+        if sys.stdin.isatty():  # typed by hand (or a forgotten redirect): say what it waits for
+            say("infracc: reading the spec from stdin (end it with Ctrl-D)", err=True)
         text = sys.stdin.read()
         return analyze(text=text, name=STDIN_NAME, source_dir=source_dir or str(Path.cwd()), skip=skip)
     return analyze(Path(stack), source_dir=source_dir, skip=skip)
