@@ -135,10 +135,12 @@ BAD = str(ROOT / "tests" / "invalid" / "unknown-reference.yaml")
 
 
 def _on_terminal(args: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> tuple[int, str, str]:
-    """Run infracc with stderr on a pseudo-terminal: (exit code, stdout, what the terminal showed)."""
+    """Run infracc with stderr on a pseudo-terminal: (exit code, stdout, what the terminal showed).
+    NO_COLOR is unset unless `env` sets it."""
     master, slave = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     proc = subprocess.Popen([INFRACC, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
-                            env={**os.environ, **(env or {})}, cwd=cwd)
+                            env={**base, **(env or {})}, cwd=cwd)
     os.close(slave)
     chunks = []
     while True:
@@ -156,8 +158,7 @@ def _on_terminal(args: list[str], env: dict[str, str] | None = None, cwd: str | 
 
 
 def test_colour_on_a_terminal_unless_no_color() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    code, _, shown = _on_terminal(["validate", BAD], env=None if "NO_COLOR" not in os.environ else env)
+    code, _, shown = _on_terminal(["validate", BAD])
     assert code == 1 and "\x1b[" in shown and "IC-REF-001" in shown
     for args, extra in ((["validate", BAD], {"NO_COLOR": "1"}), (["--no-color", "validate", BAD], {})):
         code, _, shown = _on_terminal(args, env=extra)
