@@ -10,7 +10,7 @@ from pathlib import Path
 
 from setuptools import setup
 
-ROOTS = ("compiler", "schema", "backends", "library")
+ROOTS = ("compiler", "schema", "backends", "library", "agents")
 HERE = Path(__file__).parent
 
 

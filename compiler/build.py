@@ -35,6 +35,15 @@ from infracc.schema.models import TARGETS, Strict
 from infracc.schema.stack import Stack
 
 DEFAULT_SIZE = {"dev": "small", "staging": "medium", "prod": "large"}
+# Targets follow the platform when `targets` is not set (issue #15): Kubernetes manifests and the
+# Helm chart describe what runs on an EKS cluster; an ecs stack has none (its services are ECS
+# services in the Terraform), so it gets them only when `targets` lists them.
+CLUSTER_TARGETS = ("kubernetes", "helm")
+
+
+def default_targets(platform: str) -> list[str]:
+    """The backends `compile` runs for a stack without `targets`."""
+    return [t for t in TARGETS if platform == "eks" or t not in CLUSTER_TARGETS]
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}?")
 _REF = re.compile(r"^([a-z][a-z0-9-]{0,30})\.([a-z_]+)$")
 
@@ -66,7 +75,7 @@ def build(stack: Stack, data: dict[str, Any], file: str, source_dir: str) -> tup
     ir = StackIR(
         name=stack.name, description=stack.description, owner=stack.owner, region=stack.region,
         platform=stack.platform, compliance=list(stack.compliance), domain=stack.domain,
-        tags=dict(stack.tags), targets=list(stack.targets or TARGETS), source_dir=source_dir,
+        tags=dict(stack.tags), targets=list(stack.targets or default_targets(stack.platform)), source_dir=source_dir,
         file=file, envs=envs)
     return ir, _dedupe(diags)
 

@@ -8,7 +8,6 @@ diagnostics, and an interrupt prints one line.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -19,9 +18,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from infracc.compiler.cli_types import LazyChoice
+from infracc.compiler.cli_types import (
+    STDIN,
+    STDIN_NAME,
+    LazyChoice,
+    Progress,
+    Settings,
+    base_dir_option,
+    color,
+    say,
+    stack_argument,
+)
 
 if TYPE_CHECKING:
+    from pathlib import PurePosixPath
+
     from infracc.compiler.diagnostics import Diagnostic
     from infracc.compiler.ir import EnvIR
     from infracc.compiler.pipeline import Result
@@ -57,11 +68,13 @@ class _Interrupt:
     signum: int | None = None
     stderr: int = 2
     announced = False
+    mid_line = False  # a progress line was on the terminal when the signal came
 
 
 def _on_signal(signum: int, _frame: object) -> None:
     if _Interrupt.signum is None:
         _Interrupt.signum = signum
+        _Interrupt.mid_line = Progress.shown
         _silence()
     if _Interrupt.armed:
         _Interrupt.armed = False
@@ -109,7 +122,7 @@ def _announce() -> None:
     """The one line an interrupt prints (once)."""
     if not _Interrupt.announced:
         _Interrupt.announced = True
-        _say("infracc: interrupted\n")
+        _say(("\n" if _Interrupt.mid_line else "") + "infracc: interrupted\n")  # after a status line
 
 
 def _leave_now(signum: int | None) -> None:
@@ -135,10 +148,10 @@ def _targets() -> tuple[str, ...]:
     return TARGETS
 
 
-def _analyze(path: str, skip: frozenset[str] = frozenset()) -> Result:
-    from infracc.compiler.pipeline import analyze
+def _analyze(path: str, base_dir: str | None = None, skip: frozenset[str] = frozenset()) -> Result:
+    from infracc.compiler.cli_types import analyze_stack
 
-    return analyze(_stack_path(path), skip=skip)
+    return analyze_stack(path, base_dir, skip)
 
 
 def _report(result: Result, fmt: str, extra: dict[str, object] | None = None, verbose: bool = False) -> None:
@@ -154,9 +167,10 @@ def _report(result: Result, fmt: str, extra: dict[str, object] | None = None, ve
     elif fmt == "sarif":
         click.echo(render.dumps(render.as_sarif(diags, result.source, VERSION)), nl=False)
     else:
-        shown = [d for d in diags if verbose or d.severity is not Severity.NOTE]
+        # -q: errors only; otherwise warnings too, and notes with --verbose.
+        shown = [d for d in diags if d.is_error or (not Settings.quiet and (verbose or d.severity is not Severity.NOTE))]
         if shown:
-            click.echo(render.as_text(shown, result.source, sys.stderr.isatty()), err=True, nl=False)
+            click.echo(render.as_text(shown, result.source, color()), err=True, nl=False)
 
 
 def _summary(diags: list[Diagnostic]) -> str:
@@ -165,10 +179,6 @@ def _summary(diags: list[Diagnostic]) -> str:
     counts = [sum(d.severity is s for d in diags) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)]
     text = f"{counts[0]} error(s), {counts[1]} warning(s)"
     return text + (f", {counts[2]} note(s) (--verbose shows them)" if counts[2] else "")
-
-
-def _stack_path(path: str) -> Path:
-    return Path(path)
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -181,24 +191,52 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
+Examples:
+  infracc init --pattern three-tier --name shop   # draft a commented stack.yaml
+  infracc validate stack.yaml                     # every problem, with file:line:col
+  infracc compile stack.yaml -o out               # generate everything into out/
+  infracc cost stack.yaml --env prod              # monthly estimate
+  cat stack.yaml | infracc -q validate -          # from stdin, errors only
+Exit codes: 0 ok, 1 the spec has errors or out/ is stale, 2 usage error, 3 a bug in infracc,
+130/143 interrupted. `infracc COMMAND --help` shows each command's options and examples.""")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit.")
-def main() -> None:
-    """infracc: compile one stack.yaml into Terraform, Kubernetes, Helm, Docker, Compose, CI and runbooks."""
+@click.option("--no-color", is_flag=True, help="No colour in diagnostics (also: the NO_COLOR environment variable).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only errors and what the command was asked for (no warnings, summaries or progress).")
+def main(no_color: bool, quiet: bool) -> None:
+    """infracc: compile one stack.yaml into Terraform, Kubernetes, Helm, Docker, Compose, CI and runbooks.
+
+    Global options go before the command: `infracc -q --no-color validate stack.yaml`. Every
+    command that reads a stack takes `-` for stdin (with `--base-dir` for its relative paths).
+    """
+    Settings.no_color = no_color
+    Settings.quiet = quiet
 
 
-@main.command()
-@click.argument("stack", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@main.command(short_help="Check a stack.yaml: every problem, with file:line:col.", epilog="""\b
+Examples:
+  infracc validate stack.yaml
+  infracc validate stack.yaml --format sarif > infracc.sarif   # for code scanning
+  infracc validate - --base-dir services/ < stack.yaml          # from stdin""")
+@stack_argument
+@base_dir_option
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="text (stderr, with the source line), json, or sarif (SARIF 2.1.0).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print notes (what infracc assumed or decided).")
-def validate(stack: str, fmt: str, verbose: bool) -> None:
-    """Check a stack.yaml and report every problem with file:line:col."""
+def validate(stack: str, base_dir: str | None, fmt: str, verbose: bool) -> None:
+    """Check a stack.yaml and report every problem with file:line:col, a rule code and a hint.
+
+    Runs every pass `compile` runs (schema, references, security and compliance, sizing, cost,
+    what each target cannot express) and no backend; exit 1 when the spec has an error.
+    """
     # Every pass compile runs (the cost pass too: a missing price is knowable), no backend.
-    result = _analyze(stack)
+    result = _analyze(stack, base_dir)
     _report(result, fmt, verbose=verbose)
-    if fmt == "text":
-        click.echo(f"{stack}: {'ok' if result.ok else 'failed'} ({_summary(result.diagnostics)})",
+    if fmt == "text" and (not result.ok or not Settings.quiet):
+        label = STDIN_NAME if stack == STDIN else stack
+        click.echo(f"{label}: {'ok' if result.ok else 'failed'} ({_summary(result.diagnostics)})",
                    err=not result.ok)
     sys.exit(0 if result.ok else 1)
 
@@ -214,41 +252,67 @@ def _prewarm_terraform(targets: tuple[str, ...]) -> bool:
     return True
 
 
-@main.command(name="compile")
-@click.argument("stack", type=click.Path(dir_okay=False))
+@main.command(name="compile", short_help="Generate everything for a stack into an output directory.", epilog="""\b
+Examples:
+  infracc compile stack.yaml -o out                  # all of the stack's targets
+  infracc compile stack.yaml -o out --target docs    # only the runbook
+  infracc compile stack.yaml -o out --check          # CI: exit 1 when out/ is stale
+  infracc compile - --base-dir . -o out < stack.yaml # from stdin""")
+@stack_argument
+@base_dir_option
 @click.option("-o", "--out", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output directory (replaced as a whole).")
 @click.option("--target", "targets", multiple=True, type=LazyChoice(_targets),
-              help="Only these backends (repeatable).")
+              help="Only these of the stack's targets (repeatable).")
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the output directory is not up to date.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="json includes every decision the passes made.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print notes (what infracc assumed or decided).")
-def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: str, verbose: bool) -> None:
-    """Generate everything for a stack into the output directory."""
+def compile_(stack: str, base_dir: str | None, out: str, targets: tuple[str, ...], check: bool, fmt: str,
+             verbose: bool) -> None:
+    """Generate everything for a stack into the output directory: Terraform, Kubernetes and Helm
+    (eks, or when `targets` lists them), Dockerfiles, compose, CI and the runbook.
+
+    The output directory is replaced as a whole, and only when the spec has no error. On a
+    terminal a status line on stderr shows the step (not with -q).
+    """
     from infracc.compiler import writer
     from infracc.compiler.pipeline import emit
     from infracc.compiler.report import decisions
     from infracc.compiler.version import VERSION
 
     started = time.perf_counter()
-    warming = _prewarm_terraform(targets)
-    result = _analyze(stack)
-    if result.ok:
-        emit(result, list(targets) or None)
-    if warming:  # done already when Terraform was synthesized; else do not exit mid-import
-        from infracc.backends.terraform import synth
+    progress = Progress()
+    files: dict[PurePosixPath, str] = {}
+    written: str | None = None
+    try:
+        progress.step(f"checking {stack}")
+        warming = _prewarm_terraform(targets)
+        result = _analyze(stack, base_dir)
+        refused = _refused_targets(result, targets) if result.ok else None
+        if result.ok and refused is None:
+            emit(result, list(targets) or None, progress=lambda name: progress.step(f"generating {name}"))
+        if warming:  # done already when Terraform was synthesized; else do not exit mid-import
+            from infracc.backends.terraform import synth
 
-        synth.settle()
+            synth.settle()
+        if refused is not None:
+            raise click.BadParameter(refused, param_hint="--target")
+        if result.ok and not check:
+            progress.step(f"writing {len(result.files)} files to {out}/")
+            files = writer.with_lock(result.files, VERSION)
+            written = _write(out, files)
+    finally:
+        progress.done()
     if not result.ok:
         _report(result, fmt, verbose=verbose)
         if fmt == "text":
             click.echo(_summary(result.diagnostics), err=True)
         sys.exit(1)
-    files = writer.with_lock(result.files, VERSION)
     assert result.ir is not None
     extra: dict[str, object] = {"decisions": decisions(result.ir)} if fmt == "json" else {}
     if check:
+        files = writer.with_lock(result.files, VERSION)
         drift = writer.check(Path(out), files)
         extra["drift"] = {"stale": drift.stale, "missing": drift.missing, "unexpected": drift.unexpected}
         _report(result, fmt, extra, verbose)
@@ -256,25 +320,51 @@ def compile_(stack: str, out: str, targets: tuple[str, ...], check: bool, fmt: s
             for label, paths in (("stale", drift.stale), ("missing", drift.missing), ("unexpected", drift.unexpected)):
                 for p in paths:
                     click.echo(f"{label}: {Path(out) / p}", err=True)
-            click.echo(f"{out}: up to date" if drift.clean else
-                       f"{out}: out of date; run `infracc compile {stack} -o {out}`", err=not drift.clean)
+            if drift.clean:
+                say(f"{out}: up to date")
+            else:
+                click.echo(f"{out}: out of date; run `infracc compile {stack} -o {out}`", err=True)
         sys.exit(0 if drift.clean else 1)
-    try:
-        writer.write(Path(out), files)
-    except writer.OutputError as exc:
-        click.echo(f"{out}: error[IC-OUT-001]: {exc}\n       = hint: choose a new directory with -o", err=True)
+    if written is not None:
+        click.echo(f"{out}: error[IC-OUT-001]: {written}\n       = hint: choose a new directory with -o", err=True)
         sys.exit(1)
     _report(result, fmt, extra, verbose)
     if fmt == "text":
         elapsed = time.perf_counter() - started
-        click.echo(f"wrote {len(files)} files to {out}/ in {elapsed:.2f}s ({_summary(result.diagnostics)})")
+        say(f"wrote {len(files)} files to {out}/ in {elapsed:.2f}s ({_summary(result.diagnostics)})")
 
 
-@main.command()
+def _write(out: str, files: dict[PurePosixPath, str]) -> str | None:
+    """Replace the output directory; the refusal's reason when infracc will not (IC-OUT-001)."""
+    from infracc.compiler import writer
+
+    try:
+        writer.write(Path(out), files)
+    except writer.OutputError as exc:
+        return str(exc)
+    return None
+
+
+def _refused_targets(result: Result, targets: tuple[str, ...]) -> str | None:
+    """`--target` narrows the stack's targets: naming one the stack does not have is a usage error."""
+    assert result.ir is not None
+    unknown = [t for t in targets if t not in result.ir.targets]
+    if not unknown:
+        return None
+    why = (" (an ecs stack gets kubernetes and helm only when `targets` lists them)"
+           if result.ir.platform == "ecs" and set(unknown) & {"kubernetes", "helm"} else "")
+    return f"{', '.join(unknown)}: not among this stack's targets ({', '.join(result.ir.targets)}){why}"
+
+
+@main.command(short_help="Explain a diagnostic code or policy rule.", epilog="""\b
+Examples:
+  infracc explain IC-REF-001     # why, how to fix, whether it can be allowed
+  infracc explain --list         # every code and rule""")
 @click.argument("code", required=False)
 @click.option("--list", "list_all", is_flag=True, help="List every diagnostic code and policy rule.")
 def explain(code: str | None, list_all: bool) -> None:
-    """Explain a diagnostic code or policy rule, e.g. `infracc explain IC-REF-001`."""
+    """Explain a diagnostic code or policy rule: severity, compliance controls, why it exists,
+    how to fix it, and whether `allow:` may waive it. Without CODE, the list of all of them."""
     from infracc.compiler.catalogue import registry
     from infracc.compiler.diagnostics import did_you_mean
 
@@ -298,23 +388,38 @@ def explain(code: str | None, list_all: bool) -> None:
     click.echo(f"\nwhy:  {rule.rationale}\nfix:  {rule.fix}")
 
 
-@main.command()
-def schema() -> None:
-    """Print the JSON Schema of stack.yaml (for editors and agents)."""
-    from infracc.schema.stack import json_schema
+@main.command(short_help="Print or write the JSON Schema of stack.yaml.", epilog="""\b
+Examples:
+  infracc schema -o stack.schema.json   # the file `# yaml-language-server: $schema=...` names
+  infracc schema | jq .properties.services""")
+@click.option("-o", "--out", "path", type=click.Path(dir_okay=False),
+              help="Write the schema to this file instead of stdout (e.g. the stack.schema.json a modeline names).")
+def schema(path: str | None) -> None:
+    """Print the JSON Schema of stack.yaml (draft-07, for editors with the YAML language server
+    and for agents), or write it to a file with -o."""
+    from infracc.schema.stack import json_schema_text
 
-    click.echo(json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False))
+    if path is None:
+        click.echo(json_schema_text(), nl=False)
+        return
+    Path(path).write_text(json_schema_text(), encoding="utf-8")
+    say(f"wrote {path}", err=True)
 
 
-@main.command()
-@click.argument("stack", type=click.Path(dir_okay=False))
+@main.command(short_help="Print the component graph of one environment.", epilog="""\b
+Examples:
+  infracc graph stack.yaml                      # Mermaid, the last environment
+  infracc graph stack.yaml --format dot --env dev | dot -Tsvg > dev.svg""")
+@stack_argument
+@base_dir_option
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True)
 @click.option("--env", "env_name", help="Environment (default: the last one).")
-def graph(stack: str, fmt: str, env_name: str | None) -> None:
-    """Print the component graph of one environment."""
+def graph(stack: str, base_dir: str | None, fmt: str, env_name: str | None) -> None:
+    """Print the component graph of one environment: components and the `uses` edges between
+    them, with their mode (read, write, send, ...), as Mermaid, Graphviz dot or JSON."""
     from infracc.compiler import graph_view
 
-    result = _analyze(stack, skip=frozenset({"security", "sizing", "cost"}))
+    result = _analyze(stack, base_dir, skip=frozenset({"security", "sizing", "cost"}))
     if not result.ok or result.ir is None:
         _report(result, "text")
         sys.exit(1)
@@ -332,15 +437,21 @@ def _env(result: Result, name: str | None) -> EnvIR:
     return result.ir.envs[name]
 
 
-@main.command()
-@click.argument("stack", type=click.Path(dir_okay=False))
+@main.command(short_help="Monthly cost estimate per environment, with the naive baseline.", epilog="""\b
+Examples:
+  infracc cost stack.yaml                       # every environment
+  infracc cost stack.yaml --env prod --format markdown
+  infracc cost - < stack.yaml""")
+@stack_argument
+@base_dir_option
 @click.option("--env", "env_name", help="Only this environment.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
-def cost(stack: str, env_name: str | None, fmt: str) -> None:
-    """Monthly cost estimate per environment and component, with the naive baseline."""
+def cost(stack: str, base_dir: str | None, env_name: str | None, fmt: str) -> None:
+    """Monthly cost estimate (USD) per environment and component, with line items, the naive
+    baseline it is compared with, and the savings of each cost lever."""
     from infracc.compiler import cost_report
 
-    result = _analyze(stack)
+    result = _analyze(stack, base_dir)
     if not result.ok or result.ir is None:
         _report(result, "text")
         sys.exit(1)
@@ -350,7 +461,7 @@ def cost(stack: str, env_name: str | None, fmt: str) -> None:
         shown = {f"(environment `{env.name}`)" for env in envs}
         for d in result.diagnostics:
             if d.code.startswith("IC-COST") and any(s in d.message for s in shown):
-                click.echo(f"warning[{d.code}]: {d.message}", err=True)
+                say(f"warning[{d.code}]: {d.message}", err=True)
 
 
 def _interrupted(exc: BaseException) -> None:
@@ -408,14 +519,15 @@ def run() -> None:
 # Workflow and agent integration (issue 8); each command lives in its own module.
 from infracc.compiler.cli_hooks import hook  # noqa: E402
 from infracc.compiler.cli_init import init  # noqa: E402
-from infracc.compiler.cli_workflow import check, diff_envs, mcp, tasks  # noqa: E402
+from infracc.compiler.cli_workflow import agent, check, diff_envs, mcp, tasks  # noqa: E402
 
-for _command in (init, tasks, diff_envs, check, hook, mcp):
+for _command in (init, tasks, diff_envs, check, hook, mcp, agent):
     main.add_command(_command)
 
 
 # Importers (issue 17): the command module loads only when `infracc import` runs.
 @main.command(name="import", add_help_option=False,
+              short_help="Write a stack.yaml from docker-compose or AWS Copilot.",
               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def import_(args: tuple[str, ...]) -> None:
@@ -426,6 +538,7 @@ def import_(args: tuple[str, ...]) -> None:
 
 
 @main.command(name="preview", add_help_option=False,
+              short_help="A pull request's preview copy of the stack (run by CI).",
               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def preview_(args: tuple[str, ...]) -> None:

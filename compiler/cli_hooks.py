@@ -13,9 +13,13 @@ from pathlib import Path
 import click
 
 
-@click.group()
+@click.group(short_help="Entry points for pre-commit hooks (many stacks at once).", epilog="""\b
+Examples:
+  infracc hook validate                       # every stack.yaml below the current directory
+  infracc hook compile-check -o out a/stack.yaml b/stack.yaml""")
 def hook() -> None:
-    """Entry points for pre-commit (`.pre-commit-hooks.yaml`); each takes many stack files."""
+    """Entry points for pre-commit (`.pre-commit-hooks.yaml`): each takes many stack files at once
+    and runs `validate` or `compile --check` on every one; the worst exit code wins."""
 
 
 def _stacks(files: tuple[str, ...]) -> list[Path]:
@@ -31,7 +35,10 @@ def _run(args: list[str]) -> int:
                           check=False).returncode
 
 
-@hook.command(name="validate")
+@hook.command(name="validate", short_help="`infracc validate` every given stack.", epilog="""\b
+Examples:
+  infracc hook validate                          # every stack.yaml below the current directory
+  infracc hook validate a/stack.yaml b/stack.yaml""")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 def hook_validate(files: tuple[str, ...]) -> None:
     """`infracc validate` every given stack (default: every stack.yaml below the current directory)."""
@@ -39,7 +46,10 @@ def hook_validate(files: tuple[str, ...]) -> None:
     sys.exit(max(codes, default=0))
 
 
-@hook.command(name="compile-check")
+@hook.command(name="compile-check", short_help="`infracc compile --check` every given stack.", epilog="""\b
+Examples:
+  infracc hook compile-check -o out a/stack.yaml   # checks a/out/
+  infracc hook compile-check -o /tmp/out stack.yaml""")
 @click.option("-o", "--out", default="out", show_default=True,
               help="Output directory, relative to each stack's own directory (absolute paths are used as given).")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))

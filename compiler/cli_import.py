@@ -12,24 +12,34 @@ from pathlib import Path
 import click
 
 from infracc.compiler import render
+from infracc.compiler.cli_types import color
 from infracc.compiler.importers.check import Outcome, finish
 
 FORMAT = click.Choice(["text", "json"])
 
 
-@click.group(name="import")
+@click.group(name="import", context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
+Examples:
+  infracc import compose docker-compose.yml           # writes stack.yaml beside it
+  infracc import copilot . -o stack.yaml              # an AWS Copilot workspace
+  infracc import compose compose.yaml -o - | less     # print instead of writing""")
 def import_group() -> None:
-    """Bring a docker-compose file or an AWS Copilot workspace into a stack.yaml."""
+    """Bring a docker-compose file or an AWS Copilot workspace into a stack.yaml: prints what
+    could not be carried over (file:line:col), then validates the written stack."""
 
 
-@import_group.command(name="compose")
-@click.argument("file", type=click.Path(dir_okay=False))
+@import_group.command(name="compose", short_help="Import a docker-compose file.", epilog="""\b
+Examples:
+  infracc import compose docker-compose.yml
+  infracc import compose docker-compose.yml -o infra/stack.yaml --force""")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
               help="Where to write stack.yaml (default: stack.yaml next to the compose file; `-` prints it).")
 @click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing stack.yaml.")
 def compose(file: str, out: str | None, fmt: str, force: bool) -> None:
-    """Import a docker-compose file."""
+    """Import a docker-compose file: services, images and builds, ports, volumes, environment and
+    the databases, caches and queues it runs, each as its infracc component."""
     from infracc.compiler.importers.compose import import_compose
 
     source = Path(file)
@@ -38,8 +48,11 @@ def compose(file: str, out: str | None, fmt: str, force: bool) -> None:
     _done(finish(imported.text, imported.report, target, force, imported.stack_dir), fmt, file)
 
 
-@import_group.command(name="copilot")
-@click.argument("directory", type=click.Path(file_okay=False))
+@import_group.command(name="copilot", short_help="Import an AWS Copilot workspace.", epilog="""\b
+Examples:
+  infracc import copilot .
+  infracc import copilot ../legacy-app -o stack.yaml""")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
               help="Where to write stack.yaml (default: stack.yaml in DIRECTORY; `-` prints it).")
 @click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
@@ -66,5 +79,5 @@ def _done(outcome: Outcome, fmt: str, what: str) -> None:
     else:
         if outcome.printed is not None:
             click.echo(outcome.printed, nl=False)
-        click.echo(outcome.as_text(sys.stderr.isatty()), err=True, nl=False)
+        click.echo(outcome.as_text(color()), err=True, nl=False)
     sys.exit(0 if outcome.ok else 1)

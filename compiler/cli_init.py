@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from infracc.compiler.cli_types import LazyChoice
+from infracc.compiler.cli_types import LazyChoice, color, require_extra, say
 
 if TYPE_CHECKING:
     from infracc.compiler.init_spec import Answers
@@ -75,7 +75,11 @@ def _patterns() -> list[str]:
     return sorted(init_spec.patterns())
 
 
-@click.command()
+@click.command(short_help="Draft a commented stack.yaml (wizard or --pattern).", epilog="""\b
+Examples:
+  infracc init                                          # the wizard (needs infracc[wizard])
+  infracc init --pattern three-tier --name shop          # non-interactive
+  infracc init --pattern serverless --name api -o infra/stack.yaml --region eu-west-1""")
 @click.option("--pattern", type=LazyChoice(_patterns), help="Starter pattern (non-interactive).")
 @click.option("--name", help="Stack name (non-interactive).")
 @click.option("--region", help="AWS region. Default: the pattern's.")
@@ -83,7 +87,9 @@ def _patterns() -> list[str]:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--yes", is_flag=True, help="Interactive mode: write without the final confirmation.")
 def init(pattern: str | None, name: str | None, region: str | None, path: str, force: bool, yes: bool) -> None:
-    """Write a commented stack.yaml: a wizard, or `--pattern P --name N` non-interactively."""
+    """Write a commented stack.yaml from a starter pattern (three-tier, microservices, serverless),
+    and stack.schema.json beside it for editors: interactively (a wizard that also shows the
+    monthly estimate), or with `--pattern P --name N`. An existing file is kept unless --force."""
     from infracc.compiler import init_spec
     from infracc.compiler.init_spec import Answers
 
@@ -91,6 +97,8 @@ def init(pattern: str | None, name: str | None, region: str | None, path: str, f
     if target.exists() and not force:
         click.echo(f"error: {path} already exists; use --force to overwrite it", err=True)
         sys.exit(1)
+    if pattern is None:
+        require_extra("questionary", "the interactive `infracc init` (or pass --pattern and --name)")
     if pattern is None and not sys.stdin.isatty():
         raise click.UsageError("not a terminal: pass --pattern and --name (or run in a terminal for the wizard)")
     if pattern is not None:
@@ -111,10 +119,10 @@ def write(answers: Answers | None, target: Path, confirm: bool, **io: Any) -> No
     text = init_spec.render(init_spec.draft(answers), answers.pattern)
     result = init_spec.estimate(text, str(target.absolute().parent))
     if not result.ok or result.ir is None:
-        click.echo(render.as_text(result.diagnostics, result.source), err=True, nl=False)
+        click.echo(render.as_text(result.diagnostics, result.source, color()), err=True, nl=False)
         click.echo(f"error: the drafted spec does not validate; nothing was written to {target}", err=True)
         sys.exit(1)
-    click.echo(_cost_summary(result), err=True)
+    say(_cost_summary(result), err=True)
     if confirm:
         import questionary as q
 
@@ -122,4 +130,26 @@ def write(answers: Answers | None, target: Path, confirm: bool, **io: Any) -> No
             sys.exit(1)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {target} (pattern {answers.pattern}); next: infracc validate {target}")
+    schema_note = write_schema(target.parent / init_spec.SCHEMA_FILE)
+    say(f"wrote {target} (pattern {answers.pattern}){schema_note}; next: infracc validate {target}")
+
+
+def write_schema(path: Path) -> str:
+    """Write the JSON Schema the spec's modeline names, beside it: a file infracc wrote before
+    (its `$id`) is refreshed, anything else of that name is left alone."""
+    import json
+
+    from infracc.schema.stack import json_schema, json_schema_text
+
+    text = json_schema_text()
+    if path.exists():
+        try:
+            ours = json.loads(path.read_text(encoding="utf-8")).get("$id") == json_schema()["$id"]
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            click.echo(f"warning: {path} exists and is not infracc's schema; left as it is "
+                       f"(`infracc schema -o FILE` writes the schema elsewhere)", err=True)
+            return ""
+    path.write_text(text, encoding="utf-8")
+    return f" and {path} (its JSON Schema, for editors)"

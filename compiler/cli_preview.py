@@ -13,16 +13,22 @@ from pathlib import Path, PurePosixPath
 import click
 
 from infracc.compiler import render
+from infracc.compiler.cli_types import say
 from infracc.compiler.preview import PreviewError, copy_spec
 
 
-@click.command(name="preview")
-@click.argument("stack", type=click.Path(dir_okay=False))
+@click.command(name="preview", context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
+Examples:
+  infracc preview stack.yaml --number 42 -o out-preview   # environment pr-42
+  infracc preview stack.yaml --number 42 --env preview""")
+@click.argument("stack", type=click.Path(exists=True, dir_okay=False))
 @click.option("--number", type=int, required=True, help="Pull request number: the copy is environment `pr-<number>`.")
 @click.option("--env", "template", help="The preview template (default: the one environment with `preview: true`).")
 @click.option("-o", "--out", default="out-preview", show_default=True, type=click.Path(file_okay=False))
 def preview(stack: str, number: int, template: str | None, out: str) -> None:
-    """Generate the per-pull-request copy of the stack's preview environment."""
+    """Generate the per-pull-request copy of the stack's preview environment: its Terraform and
+    Dockerfiles, its stack.yaml and preview.md (the monthly estimate for the pull-request comment).
+    The generated preview workflow runs it."""
     from infracc.compiler import cost_report, writer
     from infracc.compiler.loader import load_file
     from infracc.compiler.pipeline import analyze, emit
@@ -48,4 +54,4 @@ def preview(stack: str, number: int, template: str | None, out: str) -> None:
     files[PurePosixPath("stack.yaml")] = text
     files[PurePosixPath("preview.md")] = cost_report.render(result.ir, list(result.ir.envs.values()), "markdown")
     writer.write(Path(out), writer.with_lock(files, VERSION))
-    click.echo(f"wrote the preview copy pr-{number} to {out}/ ({len(files)} files)")
+    say(f"wrote the preview copy pr-{number} to {out}/ ({len(files)} files)")

@@ -1,8 +1,12 @@
 """`infracc mcp`: a Model Context Protocol server over stdio (the official `mcp` SDK).
 
-Tools return structured results (plain JSON objects); diagnostics carry `file`, `line` and
-`column` exactly as `infracc validate --format json` prints them. A spec with errors is a
-normal result with `ok: false`; a usage error (unknown environment or rule) is a tool error.
+Tools return structured results (plain JSON objects); diagnostics carry `file`, `line`,
+`column`, `code`, `severity`, `message` and `hint` exactly as `infracc validate --format json`
+prints them. `validate_spec` on a spec with errors is a normal result with `ok: false` (the
+validation ran). Every other failure is a tool error (`isError: true`) whose structured content
+is `{"ok": false, "error": ..., "diagnostics": [...]}`: the spec's diagnostics when the spec has
+errors (compile, estimate_cost, diff_environments, tasks), none for a usage error (unknown
+environment or rule, both paths or neither, an output directory infracc will not replace).
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from infracc.compiler.version import VERSION
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
+    from mcp.types import CallToolResult
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 INSTRUCTIONS = ("infracc compiles one stack.yaml into Terraform, Kubernetes, Helm, Docker, Compose, CI and "
@@ -37,10 +42,19 @@ def _diagnostics(result: Result) -> dict[str, Any]:
     return {"ok": result.ok, "diagnostics": render.as_json(result.diagnostics, result.source)}
 
 
+class SpecFailed(Exception):
+    """The spec has errors: the tool fails with the spec's diagnostics as its structured content."""
+
+    def __init__(self, result: Result) -> None:
+        errors = sum(d.is_error for d in result.diagnostics)
+        super().__init__(f"the spec has {errors} error(s); see `diagnostics`")
+        self.result = result
+
+
 def _checked(path: str) -> Result:
     result = analyze(Path(path))
     if not result.ok or result.ir is None:
-        raise ValueError("the spec has errors; call validate_spec for the diagnostics")
+        raise SpecFailed(result)
     return result
 
 
@@ -56,14 +70,15 @@ def validate_spec(path: str | None = None, text: str | None = None) -> dict[str,
 
 
 def compile_stack(path: str, out: str, targets: list[str] | None = None) -> dict[str, Any]:
-    """Compile a stack.yaml into the output directory `out`; returns the files written and diagnostics."""
+    """Compile a stack.yaml into the output directory `out`; returns the files written and diagnostics
+    (a spec with errors fails with its diagnostics, and nothing is written)."""
     from infracc.compiler import writer
 
     result = analyze(Path(path))
     if result.ok:
         emit(result, targets or None)
     if not result.ok:
-        return {**_diagnostics(result), "files": []}
+        raise SpecFailed(result)
     files = writer.with_lock(result.files, VERSION)
     try:
         writer.write(Path(out), files)
@@ -138,25 +153,46 @@ TOOLS: dict[str, Tool] = {"validate_spec": validate_spec, "compile": compile_sta
          "tasks": tasks}
 
 
-def _as_tool_error(fn: Callable[P, dict[str, Any]], tool_error: type[Exception]) -> Callable[P, dict[str, Any]]:
-    """Usage errors become tool errors with their message (the SDK hides other exceptions)."""
+def failure(exc: Exception) -> dict[str, Any]:
+    """The structured content of a failed tool call."""
+    diagnostics = render.as_json(exc.result.diagnostics, exc.result.source) if isinstance(exc, SpecFailed) else []
+    return {"ok": False, "error": str(exc), "diagnostics": diagnostics}
+
+
+def _failure_text(content: dict[str, Any]) -> str:
+    """What a client without structured content reads: the error, then one line per error."""
+    lines = [str(content["error"])]
+    for d in content["diagnostics"]:
+        if d["severity"] == "error":
+            where = f"{d['file']}:{d['line']}:{d['column']}"
+            lines.append(f"{where}: {d['severity']}[{d['code']}]: {d['message']}"
+                         + (f" (hint: {d['hint']})" if d["hint"] else ""))
+    return "\n".join(lines)
+
+
+def _as_tool_error(fn: Callable[P, dict[str, Any]]) -> Callable[P, dict[str, Any] | CallToolResult]:
+    """Spec and usage errors become a tool error with structured content (the SDK would turn a
+    raised exception into the bare text `Error executing tool <name>: ...`)."""
+    from mcp.types import CallToolResult, TextContent
+
     @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any] | CallToolResult:
         try:
             return fn(*args, **kwargs)
-        except (ValueError, OSError) as exc:
-            raise tool_error(str(exc)) from exc
+        except (SpecFailed, ValueError, OSError) as exc:
+            content = failure(exc)
+            return CallToolResult(content=[TextContent(type="text", text=_failure_text(content))],
+                                  structured_content=content, is_error=True)
     return wrapper
 
 
 def server() -> MCPServer:
     # mcp 2 (pyproject pins mcp>=2.3,<3); 1.x called the class `mcp.server.fastmcp.FastMCP`.
     from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ToolError
 
     app = MCPServer("infracc", instructions=INSTRUCTIONS, log_level="WARNING")
     for name, fn in TOOLS.items():
-        app.tool(name=name, description=fn.__doc__, structured_output=True)(_as_tool_error(fn, ToolError))
+        app.tool(name=name, description=fn.__doc__, structured_output=True)(_as_tool_error(fn))
 
     @app.resource("infracc://schema/stack.schema.json", name="stack-schema", mime_type="application/schema+json",
                   description="JSON Schema of stack.yaml")

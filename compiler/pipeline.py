@@ -435,12 +435,14 @@ def _run_passes(ir: StackIR, data: dict[str, Any], sink: list[Diagnostic], skip:
     return failed
 
 
-def emit(result: Result, targets: list[str] | None = None) -> None:
-    """Run the backends on a checked IR; their files and diagnostics go into `result`."""
+def emit(result: Result, targets: list[str] | None = None,
+         progress: Callable[[str], None] | None = None) -> None:
+    """Run the backends on a checked IR; their files and diagnostics go into `result`.
+    `progress` hears the name of each backend as it starts (the CLI's status line)."""
     assert result.ir is not None and result.ok
     chosen = [t for t in result.ir.targets if targets is None or t in targets]
     with _no_gc():
-        _run_backends(result, chosen)
+        _run_backends(result, chosen, progress)
 
 
 @contextmanager
@@ -456,13 +458,15 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _run_backends(result: Result, chosen: list[str]) -> None:
+def _run_backends(result: Result, chosen: list[str], progress: Callable[[str], None] | None = None) -> None:
     from infracc.backends.registry import BACKENDS
 
     ir = result.ir
     assert ir is not None
 
     for name in chosen:
+        if progress is not None:
+            progress(name)
         backend = BACKENDS.get(name)
         if backend is None:
             result.diagnostics.append(note("IC-TARGET-001", f"target `{name}` has no backend in this version; nothing was generated for it"))

@@ -68,7 +68,7 @@ class Stack(Strict):
     compliance: list[str] = Field(default_factory=list, description="Policy packs to enforce: soc2, gdpr.")
     domain: str | None = Field(None, max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", description="DNS name: Route 53 zone, ACM certificates and HTTPS everywhere.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags added to every taggable resource.")
-    targets: list[Target] | None = Field(None, description="Backends `compile` runs; default all. CLI `--target` narrows further.")
+    targets: list[Target] | None = Field(None, description="Backends `compile` runs. Default: the ones the platform uses, every backend for `eks`; for `ecs` all but `kubernetes` and `helm` (list them to get manifests and a chart for a cluster of your own). CLI `--target` narrows further.")
     environments: dict[str, Environment] = Field(default_factory=lambda: {n: Environment() for n in DEFAULT_ENVIRONMENTS}, description="Ordered map of environments; order is promotion order. Default dev, staging, prod.")
     services: dict[ComponentName, Service] = Field(default_factory=dict, description="Long-running workloads.")
     jobs: dict[ComponentName, Job] = Field(default_factory=dict, description="Scheduled or run-once workloads.")
@@ -114,3 +114,10 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = "https://infracc.dev/schema/stack.schema.json"
     schema["title"] = "infracc stack.yaml (spec version 1)"
     return schema
+
+
+def json_schema_text() -> str:
+    """The schema file as `infracc schema` prints it and `init` writes it (`schema/stack.schema.json`)."""
+    import json
+
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

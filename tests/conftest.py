@@ -33,12 +33,27 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
+# `<example>+all-targets`: the example as if its `targets` listed every backend. An ecs stack
+# gets Kubernetes manifests and a Helm chart only when it asks for them (issue #15); the
+# Kubernetes and Helm oracles still check what such a stack gets.
+ALL_TARGETS = "+all-targets"
+
+
 @functools.cache
 def compiled(example: str):
     """Compile an example once per test process: (result with files, IR)."""
     from infracc.compiler.pipeline import analyze, emit
+    from infracc.schema.models import TARGETS
 
-    result = analyze(ROOT / "examples" / example / "stack.yaml")
+    name, variant = example.split("+")[0], example[len(example.split("+")[0]):]
+    path = ROOT / "examples" / name / "stack.yaml"
+    if variant == ALL_TARGETS:
+        text = path.read_text(encoding="utf-8")
+        assert "\ntargets:" not in text, f"{name} lists its targets already"
+        result = analyze(text=text + f"targets: [{', '.join(TARGETS)}]\n", name=str(path), source_dir=str(path.parent))
+    else:
+        assert not variant, example
+        result = analyze(path)
     assert result.ok, [d.message for d in result.diagnostics if d.is_error]
     emit(result)
     return result

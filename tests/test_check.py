@@ -90,9 +90,10 @@ def test_text_and_sarif_reports(bad_out: Path) -> None:
     assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)
 
 
-def test_real_compile_output_is_checked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("example", ["three-tier", "microservices"])  # ecs; eks (Kubernetes, Helm)
+def test_real_compile_output_is_checked(tmp_path: Path, example: str) -> None:
     out = tmp_path / "out"
-    compiled = subprocess.run([*CLI, "compile", str(ROOT / "examples" / "three-tier" / "stack.yaml"), "-o", str(out)],
+    compiled = subprocess.run([*CLI, "compile", str(ROOT / "examples" / example / "stack.yaml"), "-o", str(out)],
                               capture_output=True, text=True, timeout=600)
     assert compiled.returncode == 0, compiled.stderr
     proc = _check(out, "--format", "json")
@@ -102,6 +103,10 @@ def test_real_compile_output_is_checked(tmp_path: Path) -> None:
     for t in report["tools"]:
         if t["status"] in ("passed", "findings"):
             assert t["checked"] > 0, t                             # checkov can "pass" having checked nothing
+    if example == "microservices":  # the cluster validators saw the manifests and the chart
+        kube = "kubeconform" if executable("kubeconform") else "kubernetes-validate"
+        by_tool = {t["tool"]: t for t in report["tools"]}
+        assert all(by_tool[name]["checked"] > 0 for name in (kube, "helm-lint") if by_tool[name]["status"] != "missing")
 
 
 def test_missing_tool_is_listed_with_how_to_install_not_passed(tmp_path: Path) -> None:

@@ -52,3 +52,46 @@ def test_oracle_tools_come_from_their_own_environment() -> None:
         pytest.skip(f"no oracle environment at {ORACLES} (`make test` creates it)")
     for tool in ("checkov", "hadolint", "pre-commit"):
         assert (ORACLES / tool).is_file(), tool
+
+
+# A process in which the optional extras are not installed: `sys.modules[name] = None` makes
+# `import name` fail and `importlib.util.find_spec(name)` answer None, as for a missing package.
+WITHOUT_EXTRAS = """
+import sys
+for name in ("mcp", "questionary"):
+    sys.modules[name] = None
+sys.argv = ["infracc", *sys.argv[1:]]
+from infracc.compiler.cli import run
+run()
+"""
+
+
+def test_extras_are_optional_in_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.match(r"[A-Za-z0-9_.-]+", req).group(0) for req in project["dependencies"]}
+    assert not names & {"mcp", "questionary"}
+    extras = project["optional-dependencies"]
+    assert [r.split(">")[0] for r in extras["mcp"]] == ["mcp"]
+    assert [r.split(">")[0] for r in extras["wizard"]] == ["questionary"]
+    assert "infracc[mcp,wizard]" in extras["dev"]
+
+
+@pytest.mark.parametrize(("args", "extra"), [(["mcp"], "mcp"), (["init", "-o", "{tmp}/stack.yaml"], "wizard")])
+def test_without_an_extra_its_command_says_how_to_install_it(tmp_path, args: list[str], extra: str) -> None:
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_EXTRAS, *argv], capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"pip install 'infracc[{extra}]'" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_without_the_extras_everything_else_works(tmp_path) -> None:
+    stack = tmp_path / "stack.yaml"
+    for args in (["init", "--pattern", "three-tier", "--name", "my-app", "-o", str(stack)],
+                 ["validate", str(stack)], ["cost", str(stack)],
+                 ["compile", str(stack), "-o", str(tmp_path / "out"), "--target", "docs"]):
+        proc = subprocess.run([sys.executable, "-c", WITHOUT_EXTRAS, *args], capture_output=True, text=True,
+                              timeout=300, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, (args, proc.stderr)

@@ -86,3 +86,33 @@ def test_wizard_asks_and_prunes_what_was_not_chosen(tmp_path: Path) -> None:
     assert "cache" not in names and {"web", "api", "db", "uploads"} <= names
     api = result.ir.envs["prod"].graph.get("service.api")
     assert api.spec.build.language == "go" and all(u.name != "cache" for u in api.uses)
+
+
+def _modeline_target(spec: Path) -> Path:
+    first = spec.read_text().splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema="), first
+    return spec.parent / first.split("$schema=", 1)[1].strip()
+
+
+def test_the_schema_the_modeline_names_exists(tmp_path: Path) -> None:
+    """Issue #15: `init` pointed at an https URL that is not served; now it writes the schema
+    beside the spec and names it relatively (so the pair can be committed and moved together)."""
+    from infracc.schema.stack import json_schema_text
+
+    proc = _init(tmp_path, "--pattern", "serverless", "--name", "my-app", "-o", "infra/stack.yaml")
+    assert proc.returncode == 0, proc.stderr
+    schema = _modeline_target(tmp_path / "infra" / "stack.yaml")
+    assert schema == tmp_path / "infra" / "stack.schema.json"
+    assert schema.read_text() == json_schema_text()
+    schema.write_text("{}\n")                                       # not infracc's: left alone
+    again = _init(tmp_path, "--pattern", "serverless", "--name", "my-app", "-o", "infra/stack.yaml", "--force")
+    assert again.returncode == 0 and "not infracc's schema" in again.stderr and schema.read_text() == "{}\n"
+    refreshed = subprocess.run([INFRACC, "schema", "-o", str(schema)], capture_output=True, text=True, timeout=120)
+    assert refreshed.returncode == 0 and schema.read_text() == json_schema_text()
+
+
+def test_every_example_names_a_schema_that_exists() -> None:
+    from conftest import ROOT
+
+    for spec in (ROOT / "examples").glob("*/stack.yaml"):
+        assert _modeline_target(spec).resolve() == (ROOT / "schema" / "stack.schema.json"), spec

@@ -15,11 +15,12 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
-from conftest import EXAMPLES, ORACLES, ROOT, compiled, output_files
+from conftest import ALL_TARGETS, EXAMPLES, ORACLES, ROOT, compiled, output_files
 from ruamel.yaml import YAML
 
 from infracc.backends.kubernetes import meta
 from infracc.compiler import naming
+from infracc.compiler.build import default_targets
 from infracc.compiler.catalogue import registry
 
 CRDS = ROOT / "tests" / "data" / "crds"
@@ -32,12 +33,20 @@ CRD_SCHEMAS = {
 VERSIONS = ("1.25.0", "1.37.0")
 
 
-def _targets(example: str) -> list[str] | None:
-    return YAML(typ="safe", pure=True).load((ROOT / "examples" / example / "stack.yaml").read_text()).get("targets")
+def _spec(example: str) -> dict[str, Any]:
+    return YAML(typ="safe", pure=True).load((ROOT / "examples" / example / "stack.yaml").read_text())
 
 
-# Examples that ask for Kubernetes output (no `targets` list means every target).
-K8S_EXAMPLES = [e for e in EXAMPLES if (_targets(e) or ["kubernetes"]).count("kubernetes")]
+def _targets(example: str) -> list[str]:
+    """The example's targets, as compiler/build.py decides them (no `targets`: the platform's)."""
+    spec = _spec(example)
+    return spec.get("targets") or default_targets(spec.get("platform", "ecs"))
+
+
+# Examples that get Kubernetes output (eks, or `targets` lists it), then each ecs example without
+# `targets` compiled as if it listed every backend (`+all-targets`): a user may ask for both.
+K8S_EXAMPLES = ([e for e in EXAMPLES if "kubernetes" in _targets(e)]
+                + [e + ALL_TARGETS for e in EXAMPLES if "kubernetes" not in _targets(e) and "targets" not in _spec(e)])
 # Minimum passed checkov checks per example (measured: microservices 1395, three-tier 1098).
 MIN_PASSED = 1000
 PSS_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
@@ -60,10 +69,14 @@ def pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def test_examples_with_workloads_have_manifests() -> None:
-    assert {"microservices", "three-tier"} <= set(K8S_EXAMPLES)
+def test_manifests_follow_the_platform() -> None:
+    """eks gets manifests; ecs (three-tier) only when `targets` lists kubernetes (issue #15)."""
+    assert {"microservices", "three-tier" + ALL_TARGETS} <= set(K8S_EXAMPLES)
+    assert compiled("microservices").ir.platform == "eks" and output_files("microservices", "kubernetes")
+    assert compiled("three-tier").ir.platform == "ecs"
     for example in set(EXAMPLES) - set(K8S_EXAMPLES):
-        assert not output_files(example, "kubernetes")
+        assert not output_files(example, "kubernetes"), example
+        assert not output_files(example, "helm"), example
 
 
 @pytest.mark.parametrize("example", K8S_EXAMPLES)

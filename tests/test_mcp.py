@@ -82,3 +82,31 @@ def test_compile_cost_diff_tasks_explain_schema(tmp_path: Path) -> None:
     assert r["bad_env"].is_error and "no environment 'qa'" in r["bad_env"].content[0].text
     assert "name: shop" in r["resource"].contents[0].text
     json.dumps(r["diff"].structured_content)                       # plain JSON all the way
+
+
+def test_a_failing_tool_returns_the_diagnostics_as_structured_content(tmp_path: Path) -> None:
+    """Issue #15: compile (or cost) of a spec with errors is a tool error whose structured content
+    holds each diagnostic (code, severity, message, line, column, hint), not bare text."""
+    spec = tmp_path / "stack.yaml"
+    spec.write_text(BROKEN)
+
+    async def scenario(client):
+        return {
+            "compile": await client.call_tool("compile", {"path": str(spec), "out": str(tmp_path / "out")}),
+            "cost": await client.call_tool("estimate_cost", {"path": str(spec)}),
+            "explain": await client.call_tool("explain_rule", {"code": "IC-NOPE-999"}),
+        }
+
+    r = _session(scenario)
+    for key in ("compile", "cost"):
+        result = r[key]
+        assert result.is_error and result.structured_content["ok"] is False, key
+        ref = next(d for d in result.structured_content["diagnostics"] if d["code"] == "IC-REF-001")
+        assert {"code", "severity", "message", "line", "column", "hint"} <= set(ref)
+        assert (ref["severity"], ref["line"], ref["column"]) == ("error", 6, 12)
+        assert "Error executing tool" not in result.content[0].text
+        assert f"{spec}:6:12: error[IC-REF-001]" in result.content[0].text
+    assert not (tmp_path / "out").exists()
+    explain = r["explain"]
+    assert explain.is_error and explain.structured_content == {
+        "ok": False, "error": "unknown code 'IC-NOPE-999'; `infracc explain --list` lists them", "diagnostics": []}

@@ -42,6 +42,7 @@ def test_the_scan_finds_a_spec_read(tmp_path) -> None:
 SHORT = """\
 infracc: 1
 name: hello
+targets: [terraform, kubernetes, helm, docker, compose, ci, docs]   # every backend (ecs asks for kubernetes)
 services:
   app: {image: "nginx:1.27", port: 8080, public: true}
   canary: {image: "nginx:1.27", port: 8081, deploy: {strategy: canary}}

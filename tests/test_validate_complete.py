@@ -256,6 +256,7 @@ databases:
     "ecs": ("""\
 infracc: 1
 name: shop
+targets: [terraform, kubernetes, helm]   # an ecs stack gets manifests only when it asks
 services:
   api:
     image: ghcr.io/a/api:1.0.0

@@ -103,7 +103,7 @@ class ToolFailed(Exception):
     """A validator crashed or produced output we cannot read (reported, exit 1)."""
 
 
-def run_all(out: Path, progress: bool = False) -> Outcome:
+def run_all(out: Path, progress: bool = False, color: bool = True) -> Outcome:
     """Every tool at once (checkov and hadolint are child processes, the others wait on their own
     I/O or a library), reported in the fixed tool order; with `progress`, a line on stderr as
     each one finishes."""
@@ -114,7 +114,7 @@ def run_all(out: Path, progress: bool = False) -> Outcome:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, no_color=not color)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     done: dict[str, ToolRun] = {}
     with Progress(*columns, console=console, transient=True) as bar:
