@@ -240,7 +240,9 @@ def _set_aside(work: dict[str, Any], origin: Path, remap: _Remap) -> Path | None
     node: object = work
     depth = 0
     for part in at:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if isinstance(node, dict) and part in node:  # noqa: SIM114 (dict and list index types differ)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
         else:
             break

@@ -81,7 +81,10 @@ def _clean_loc(loc: tuple[str | int, ...], data: Any) -> Path:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if isinstance(node, dict) and part in node:  # noqa: SIM114 (dict and list index types differ)
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
         elif isinstance(part, str) and (part[:1].isupper() or "[" in part or part in ("str", "int", "bool", "float", "list", "dict")):

@@ -78,7 +78,10 @@ EnvValue = Annotated[str, BeforeValidator(_env_value), WithJsonSchema({"type": [
 Duration = Annotated[str, AfterValidator(_check_duration),
                      Field(pattern=r"^[1-9][0-9]*(s|m|h|d)$")]
 Quantity = Annotated[str, AfterValidator(_check_quantity), Field(pattern=r"^[1-9][0-9]*(Mi|Gi)$")]
-Version = Annotated[str, BeforeValidator(_version), Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")]
+_VERSION_RE = r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$"
+# A YAML integer (`version: 22`) is read as text; a float (3.10 → 3.1) is refused.
+Version = Annotated[str, BeforeValidator(_version), Field(pattern=_VERSION_RE),
+                    WithJsonSchema({"anyOf": [{"type": "string", "pattern": _VERSION_RE}, {"type": "integer", "minimum": 0}]})]
 ComponentName = Annotated[str, Field(pattern=NAME_RE)]
 EnvVarName = Annotated[str, Field(pattern=ENV_VAR_RE)]
 ImageRef = Annotated[str, Field(

@@ -391,6 +391,10 @@ class _Gen:
             self.envs = list(DEFAULT_ENVS)
             self.sizes = dict(DEFAULT_SIZE)
         self.components(spec, min_components, max_components)
+        targets = spec.get("targets", TARGETS)
+        if "pr" in envs_or_empty(spec) and "ci" in targets and (
+                "terraform" not in targets or spec.get("functions") or spec.get("sites")):
+            spec["environments"]["pr"]["preview"] = False  # IC-CI-001: CI cannot copy it; a plain environment
         egress = any(spec.get(section) for section in ("services", "jobs"))
         for name, refuse in self.nat_choices.items():
             spec["environments"][name]["nat_gateway"] = not (refuse and not egress)
@@ -1127,6 +1131,10 @@ class _Gen:
         if o := self.overrides_for(over):
             comp["overrides"] = o
         return comp
+
+
+def envs_or_empty(spec: dict[str, Any]) -> dict[str, Any]:
+    return spec.get("environments") or {}
 
 
 @st.composite
