@@ -210,6 +210,40 @@ class QueueFields(Strict):
     contains_pii: bool = Field(False, description="Holds personal data.")
 
 
+AttributeName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")]
+IndexName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class TableKey(Strict):
+    """A key attribute of a table or index: its name and DynamoDB scalar type."""
+
+    name: AttributeName = Field(description="Attribute name (A-Z, a-z, 0-9, `_`, `-`, `.`).")
+    type: Literal["string", "number", "binary"] = Field("string", description="string (S), number (N) or binary (B). Default string.")
+
+
+KeySpec = Annotated[Annotated[AttributeName, Tag("Scalar")] | Annotated[TableKey, Tag("Object")], Discriminator(_shape)]
+
+
+class TableIndex(Strict):
+    """A global secondary index: another key to query the table by."""
+
+    partition_key: KeySpec = Field(description="`name` (a string attribute) or `{name, type}`.")
+    sort_key: KeySpec | None = Field(None, description="`name` or `{name, type}`. Absent: the index has a partition key only.")
+    projection: Literal["all", "keys-only"] = Field("all", description="Attributes copied into the index: all, or keys-only (the table and index keys). Default all.")
+
+
+class TableFields(Strict):
+    partition_key: KeySpec = Field(description="Partition (hash) key: `name` (a string attribute) or `{name, type}`.")
+    sort_key: KeySpec | None = Field(None, description="Sort (range) key: `name` or `{name, type}`. Absent: items are addressed by the partition key alone.")
+    indexes: dict[IndexName, TableIndex] = Field(default_factory=dict, max_length=20, description="Global secondary indexes by name (at most 20). A `read` or `read-write` user may query them; a `write` user gets no index access.")
+    ttl_attribute: AttributeName | None = Field(None, description="Attribute holding an expiry time in epoch seconds; DynamoDB deletes expired items. Not a key attribute. Absent: no TTL.")
+    stream: Literal["keys-only", "new-image", "old-image", "new-and-old-images"] | None = Field(None, description="DynamoDB Streams view of every change: keys-only, new-image, old-image or new-and-old-images. Absent: no stream.")
+    capacity: Literal["on-demand", "provisioned"] | None = Field(None, description="Billing mode: on-demand (pay per request) or provisioned (read/write capacity units with target-tracking auto scaling up to 4 times them). Default on-demand.")
+    read_units: int | None = Field(None, ge=1, le=40000, description="Provisioned read capacity units (the auto-scaling minimum), for the table and each index. Only with `capacity: provisioned`. Default from the environment's size: 5 small, 25 medium, 100 large.")
+    write_units: int | None = Field(None, ge=1, le=40000, description="Provisioned write capacity units (the auto-scaling minimum), for the table and each index. Only with `capacity: provisioned`. Default from the environment's size: 5 small, 25 medium, 100 large.")
+    contains_pii: bool = Field(False, description="Holds personal data: a dedicated customer-managed KMS key, tagging, data inventory.")
+
+
 def _created() -> list[BucketEvent]:
     return ["created"]
 

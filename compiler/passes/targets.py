@@ -26,7 +26,7 @@ PROVIDES = frozenset({"targets"})
 
 # Kinds whose outputs the Kubernetes manifests read from the connection secret Terraform
 # writes (backends/kubernetes/config.py); other references must be in-cluster services.
-_STORE_KINDS = ("database", "cache", "bucket", "queue", "function")
+_STORE_KINDS = ("database", "cache", "bucket", "queue", "table", "function")
 # Kinds with a connection secret (credentials): functions get `<NAME>_SECRET_ARN` for them.
 _CREDENTIAL_KINDS = tuple(kind for kind, outputs in OUTPUTS.items() if any(outputs.values()))
 
