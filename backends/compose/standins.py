@@ -134,20 +134,21 @@ def elasticmq_conf(queues: list[Component]) -> str:
 
 
 def table_store(tables: list[Component], region: str) -> dict[str, dict[str, Any]]:
-    """DynamoDB Local in memory, and a one-shot AWS CLI that waits for it and creates each table
+    """DynamoDB Local in memory, and a one-shot AWS CLI that, once it is healthy, creates each table
     (keys, indexes, stream) unless it exists. DynamoDB Local has no TTL and no point-in-time
     recovery: expired items stay until the application deletes them."""
     server = {"image": DYNAMODB_LOCAL, "user": "10001:10001", "working_dir": "/home/dynamodblocal",
-              "command": ["-jar", "DynamoDBLocal.jar", "-inMemory", "-sharedDb"], **HARDENED}
+              "command": ["-jar", "DynamoDBLocal.jar", "-inMemory", "-sharedDb"],
+              # Any HTTP answer (DynamoDB Local answers GET / with 400) means it listens.
+              "healthcheck": _health(["CMD-SHELL", "curl -s -o /dev/null http://127.0.0.1:8000/ || exit 1"]), **HARDENED}
     endpoint = f"--endpoint-url http://{DYNAMODB}:8000"
-    steps = [f"until aws dynamodb list-tables {endpoint} >/dev/null 2>&1; do sleep 1; done"]
-    steps += [f"(aws dynamodb describe-table {endpoint} --table-name {t.name} >/dev/null 2>&1 || "
+    steps = [f"(aws dynamodb describe-table {endpoint} --table-name {t.name} >/dev/null 2>&1 || "
               f"aws dynamodb create-table {endpoint} {create_table_args(t)} >/dev/null)" for t in tables]
     init = {"image": AWS_CLI, "user": "10001:10001", "entrypoint": ["/bin/sh", "-c", " && ".join(steps)],
             "environment": {"AWS_ACCESS_KEY_ID": secret("AWS_ACCESS_KEY_ID"),
                             "AWS_SECRET_ACCESS_KEY": secret("AWS_SECRET_ACCESS_KEY"),
                             "AWS_REGION": region, "HOME": "/tmp"},
-            "depends_on": {DYNAMODB: {"condition": "service_started"}}, **HARDENED}
+            "depends_on": {DYNAMODB: {"condition": "service_healthy"}}, **HARDENED}
     return {DYNAMODB: server, DYNAMODB_INIT: init}
 
 
