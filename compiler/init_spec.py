@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from infracc.compiler.pipeline import Result, analyze
 
 SCHEMA_URL = "https://infracc.dev/schema/stack.schema.json"
-STORE_SECTIONS = ("databases", "caches", "buckets", "queues")
+STORE_SECTIONS = ("databases", "caches", "buckets", "queues", "tables")
 WORKLOAD_SECTIONS = ("services", "jobs", "functions")
 LANGUAGE_VERSIONS = {"python": "3.12", "node": "22", "go": "1.23", "java": "21"}
 EU_REGIONS = ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1")

@@ -245,3 +245,14 @@ def test_docs_list_backups_alarms_and_connection_names(terraform: Path) -> None:
     text = (terraform / "docs" / "README.md").read_text()
     assert "restore-table-to-point-in-time" in text and "read-throttles" in text
     assert "shop/dev/orders/connection" in text
+
+
+def test_preview_copy_keeps_tables_and_drops_other_environments_overrides() -> None:
+    from infracc.compiler.preview import copy_spec
+
+    data = yaml.safe_load(SPEC.replace("environments: {dev: {}, prod: {}}", "environments: {pr: {preview: true}, prod: {}}"))
+    out, template = copy_spec(data, 7)
+    assert template == "pr" and "overrides" not in out["tables"]["orders"]  # the prod override has no env here
+    found = analyze(text=yaml.safe_dump(out, sort_keys=False), source_dir=str(ROOT), skip=frozenset({"cost"}))
+    assert found.ok, [d.message for d in found.diagnostics if d.is_error]
+    assert found.ir.envs["pr-7"].graph.component("table.orders").sizing.capacity_mode == "on-demand"
