@@ -33,7 +33,8 @@ def mermaid(env: EnvIR) -> str:
         lines.append(f"  {node_key(conn.source)} -->{label} {node_key(conn.target)}")
     for comp in env.graph.components("function"):
         trig = resolved.function(comp).trigger
-        name = trig.bucket if isinstance(trig, resolved.BucketTrigger) else trig.queue if isinstance(trig, resolved.QueueTrigger) else None
+        name = (trig.bucket if isinstance(trig, resolved.BucketTrigger) else trig.queue
+                if isinstance(trig, resolved.QueueTrigger) else trig.table if isinstance(trig, resolved.TableTrigger) else None)
         if trig is not None and name and env.graph.get(f"{trig.kind}.{name}"):
             lines.append(f"  {node_key(f'{trig.kind}.{name}')} -.->|triggers| {node_key(comp.id)}")
     return "\n".join(lines) + "\n"

@@ -109,6 +109,8 @@ class Component(_Model):
     allowances: list[d.Allowance] = Field(default_factory=list)
     endpoint: d.Endpoint | None = None
     build: d.BuildPlan | None = None
+    trigger_grant: d.Grant | None = Field(None, description="functions triggered by a table's stream: what the "
+                                          "function's role may do on `<table arn>/stream/*` (security pass)")
 
     def where(self, *path: str | int) -> Path:
         """Spec path of a field as it applies in this environment: the override when it sets it.

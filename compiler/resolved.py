@@ -220,6 +220,13 @@ class QueueTrigger(_R):
     batch_size: int
 
 
+class TableTrigger(_R):
+    kind: Literal["table"] = "table"
+    table: str
+    batch_size: int
+    starting_position: Literal["latest", "trim-horizon"]
+
+
 class ScheduleTrigger(_R):
     kind: Literal["schedule"] = "schedule"
     schedule: str
@@ -230,7 +237,7 @@ class HttpTrigger(_R):
     path: str
 
 
-Trigger = Annotated[BucketTrigger | QueueTrigger | ScheduleTrigger | HttpTrigger, Field(discriminator="kind")]
+Trigger = Annotated[BucketTrigger | QueueTrigger | TableTrigger | ScheduleTrigger | HttpTrigger, Field(discriminator="kind")]
 
 
 class Function(_R):

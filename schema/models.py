@@ -258,6 +258,12 @@ class QueueTrigger(Strict):
     batch_size: int = Field(10, ge=1, le=10000, description="Messages per invocation.")
 
 
+class TableTrigger(Strict):
+    table: ComponentName = Field(description="Table whose stream of changes invokes the function; the table needs `stream`.")
+    batch_size: int = Field(100, ge=1, le=10000, description="Stream records per invocation. Default 100.")
+    starting_position: Literal["latest", "trim-horizon"] = Field("latest", description="Where a new mapping starts reading: latest (changes from now on) or trim-horizon (the oldest record still in the stream, up to 24 hours). Default latest.")
+
+
 class ScheduleTrigger(Strict):
     schedule: str = Field(description="5-field cron expression in UTC.")
 
@@ -272,7 +278,7 @@ class HttpTrigger(Strict):
 
 def _trigger_tag(value: object) -> str | None:
     if isinstance(value, dict):
-        for key in ("bucket", "queue", "schedule", "http"):
+        for key in ("bucket", "queue", "table", "schedule", "http"):
             if key in value:
                 return key.capitalize().replace("Http", "Http") + "Trigger"
         return None
@@ -281,9 +287,9 @@ def _trigger_tag(value: object) -> str | None:
 
 Trigger = Annotated[
     Annotated[BucketTrigger, Tag("BucketTrigger")] | Annotated[QueueTrigger, Tag("QueueTrigger")]
-    | Annotated[ScheduleTrigger, Tag("ScheduleTrigger")] | Annotated[HttpTrigger, Tag("HttpTrigger")],
+    | Annotated[TableTrigger, Tag("TableTrigger")] | Annotated[ScheduleTrigger, Tag("ScheduleTrigger")] | Annotated[HttpTrigger, Tag("HttpTrigger")],
     Discriminator(_trigger_tag, custom_error_type="trigger",
-                  custom_error_message="a trigger is one of {bucket, events}, {queue}, {schedule} or {http: {path}}"),
+                  custom_error_message="a trigger is one of {bucket, events}, {queue}, {table}, {schedule} or {http: {path}}"),
 ]
 
 
@@ -294,7 +300,7 @@ class FunctionFields(Strict):
     handler: str = Field(min_length=1, description="Handler entry point, e.g. `app.handler`.")
     memory: int = Field(256, ge=128, le=10240, description="Memory in MB (128..10240).")
     timeout: Duration = Field("30s", description="Maximum run time (≤ 15m).")
-    trigger: Trigger | None = Field(None, description="One of `{bucket, events}`, `{queue}`, `{schedule}`, `{http: {path}}`.")
+    trigger: Trigger | None = Field(None, description="One of `{bucket, events}`, `{queue}`, `{table}` (a table's stream: `{table, batch_size, starting_position}`), `{schedule}`, `{http: {path}}`.")
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Environment variables (literals or placeholders).")
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names from the secret store.")
     uses: list[str] = Field(default_factory=list, description="Connections, as for services.")

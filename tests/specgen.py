@@ -488,6 +488,7 @@ class _Gen:
         for name, section in zip(names, kinds, strict=True):
             by_section[section].append(name)
         self.contexts: dict[str, str] = {}  # context dir → language
+        self.streamed: list[str] = []  # tables with a stream (a function may be triggered by them)
         makers = {"databases": self.database, "caches": self.cache, "buckets": self.bucket, "queues": self.queue,
                   "tables": self.table,
                   "sites": self.site, "functions": self.function, "services": self.service, "jobs": self.job}
@@ -730,6 +731,7 @@ class _Gen:
             comp["ttl_attribute"] = self.pick(["expires_at", "ttl", "expiry"])
         if self.flip(0.3):
             comp["stream"] = self.pick(["keys-only", "new-image", "old-image", "new-and-old-images"])
+            self.streamed.append(name)
         provisioned = False
         if self.flip(0.4):
             comp["capacity"] = self.pick(["on-demand", "provisioned"])
@@ -862,7 +864,16 @@ class _Gen:
             kinds.append("bucket")
         if self.names_of("queue"):
             kinds.append("queue")
+        if self.streamed:
+            kinds.append("table")
         kind = self.pick(kinds)
+        if kind == "table":
+            tt: dict[str, Any] = {"table": self.pick(self.streamed)}
+            if self.flip(0.5):
+                tt["batch_size"] = d(st.one_of(st.integers(1, 100), st.integers(1, 10000)))
+            if self.flip(0.4):
+                tt["starting_position"] = self.pick(["latest", "trim-horizon"])
+            return tt
         if kind == "bucket":
             t: dict[str, Any] = {"bucket": self.pick(self.names_of("bucket"))}
             if self.flip(0.6):

@@ -110,6 +110,7 @@ def test_generator_round_trips_and_covers_every_field() -> None:
                "services.replicas=int", "services.replicas=object", "services.deploy=rolling", "services.deploy=blue-green",
                "services.deploy=canary", "services.deploy=canary+steps", "services.deploy=default",
                "functions.trigger=bucket", "functions.trigger=queue", "functions.trigger=schedule", "functions.trigger=http",
+               "functions.trigger=table",
                "services.env=placeholder", "services.env=literal", "jobs.env=placeholder", "functions.env=placeholder",
                "buckets.allow=IC-SEC-010", "databases.allow=IC-SEC-011", "databases.allow=IC-SOC2-001",
                "overrides.services.uses=plain", "overrides.services.env=placeholder"}

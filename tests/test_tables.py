@@ -43,6 +43,11 @@ functions:
     source: ./f
     handler: app.handler
     uses: [sessions:read]
+  changes:
+    runtime: python3.12
+    source: ./f
+    handler: app.handler
+    trigger: {table: orders, starting_position: trim-horizon, batch_size: 50}
 tables:
   orders:
     partition_key: customer_id
@@ -185,6 +190,29 @@ def test_terraform_table_and_least_privilege_task_roles(terraform: Path) -> None
     alarms = dev["resource"]["aws_cloudwatch_metric_alarm"]
     assert alarms["alarm_table_orders_read-throttles".replace("-", "_")]["dimensions"] == {
         "TableName": "${aws_dynamodb_table.table_orders.name}"}
+
+
+def test_stream_trigger_reads_only_that_tables_stream(result: Any, terraform: Path) -> None:
+    grant = _graph(result).component("function.changes").trigger_grant
+    assert grant is not None and grant.resource == "table.orders" and "dynamodb:GetRecords" in grant.actions
+    assert not any(a.endswith(("Item", "Query", "Scan")) for a in grant.actions)
+    dev = _doc(terraform, "dev")
+    mapping = dev["resource"]["aws_lambda_event_source_mapping"]["function_changes_from_table"]
+    assert mapping["event_source_arn"] == "${aws_dynamodb_table.table_orders.stream_arn}"
+    assert mapping["starting_position"] == "TRIM_HORIZON" and mapping["batch_size"] == 50
+    assert mapping["destination_config"]["on_failure"]["destination_arn"] == "${aws_sqs_queue.function_changes_dlq.arn}"
+    statements = dev["data"]["aws_iam_policy_document"]["function_changes_grants"]["statement"]
+    stream = next(s for s in statements if s["sid"] == "ReadTableStream")
+    assert stream["resources"] == ["${aws_dynamodb_table.table_orders.arn}/stream/*"]
+    assert not any(s["sid"].startswith("Table") for s in statements)  # no item access without `uses`
+
+
+def test_stream_trigger_needs_a_stream() -> None:
+    body = ("tables:\n  t: {partition_key: id}\nfunctions:\n  f:\n    runtime: python3.12\n    source: .\n"
+            "    handler: a.h\n    trigger: {table: t}\n")
+    found = analyze(text="infracc: 1\nname: shop\n" + body, skip=frozenset({"cost"}))
+    errors = [(d.code, position(d, found.source)) for d in found.diagnostics if d.is_error]
+    assert ("IC-TABLE-004", (10, 22)) in errors, errors
 
 
 def test_terraform_validates_and_mock_plans(toolchain, terraform: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -175,6 +175,8 @@ def _trigger(t: Any) -> r.Trigger | None:
         return r.BucketTrigger(bucket=t.bucket, events=tuple(t.events))
     if hasattr(t, "queue"):
         return r.QueueTrigger(queue=t.queue, batch_size=t.batch_size)
+    if hasattr(t, "table"):
+        return r.TableTrigger(table=t.table, batch_size=t.batch_size, starting_position=t.starting_position)
     if hasattr(t, "schedule"):
         return r.ScheduleTrigger(schedule=t.schedule)
     return r.HttpTrigger(path=t.http.path)

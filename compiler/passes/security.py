@@ -75,6 +75,11 @@ TABLE_INDEX_READ = ["dynamodb:Query", "dynamodb:Scan"]
 # permissions, so the caller needs kms:Decrypt and kms:DescribeKey, through DynamoDB only
 # ("How Amazon DynamoDB uses AWS KMS", AWS KMS Developer Guide, services-dynamodb.html).
 TABLE_KMS = ["kms:Decrypt", "kms:DescribeKey"]
+# A function triggered by a table reads its stream (the permissions the Lambda event source mapping
+# uses, "Using AWS Lambda with Amazon DynamoDB", Lambda Developer Guide), on `<table arn>/stream/*`
+# only; the stream is encrypted with the table's key.
+STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+STREAM_KMS = ["kms:Decrypt"]
 KMS_FOR_MODE = {"read": ["kms:Decrypt"], "write": ["kms:GenerateDataKey"], "send": ["kms:GenerateDataKey", "kms:Decrypt"]}
 
 
@@ -168,6 +173,11 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     if comp.kind in ("service", "job"):
         comp.security, found = workload_security(ir, comp, sink)
         out += found
+    if comp.kind == "function":
+        trigger = resolved.function(comp).trigger
+        if isinstance(trigger, resolved.TableTrigger):
+            comp.trigger_grant = Grant(actions=list(STREAM_READ), resource=f"table.{trigger.table}",
+                                       resource_kind="table-stream", kms=True)
     if comp.kind in DATA_STORES:
         comp.encryption = _encryption(ir, env, comp)
     if comp.kind == "bucket" and spec.public_read:

@@ -169,7 +169,7 @@ def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
                              "keep one entry with the widest mode you need"))
         seen.add(ref.name)
     trigger = getattr(comp.spec, "trigger", None)
-    for field, kind in (("bucket", "bucket"), ("queue", "queue")):
+    for field, kind in (("bucket", "bucket"), ("queue", "queue"), ("table", "table")):
         name = getattr(trigger, field, None)
         if name is None:
             continue
@@ -182,6 +182,9 @@ def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
             out.append(error("IC-REF-006", f"trigger {field} `{name}` is a {target.kind}, not a {kind}", origin,
                              did_you_mean(name, [c.name for c in env.graph.components(kind)])
                              or f"name one of the stack's {SECTION_OF_KIND[kind]} (add one under `{SECTION_OF_KIND[kind]}:`)"))
+        elif kind == "table" and target.spec.stream is None:
+            out.append(error("IC-TABLE-004", f"trigger table `{name}` has no stream to read changes from", origin,
+                             f"add `stream: new-and-old-images` (or another view) to table `{name}`"))
     return out
 
 
