@@ -411,13 +411,13 @@ IMPLEMENTED_BY = {
     "IC-SOC2-003": "CloudTrail trail (terraform)",
     "IC-SOC2-001": "RDS backup_retention_period per environment (raised, never lowered), plus a daily AWS Backup plan "
                    "(KMS-encrypted vault) for databases, versioned buckets and tables",
-    "IC-SOC2-002": "RDS/ALB deletion protection, final snapshots, S3 and ALB access logs in the last environment",
+    "IC-SOC2-002": "RDS/ALB/DynamoDB deletion protection, final snapshots, S3 and ALB access logs in the last environment",
     "IC-SOC2-004": "CloudWatch log group retention ≥ 365 days",
     "IC-SEC-010": "S3 public access block on every bucket; public content only through CloudFront with origin access control",
     "IC-SEC-011": "RDS automated backups (backup_retention_period ≥ 1); DynamoDB point-in-time recovery on every table",
     "IC-SEC-013": "ECS container `user`, Kubernetes runAsNonRoot/runAsUser, compose `user` (security pass: "
                   "`run_as` or a known image's own user, else 10001; root only on ecs with an allowance)",
-    "IC-SEC-012": "RDS deletion_protection + final snapshot, ALB deletion protection where the environment asks for it",
+    "IC-SEC-012": "RDS deletion_protection + final snapshot, ALB and DynamoDB table deletion protection where the environment asks for it",
     "IC-GDPR-001": "validate: every environment region checked against the EU/EEA list in library/regions.json",
     "IC-GDPR-002": "dedicated KMS key per contains_pii store; `data-classification=pii` tag on the store and its key",
     "IC-GDPR-003": "CloudWatch log group retention capped at 400 days for workloads using PII stores",
