@@ -46,6 +46,11 @@ class Sizing(_D):
     performance_insights: bool | None = Field(
         None, description="databases: RDS Performance Insights on, unless the engine refuses it on the instance "
                           "class (RDS for MySQL on db.t2/db.t3/db.t4g micro and small)")
+    capacity_mode: Literal["on-demand", "provisioned"] | None = Field(
+        None, description="tables: on-demand unless the spec asks for provisioned capacity")
+    read_units: int | None = Field(None, description="tables (provisioned): read capacity units, the auto-scaling minimum")
+    write_units: int | None = Field(None, description="tables (provisioned): write capacity units, the auto-scaling minimum")
+    max_units_factor: int | None = Field(None, description="tables (provisioned): auto scaling may raise the units to this many times the minimum")
     singleton: bool = Field(
         False, description="services: at most one copy may run, even during a deploy (one replica, no port): "
                            "replaced stop-then-start instead of surge-then-drain")
@@ -68,6 +73,11 @@ class Grant(_D):
     resource: str
     resource_kind: str
     kms: bool = False
+    index_actions: list[str] = Field(default_factory=list, description="tables: actions on the table's global "
+                                     "secondary indexes (`<table arn>/index/*`); empty for a `write` grant or a table "
+                                     "without indexes")
+    kms_via_service: str | None = Field(None, description="the AWS service the key may be used through only "
+                                        "(`kms:ViaService`), e.g. dynamodb; None: no condition")
 
 
 class WorkloadSecurity(_D):
@@ -107,6 +117,8 @@ class Retention(_D):
     access_logging: bool = False
     alarms: list[str] = Field(default_factory=list)
     backup_plan_days: int | None = Field(None, description="daily AWS Backup copies kept this many days (soc2)")
+    point_in_time_recovery: bool = Field(False, description="tables: DynamoDB continuous backups (restore to any "
+                                         "second of the last 35 days), always on (IC-SEC-011)")
 
 
 class Optimization(_D):
@@ -196,6 +208,8 @@ class EnvNetwork(_D):
     interface_endpoints: list[str] = Field(default_factory=list, description="AWS services reached through interface "
                                            "endpoints instead of NAT (`nat_gateway: false` with functions in the VPC)")
     s3_gateway_endpoint: bool = True
+    dynamodb_gateway_endpoint: bool = Field(False, description="a (free) DynamoDB gateway endpoint on the private "
+                                            "route tables: the environment has tables, so their traffic skips NAT")
     public_subnets: list[str]
     private_subnets: list[str]
     isolated_subnets: list[str]

@@ -9,7 +9,7 @@ from infracc.compiler.ir import EnvIR
 SHAPES = {  # Mermaid node shapes per kind: stores are cylinders, entry points are stadiums.
     "service": ('["', '"]'), "job": ('[/"', '"/]'), "function": ('[["', '"]]'),
     "database": ('[("', '")]'), "cache": ('[("', '")]'), "bucket": ('[("', '")]'),
-    "queue": ('>"', '"]'), "site": ('(["', '"])'),
+    "queue": ('>"', '"]'), "table": ('[("', '")]'), "site": ('(["', '"])'),
 }
 
 
@@ -33,7 +33,8 @@ def mermaid(env: EnvIR) -> str:
         lines.append(f"  {node_key(conn.source)} -->{label} {node_key(conn.target)}")
     for comp in env.graph.components("function"):
         trig = resolved.function(comp).trigger
-        name = trig.bucket if isinstance(trig, resolved.BucketTrigger) else trig.queue if isinstance(trig, resolved.QueueTrigger) else None
+        name = (trig.bucket if isinstance(trig, resolved.BucketTrigger) else trig.queue
+                if isinstance(trig, resolved.QueueTrigger) else trig.table if isinstance(trig, resolved.TableTrigger) else None)
         if trig is not None and name and env.graph.get(f"{trig.kind}.{name}"):
             lines.append(f"  {node_key(f'{trig.kind}.{name}')} -.->|triggers| {node_key(comp.id)}")
     return "\n".join(lines) + "\n"
@@ -42,7 +43,7 @@ def mermaid(env: EnvIR) -> str:
 def dot(env: EnvIR) -> str:
     lines = [f'digraph "{env.name}" {{', "  rankdir=LR;"]
     for comp in env.graph.components():
-        shape = "cylinder" if comp.kind in ("database", "cache", "bucket", "queue") else "box"
+        shape = "cylinder" if comp.kind in ("database", "cache", "bucket", "queue", "table") else "box"
         lines.append(f'  "{comp.id}" [label="{comp.kind}: {comp.name}", shape={shape}];')
     for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
         label = f' [label="{conn.mode}"]' if conn.mode else ""

@@ -21,7 +21,7 @@ from infracc.compiler.pipeline import Result, analyze
 # `init` writes the JSON Schema beside the spec and points the modeline at it (a relative path
 # resolves in every editor; the schema's `$id` URL is an identifier, not served anywhere).
 SCHEMA_FILE = "stack.schema.json"
-STORE_SECTIONS = ("databases", "caches", "buckets", "queues")
+STORE_SECTIONS = ("databases", "caches", "buckets", "queues", "tables")
 WORKLOAD_SECTIONS = ("services", "jobs", "functions")
 LANGUAGE_VERSIONS = {"python": "3.12", "node": "22", "go": "1.23", "java": "21"}
 EU_REGIONS = ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1")

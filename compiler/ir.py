@@ -26,6 +26,7 @@ OUTPUTS: dict[str, dict[str, bool]] = {
     "cache": {"host": False, "port": False, "password": True, "url": True},
     "bucket": {"bucket": False, "arn": False},
     "queue": {"queue_url": False, "queue_arn": False},
+    "table": {"name": False, "arn": False},
     "service": {"url": False, "host": False, "port": False},
     "function": {"arn": False, "name": False},
 }
@@ -34,12 +35,13 @@ INJECTED: dict[str, tuple[str, ...]] = {**{k: tuple(v) for k, v in OUTPUTS.items
 MODES: dict[str, tuple[str, ...]] = {
     "bucket": ("read", "write", "read-write"),
     "queue": ("send", "consume", "send-consume"),
+    "table": ("read", "write", "read-write"),
     "function": ("invoke",),
     "database": (),
     "cache": (),
     "service": (),
 }
-DEFAULT_MODE = {"bucket": "read-write", "queue": "send-consume", "function": "invoke"}
+DEFAULT_MODE = {"bucket": "read-write", "queue": "send-consume", "table": "read-write", "function": "invoke"}
 WORKLOAD_KINDS = ("service", "job")
 
 
@@ -107,6 +109,8 @@ class Component(_Model):
     allowances: list[d.Allowance] = Field(default_factory=list)
     endpoint: d.Endpoint | None = None
     build: d.BuildPlan | None = None
+    trigger_grant: d.Grant | None = Field(None, description="functions triggered by a table's stream: what the "
+                                          "function's role may do on `<table arn>/stream/*` (security pass)")
 
     def where(self, *path: str | int) -> Path:
         """Spec path of a field as it applies in this environment: the override when it sets it.

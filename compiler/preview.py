@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 
-SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "functions", "sites")
+SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "tables", "functions", "sites")
 
 
 class PreviewError(ValueError):

@@ -166,6 +166,48 @@ class Queue(_R):
         return ".fifo" if self.fifo else ""
 
 
+class TableKey(_R):
+    """A key attribute: `partition_key: id` is `TableKey(name="id", type="string")`."""
+
+    name: str
+    type: Literal["string", "number", "binary"] = "string"
+
+    @property
+    def dynamodb_type(self) -> Literal["S", "N", "B"]:
+        return "S" if self.type == "string" else "N" if self.type == "number" else "B"
+
+
+class TableIndex(_R):
+    """A global secondary index (sorted by name)."""
+
+    name: str
+    partition_key: TableKey
+    sort_key: TableKey | None
+    projection: Literal["all", "keys-only"] = "all"
+
+
+class Table(_R):
+    kind: Literal["table"] = "table"
+    name: str
+    description: str | None = None
+    partition_key: TableKey
+    sort_key: TableKey | None
+    indexes: tuple[TableIndex, ...] = Field((), description="global secondary indexes, sorted by name")
+    ttl_attribute: str | None = Field(None, description="None: no TTL")
+    stream: Literal["keys-only", "new-image", "old-image", "new-and-old-images"] | None = Field(
+        None, description="the stream view type; None: no stream")
+    contains_pii: bool
+
+    @property
+    def attributes(self) -> tuple[TableKey, ...]:
+        """Every key attribute of the table and its indexes once, sorted by name (the attribute
+        definitions DynamoDB wants; validation refused two types for one name)."""
+        keys = [self.partition_key, *([self.sort_key] if self.sort_key else [])]
+        for index in self.indexes:
+            keys += [index.partition_key, *([index.sort_key] if index.sort_key else [])]
+        return tuple(sorted({k.name: k for k in keys}.values(), key=lambda k: k.name))
+
+
 class BucketTrigger(_R):
     kind: Literal["bucket"] = "bucket"
     bucket: str
@@ -178,6 +220,13 @@ class QueueTrigger(_R):
     batch_size: int
 
 
+class TableTrigger(_R):
+    kind: Literal["table"] = "table"
+    table: str
+    batch_size: int
+    starting_position: Literal["latest", "trim-horizon"]
+
+
 class ScheduleTrigger(_R):
     kind: Literal["schedule"] = "schedule"
     schedule: str
@@ -188,7 +237,7 @@ class HttpTrigger(_R):
     path: str
 
 
-Trigger = Annotated[BucketTrigger | QueueTrigger | ScheduleTrigger | HttpTrigger, Field(discriminator="kind")]
+Trigger = Annotated[BucketTrigger | QueueTrigger | TableTrigger | ScheduleTrigger | HttpTrigger, Field(discriminator="kind")]
 
 
 class Function(_R):
@@ -222,7 +271,7 @@ class Site(_R):
     host: str | None
 
 
-Resolved = Service | Job | Database | Cache | Bucket | Queue | Function | Site
+Resolved = Service | Job | Database | Cache | Bucket | Queue | Table | Function | Site
 
 
 class ResolvedMissing(RuntimeError):
@@ -280,6 +329,10 @@ def bucket(comp: Resolvable) -> Bucket:
 
 def queue(comp: Resolvable) -> Queue:
     return _get(comp, Queue)
+
+
+def table(comp: Resolvable) -> Table:
+    return _get(comp, Table)
 
 
 def function(comp: Resolvable) -> Function:

@@ -20,6 +20,7 @@ from infracc.schema.models import (
     ServiceFields,
     SiteFields,
     Strict,
+    TableFields,
     Usage,
     WorkloadFields,
 )
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     QueueOverride: TypeAlias = Strict
     FunctionOverride: TypeAlias = Strict
     SiteOverride: TypeAlias = Strict
+    TableOverride: TypeAlias = Strict
 else:
     ServiceOverride = _partial("ServiceOverride", ServiceFields)
     JobOverride = _partial("JobOverride", JobFields)
@@ -63,6 +65,7 @@ else:
     QueueOverride = _partial("QueueOverride", QueueFields)
     FunctionOverride = _partial("FunctionOverride", FunctionFields)
     SiteOverride = _partial("SiteOverride", SiteFields)
+    TableOverride = _partial("TableOverride", TableFields)
 
 _OVERRIDES = "Per-environment values: environment name → partial component with the same keys."
 
@@ -113,6 +116,12 @@ class Queue(Common, QueueFields):
     overrides: dict[str, QueueOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
+class Table(Common, TableFields):
+    """A key-value / document table (DynamoDB)."""
+
+    overrides: dict[str, TableOverride] = Field(default_factory=dict, description=_OVERRIDES)
+
+
 class Function(Common, FunctionFields):
     """A serverless function (Lambda)."""
 
@@ -133,6 +142,7 @@ KINDS: dict[str, tuple[str, type[Strict]]] = {
     "caches": ("cache", Cache),
     "buckets": ("bucket", Bucket),
     "queues": ("queue", Queue),
+    "tables": ("table", Table),
     "functions": ("function", Function),
     "sites": ("site", Site),
 }

@@ -210,6 +210,40 @@ class QueueFields(Strict):
     contains_pii: bool = Field(False, description="Holds personal data.")
 
 
+AttributeName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")]
+IndexName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class TableKey(Strict):
+    """A key attribute of a table or index: its name and DynamoDB scalar type."""
+
+    name: AttributeName = Field(description="Attribute name (A-Z, a-z, 0-9, `_`, `-`, `.`).")
+    type: Literal["string", "number", "binary"] = Field("string", description="string (S), number (N) or binary (B). Default string.")
+
+
+KeySpec = Annotated[Annotated[AttributeName, Tag("Scalar")] | Annotated[TableKey, Tag("Object")], Discriminator(_shape)]
+
+
+class TableIndex(Strict):
+    """A global secondary index: another key to query the table by."""
+
+    partition_key: KeySpec = Field(description="`name` (a string attribute) or `{name, type}`.")
+    sort_key: KeySpec | None = Field(None, description="`name` or `{name, type}`. Absent: the index has a partition key only.")
+    projection: Literal["all", "keys-only"] = Field("all", description="Attributes copied into the index: all, or keys-only (the table and index keys). Default all.")
+
+
+class TableFields(Strict):
+    partition_key: KeySpec = Field(description="Partition (hash) key: `name` (a string attribute) or `{name, type}`.")
+    sort_key: KeySpec | None = Field(None, description="Sort (range) key: `name` or `{name, type}`. Absent: items are addressed by the partition key alone.")
+    indexes: dict[IndexName, TableIndex] = Field(default_factory=dict, max_length=20, description="Global secondary indexes by name (at most 20). A `read` or `read-write` user may query them; a `write` user gets no index access.")
+    ttl_attribute: AttributeName | None = Field(None, description="Attribute holding an expiry time in epoch seconds; DynamoDB deletes expired items. Not a key attribute. Absent: no TTL.")
+    stream: Literal["keys-only", "new-image", "old-image", "new-and-old-images"] | None = Field(None, description="DynamoDB Streams view of every change: keys-only, new-image, old-image or new-and-old-images. Absent: no stream.")
+    capacity: Literal["on-demand", "provisioned"] | None = Field(None, description="Billing mode: on-demand (pay per request) or provisioned (read/write capacity units with target-tracking auto scaling up to 4 times them). Default on-demand.")
+    read_units: int | None = Field(None, ge=1, le=40000, description="Provisioned read capacity units (the auto-scaling minimum), for the table and each index. Only with `capacity: provisioned`. Default from the environment's size: 5 small, 25 medium, 100 large.")
+    write_units: int | None = Field(None, ge=1, le=40000, description="Provisioned write capacity units (the auto-scaling minimum), for the table and each index. Only with `capacity: provisioned`. Default from the environment's size: 5 small, 25 medium, 100 large.")
+    contains_pii: bool = Field(False, description="Holds personal data: a dedicated customer-managed KMS key, tagging, data inventory.")
+
+
 def _created() -> list[BucketEvent]:
     return ["created"]
 
@@ -222,6 +256,12 @@ class BucketTrigger(Strict):
 class QueueTrigger(Strict):
     queue: ComponentName = Field(description="Queue whose messages invoke the function.")
     batch_size: int = Field(10, ge=1, le=10000, description="Messages per invocation.")
+
+
+class TableTrigger(Strict):
+    table: ComponentName = Field(description="Table whose stream of changes invokes the function; the table needs `stream`.")
+    batch_size: int = Field(100, ge=1, le=10000, description="Stream records per invocation. Default 100.")
+    starting_position: Literal["latest", "trim-horizon"] = Field("latest", description="Where a new mapping starts reading: latest (changes from now on) or trim-horizon (the oldest record still in the stream, up to 24 hours). Default latest.")
 
 
 class ScheduleTrigger(Strict):
@@ -238,7 +278,7 @@ class HttpTrigger(Strict):
 
 def _trigger_tag(value: object) -> str | None:
     if isinstance(value, dict):
-        for key in ("bucket", "queue", "schedule", "http"):
+        for key in ("bucket", "queue", "table", "schedule", "http"):
             if key in value:
                 return key.capitalize().replace("Http", "Http") + "Trigger"
         return None
@@ -247,9 +287,9 @@ def _trigger_tag(value: object) -> str | None:
 
 Trigger = Annotated[
     Annotated[BucketTrigger, Tag("BucketTrigger")] | Annotated[QueueTrigger, Tag("QueueTrigger")]
-    | Annotated[ScheduleTrigger, Tag("ScheduleTrigger")] | Annotated[HttpTrigger, Tag("HttpTrigger")],
+    | Annotated[TableTrigger, Tag("TableTrigger")] | Annotated[ScheduleTrigger, Tag("ScheduleTrigger")] | Annotated[HttpTrigger, Tag("HttpTrigger")],
     Discriminator(_trigger_tag, custom_error_type="trigger",
-                  custom_error_message="a trigger is one of {bucket, events}, {queue}, {schedule} or {http: {path}}"),
+                  custom_error_message="a trigger is one of {bucket, events}, {queue}, {table}, {schedule} or {http: {path}}"),
 ]
 
 
@@ -260,7 +300,7 @@ class FunctionFields(Strict):
     handler: str = Field(min_length=1, description="Handler entry point, e.g. `app.handler`.")
     memory: int = Field(256, ge=128, le=10240, description="Memory in MB (128..10240).")
     timeout: Duration = Field("30s", description="Maximum run time (≤ 15m).")
-    trigger: Trigger | None = Field(None, description="One of `{bucket, events}`, `{queue}`, `{schedule}`, `{http: {path}}`.")
+    trigger: Trigger | None = Field(None, description="One of `{bucket, events}`, `{queue}`, `{table}` (a table's stream: `{table, batch_size, starting_position}`), `{schedule}`, `{http: {path}}`.")
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Environment variables (literals or placeholders).")
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names from the secret store.")
     uses: list[str] = Field(default_factory=list, description="Connections, as for services.")

@@ -5,7 +5,17 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from infracc.schema.components import Bucket, Cache, Database, Function, Job, Queue, Service, Site
+from infracc.schema.components import (
+    Bucket,
+    Cache,
+    Database,
+    Function,
+    Job,
+    Queue,
+    Service,
+    Site,
+    Table,
+)
 from infracc.schema.models import Allow, Platform, Size, Strict, Target
 from infracc.schema.types import ENV_RE, STACK_RE, ComponentName
 
@@ -76,6 +86,7 @@ class Stack(Strict):
     caches: dict[ComponentName, Cache] = Field(default_factory=dict, description="In-memory caches.")
     buckets: dict[ComponentName, Bucket] = Field(default_factory=dict, description="Object storage buckets.")
     queues: dict[ComponentName, Queue] = Field(default_factory=dict, description="Message queues.")
+    tables: dict[ComponentName, Table] = Field(default_factory=dict, description="Key-value / document tables (DynamoDB): keys, global secondary indexes, TTL, streams; on-demand unless `capacity: provisioned`; point-in-time recovery and KMS encryption always; `uses` modes read, write, read-write.")
     functions: dict[ComponentName, Function] = Field(default_factory=dict, description="Serverless functions.")
     sites: dict[ComponentName, Site] = Field(default_factory=dict, description="Static websites.")
 

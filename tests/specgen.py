@@ -67,7 +67,7 @@ DEFAULT_ENVS = ("dev", "staging", "prod")
 TARGETS = ("terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs")
 
 SECTIONS = {"services": "service", "jobs": "job", "databases": "database", "caches": "cache",
-            "buckets": "bucket", "queues": "queue", "functions": "function", "sites": "site"}
+            "buckets": "bucket", "queues": "queue", "tables": "table", "functions": "function", "sites": "site"}
 USABLE = set(MODES)  # kinds a `uses` entry may name
 # Cycles across kinds (service -> function -> service) are valid: validate refuses cycles among
 # services and among functions only. INFRACC_GEN_ACYCLIC=1 keeps every `uses` graph acyclic.
@@ -496,7 +496,9 @@ class _Gen:
         # Decided first: nothing may use a worker (a service without a port has no address, IC-PH-004).
         self.roles = {name: self.pick(["http", "http", "http", "grpc", "tcp", "worker", "worker"])
                       for name in by_section["services"]}
+        self.streamed: list[str] = []  # tables with a stream (a function may be triggered by them)
         makers = {"databases": self.database, "caches": self.cache, "buckets": self.bucket, "queues": self.queue,
+                  "tables": self.table,
                   "sites": self.site, "functions": self.function, "services": self.service, "jobs": self.job}
         for section in SECTIONS:
             if by_section[section]:
@@ -530,6 +532,7 @@ class _Gen:
                                              "two\nlines", "ünïcödé"])
         if self.flip(0.25):
             fields = {"service": ["transfer_gb"], "bucket": ["storage_gb", "requests"], "queue": ["requests"],
+                      "table": ["storage_gb"],
                       "function": ["requests", "duration_ms"], "site": ["requests", "transfer_gb"]}.get(kind, [])
             if self.flip(0.2):
                 fields = ["storage_gb", "requests", "transfer_gb", "duration_ms"]
@@ -697,6 +700,77 @@ class _Gen:
             comp["overrides"] = o
         return comp
 
+    def table_key(self, name: str, kind: str | None = None) -> str | dict[str, Any]:
+        """`name` (a string attribute) or `{name, type}`; `kind` fixes the type (an attribute has one)."""
+        kind = kind or self.pick(["string", "number", "binary"])
+        if kind == "string" and self.flip(0.5):
+            return name
+        return {"name": name} if kind == "string" and self.flip(0.3) else {"name": name, "type": kind}
+
+    def table(self, name: str) -> dict[str, Any]:
+        """Keys drawn from a small attribute pool, each attribute with one type everywhere
+        (IC-TABLE-001), a sort key other than its partition key and a TTL attribute that is no
+        key (IC-TABLE-002), units only on provisioned tables (IC-TABLE-003)."""
+        d = self.draw
+        pool = ["pk", "sk", "user_id", "created_at", "status", "tenant", "gsi1pk", "gsi1sk", "order.id", "x-y_z"]
+        types = {a: self.pick(["string", "string", "number", "binary"]) for a in pool}
+        comp: dict[str, Any] = {}
+        self.common(comp, "table")
+        keys = d(st.lists(st.sampled_from(pool), min_size=2, max_size=2, unique=True))
+        comp["partition_key"] = self.table_key(keys[0], types[keys[0]])
+        used = {keys[0]}
+        if self.flip(0.6):
+            comp["sort_key"] = self.table_key(keys[1], types[keys[1]])
+            used.add(keys[1])
+        if self.flip(0.4):
+            indexes = {}
+            for index in d(st.lists(st.sampled_from(["by-status", "by_user", "gsi1", "idx.created"]), max_size=3, unique=True)):
+                pk, sk = d(st.lists(st.sampled_from(pool), min_size=2, max_size=2, unique=True))
+                entry: dict[str, Any] = {"partition_key": self.table_key(pk, types[pk])}
+                used.add(pk)
+                if self.flip(0.5):
+                    entry["sort_key"] = self.table_key(sk, types[sk])
+                    used.add(sk)
+                if self.flip(0.4):
+                    entry["projection"] = self.pick(["all", "keys-only"])
+                indexes[index] = entry
+            comp["indexes"] = indexes
+        if self.flip(0.4):
+            comp["ttl_attribute"] = self.pick(["expires_at", "ttl", "expiry"])
+        if self.flip(0.3):
+            comp["stream"] = self.pick(["keys-only", "new-image", "old-image", "new-and-old-images"])
+            self.streamed.append(name)
+        provisioned = False
+        if self.flip(0.4):
+            comp["capacity"] = self.pick(["on-demand", "provisioned"])
+            provisioned = comp["capacity"] == "provisioned"
+        if provisioned:
+            for field in ("read_units", "write_units"):
+                if self.flip(0.6):
+                    comp[field] = d(st.integers(1, 40000) if self.flip(0.2) else st.integers(1, 200))
+        if self.flip(0.3):
+            comp["contains_pii"] = d(st.booleans())
+
+        def over(env: str) -> dict[str, Any]:
+            o: dict[str, Any] = {}
+            if self.flip(0.4):
+                o["capacity"] = "provisioned"
+                if self.flip(0.6):
+                    o["read_units"] = d(st.integers(1, 500))
+                if self.flip(0.6):
+                    o["write_units"] = d(st.integers(1, 500))
+            elif self.flip(0.3) and not provisioned:
+                o["capacity"] = "on-demand"
+            if self.flip(0.3):
+                o["usage"] = self.usage(["storage_gb"])
+            if self.flip(0.2):
+                o["stream"] = "new-image"
+            return o
+
+        if o := self.overrides_for(over):
+            comp["overrides"] = o
+        return comp
+
     def queue(self, name: str) -> dict[str, Any]:
         d = self.draw
         comp: dict[str, Any] = {}
@@ -798,7 +872,16 @@ class _Gen:
             kinds.append("bucket")
         if self.names_of("queue"):
             kinds.append("queue")
+        if self.streamed:
+            kinds.append("table")
         kind = self.pick(kinds)
+        if kind == "table":
+            tt: dict[str, Any] = {"table": self.pick(self.streamed)}
+            if self.flip(0.5):
+                tt["batch_size"] = d(st.one_of(st.integers(1, 100), st.integers(1, 10000)))
+            if self.flip(0.4):
+                tt["starting_position"] = self.pick(["latest", "trim-horizon"])
+            return tt
         if kind == "bucket":
             t: dict[str, Any] = {"bucket": self.pick(self.names_of("bucket"))}
             if self.flip(0.6):

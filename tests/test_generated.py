@@ -110,6 +110,7 @@ def test_generator_round_trips_and_covers_every_field() -> None:
                "services.replicas=int", "services.replicas=object", "services.deploy=rolling", "services.deploy=blue-green",
                "services.deploy=canary", "services.deploy=canary+steps", "services.deploy=default",
                "functions.trigger=bucket", "functions.trigger=queue", "functions.trigger=schedule", "functions.trigger=http",
+               "functions.trigger=table",
                "services.env=placeholder", "services.env=literal", "jobs.env=placeholder", "functions.env=placeholder",
                "buckets.allow=IC-SEC-010", "databases.allow=IC-SEC-011", "databases.allow=IC-SOC2-001",
                "overrides.services.uses=plain", "overrides.services.env=placeholder"}
@@ -199,6 +200,7 @@ WRONG_TYPE = {
     "caches": {"engine": ["redis"], "node": 5},
     "buckets": {"versioning": [1], "lifecycle": "90d", "cors": "https://x.example.com", "public_read": {"a": 1}},
     "queues": {"fifo": [1], "visibility_timeout": 30, "dead_letter": 5},
+    "tables": {"partition_key": 5, "indexes": ["by-user"], "stream": True, "capacity": 3, "contains_pii": [1]},
     "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1]},
     "sites": {"spa": [1], "source": ["dist"], "host": 5},
 }
@@ -210,6 +212,8 @@ OUT_OF_RANGE = {
     "caches": {"engine": "memcached", "node": "t4g.small"},
     "buckets": {"lifecycle": {"archive_after_days": 30, "expire_after_days": 10}},
     "queues": {"dead_letter": {"max_receives": 0}, "visibility_timeout": "0s"},
+    "tables": {"read_units": 0, "write_units": 40001, "stream": "all-images", "capacity": "serverless",
+               "ttl_attribute": "bad name!", "partition_key": {"name": "", "type": "string"}},
     "functions": {"memory": 64, "runtime": "python2.7", "handler": ""},
     "sites": {},
 }

@@ -25,6 +25,9 @@ NOTES = {
     "databases": "Run as the image's own database user with cap_drop ALL; need a writable data volume and a tmpfs socket dir.",
     "local-s3": "MinIO keeps objects in a tmpfs (/data): local buckets are empty after a restart; local-s3-init creates them.",
     "stateful services": "Get a named volume at /data (the image must own /data for UID 10001).",
+    "local-dynamodb": "DynamoDB Local keeps tables in memory (empty after a restart); local-dynamodb-init creates them "
+                      "with their keys, indexes and streams. It has no TTL (expired items stay) and accepts only "
+                      "letters and digits in AWS_ACCESS_KEY_ID.",
     "local-sqs": "ElasticMQ creates the queues and dead-letter queues from elasticmq.conf at start (healthcheck uses the image's wget).",
 }
 
@@ -38,7 +41,7 @@ def emit(ir: StackIR) -> tuple[dict[PurePosixPath, str], list[Diagnostic]]:
         services.update(_workload(ir, env, comp, secrets))
     for comp in env.graph.components("database", "cache"):
         secrets.add(f"{comp.env_name}_PASSWORD")
-    if env.graph.components("bucket"):
+    if env.graph.components("bucket", "table"):
         secrets |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     stateful = [c for c in env.graph.components("service") if resolved.service(c).stateful]
     volumes: dict[str, dict[str, Any]] = {f"{c.name}-data": {} for c in [*env.graph.components("database"), *stateful]}
@@ -60,6 +63,8 @@ def _standins(ir: StackIR, env: EnvIR, services: dict[str, dict[str, Any]]) -> N
         services.update(s.object_store(buckets))
     if env.graph.components("queue"):
         services[s.SQS] = s.queue_server()
+    if tables := env.graph.components("table"):
+        services.update(s.table_store(tables, ir.region))
     for comp in env.graph.components("function"):
         services[comp.name] = s.function(comp, _stack_path(resolved.function(comp).source))
         services[comp.name]["environment"] = _environment(ir, env, comp, set())
@@ -134,6 +139,8 @@ def depends_on(env: EnvIR, comp: Component) -> dict[str, dict[str, Any]]:
             out[s.S3_INIT] = {"condition": "service_completed_successfully"}
         elif target.kind == "queue":
             out[s.SQS] = {"condition": "service_healthy"}
+        elif target.kind == "table":
+            out[s.DYNAMODB_INIT] = {"condition": "service_completed_successfully"}
         elif target.kind == "service" and not _probed(target):
             out[target.name] = {"condition": "service_started"}
         else:
@@ -158,7 +165,7 @@ def _environment(ir: StackIR, env: EnvIR, comp: Component, secrets: set[str]) ->
     for var in comp.env:
         values[var.name] = _value(ir, env, var, secrets)
     uses = {env.graph.component(c.target).kind for c in env.graph.uses(comp.id)}
-    if uses & {"bucket", "queue", "function"}:
+    if uses & {"bucket", "queue", "table", "function"}:
         values |= {"AWS_REGION": ir.region, "AWS_ACCESS_KEY_ID": s.secret("AWS_ACCESS_KEY_ID"),
                    "AWS_SECRET_ACCESS_KEY": s.secret("AWS_SECRET_ACCESS_KEY")}
         secrets |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
@@ -166,6 +173,8 @@ def _environment(ir: StackIR, env: EnvIR, comp: Component, secrets: set[str]) ->
         values["AWS_ENDPOINT_URL_S3"] = f"http://{s.S3}:9000"
     if "queue" in uses:
         values["AWS_ENDPOINT_URL_SQS"] = f"http://{s.SQS}:9324"
+    if "table" in uses:
+        values["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{s.DYNAMODB}:8000"
     return dict(sorted(values.items()))
 
 

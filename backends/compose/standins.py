@@ -6,6 +6,7 @@ git-ignored `.env`, which `.env.example` lists with empty values.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infracc.compiler import resolved
@@ -13,6 +14,11 @@ from infracc.compiler.ir import Component
 
 ACCOUNT = "000000000000"  # the placeholder account id ElasticMQ and the Lambda emulator use
 S3, S3_INIT, SQS = "local-s3", "local-s3-init", "local-sqs"
+DYNAMODB, DYNAMODB_INIT = "local-dynamodb", "local-dynamodb-init"
+# DynamoDB Local (in memory: `-inMemory` needs `-sharedDb`, DynamoDB Developer Guide, "DynamoDB local
+# usage notes") and the AWS CLI that creates the stack's tables in it at start.
+DYNAMODB_LOCAL = "amazon/dynamodb-local:2.6.1"
+AWS_CLI = "amazon/aws-cli:2.32.8"
 MINIO = "minio/minio:RELEASE.2025-04-22T22-12-26Z"
 ELASTICMQ = "softwaremill/elasticmq-native:1.6.11"
 DB_IMAGES = {"postgres": ("postgres:{v}-alpine", 5432, "70:70"), "mysql": ("mysql:{v}", 3306, "999:999")}
@@ -52,6 +58,8 @@ def local_output(comp: Component, output: str, region: str) -> str:
     elif comp.kind == "queue":
         values = {"queue_url": f"http://{SQS}:9324/{ACCOUNT}/{queue_name(comp)}",
                   "queue_arn": f"arn:aws:sqs:{region}:{ACCOUNT}:{queue_name(comp)}"}
+    elif comp.kind == "table":
+        values = {"name": comp.name, "arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{comp.name}"}
     elif comp.kind == "service":
         port = resolved.service(comp).port or 80
         values = {"url": f"http://{comp.name}:{port}", "host": comp.name, "port": str(port)}
@@ -123,6 +131,50 @@ def elasticmq_conf(queues: list[Component]) -> str:
                   f'    deadLettersQueue {{ name = "{dlq}", maxReceiveCount = {r.max_receives} }}', "  }",
                   f'  "{dlq}" {{ fifo = {"true" if fifo else "false"} }}']
     return "\n".join(lines + ["}", ""])
+
+
+def table_store(tables: list[Component], region: str) -> dict[str, dict[str, Any]]:
+    """DynamoDB Local in memory, and a one-shot AWS CLI that, once it is healthy, creates each table
+    (keys, indexes, stream) unless it exists. DynamoDB Local has no TTL and no point-in-time
+    recovery: expired items stay until the application deletes them."""
+    server = {"image": DYNAMODB_LOCAL, "user": "10001:10001", "working_dir": "/home/dynamodblocal",
+              "command": ["-jar", "DynamoDBLocal.jar", "-inMemory", "-sharedDb"],
+              # Any HTTP answer (DynamoDB Local answers GET / with 400) means it listens.
+              "healthcheck": _health(["CMD-SHELL", "curl -s -o /dev/null http://127.0.0.1:8000/ || exit 1"]), **HARDENED}
+    endpoint = f"--endpoint-url http://{DYNAMODB}:8000"
+    steps = [f"(aws dynamodb describe-table {endpoint} --table-name {t.name} >/dev/null 2>&1 || "
+              f"aws dynamodb create-table {endpoint} {create_table_args(t)} >/dev/null)" for t in tables]
+    init = {"image": AWS_CLI, "user": "10001:10001", "entrypoint": ["/bin/sh", "-c", " && ".join(steps)],
+            "environment": {"AWS_ACCESS_KEY_ID": secret("AWS_ACCESS_KEY_ID"),
+                            "AWS_SECRET_ACCESS_KEY": secret("AWS_SECRET_ACCESS_KEY"),
+                            "AWS_REGION": region, "HOME": "/tmp"},
+            "depends_on": {DYNAMODB: {"condition": "service_healthy"}}, **HARDENED}
+    return {DYNAMODB: server, DYNAMODB_INIT: init}
+
+
+def create_table_args(comp: Component) -> str:
+    """`aws dynamodb create-table` arguments for one table, as its resolved model describes it.
+
+    >>> from types import SimpleNamespace
+    >>> t = resolved.Table(name="carts", partition_key=resolved.TableKey(name="id"), sort_key=None,
+    ...                    contains_pii=False, stream="keys-only")
+    >>> create_table_args(SimpleNamespace(id="table.carts", kind="table", name="carts", resolved=t))  # doctest: +NORMALIZE_WHITESPACE
+    '--table-name carts --billing-mode PAY_PER_REQUEST --attribute-definitions AttributeName=id,AttributeType=S
+     --key-schema AttributeName=id,KeyType=HASH --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY'
+    """
+    t = resolved.table(comp)
+    attrs = " ".join(f"AttributeName={a.name},AttributeType={a.dynamodb_type}" for a in t.attributes)
+    keys = f"AttributeName={t.partition_key.name},KeyType=HASH" + (
+        f" AttributeName={t.sort_key.name},KeyType=RANGE" if t.sort_key else "")
+    out = f"--table-name {comp.name} --billing-mode PAY_PER_REQUEST --attribute-definitions {attrs} --key-schema {keys}"
+    if t.indexes:
+        indexes = [{"IndexName": i.name, "KeySchema": [{"AttributeName": i.partition_key.name, "KeyType": "HASH"}] + (
+            [{"AttributeName": i.sort_key.name, "KeyType": "RANGE"}] if i.sort_key else []),
+            "Projection": {"ProjectionType": "ALL" if i.projection == "all" else "KEYS_ONLY"}} for i in t.indexes]
+        out += f" --global-secondary-indexes '{json.dumps(indexes, separators=(',', ':'))}'"
+    if t.stream is not None:
+        out += f" --stream-specification StreamEnabled=true,StreamViewType={t.stream.upper().replace('-', '_')}"
+    return out
 
 
 def function(comp: Component, source: str) -> dict[str, Any]:

@@ -22,6 +22,10 @@ ALARM_ACTIONS = {
     "dead-letter-messages": "Inspect the DLQ messages, fix the consumer, then redrive them to the main queue.",
     "errors": "Read the function's logs; roll back by re-deploying the previous commit.",
     "throttles": "Raise reserved concurrency or reduce the trigger rate.",
+    "read-throttles": "Requests exceed the table's capacity: for a provisioned table raise `read_units` (auto scaling "
+                      "lags sudden bursts), or look for a hot partition key; on-demand tables throttle only at "
+                      "twice the previous peak.",
+    "write-throttles": "As for reads: raise `write_units`, spread writes over more partition keys, or batch them.",
 }
 
 
@@ -59,6 +63,12 @@ def _backup(comp: Component) -> Backup | None:
     if comp.kind == "cache":
         return Backup(comp.name, comp.kind, "none: a cache is rebuilt from its source", "n/a", "minutes (cold cache)",
                       "replace the node group; clients refill it")
+    if comp.kind == "table":
+        return Backup(comp.name, comp.kind, "point-in-time recovery (continuous, 35 days)", "seconds (PITR)",
+                      "minutes to hours, with the table's size (restore to a new table)",
+                      "`aws dynamodb restore-table-to-point-in-time --source-table-name <table> --target-table-name "
+                      "<new> --restore-date-time <time>`, then move the data back or point the workloads at the new "
+                      "table (its KMS key, PITR, TTL, stream and auto scaling are not restored: re-apply Terraform)")
     if comp.kind == "queue":
         return Backup(comp.name, comp.kind, "messages kept until consumed; failures go to the DLQ", "n/a",
                       "n/a", "redrive the dead-letter queue")
@@ -78,6 +88,7 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
                  "AUTH token once, at creation (ElastiCache has no write-only token, so the state holds it)",
         "bucket": "names of `{}` (bucket, arn) for Kubernetes ExternalSecrets; not secret",
         "queue": "names of `{}` (queue_url, queue_arn) for Kubernetes ExternalSecrets; not secret",
+        "table": "names of `{}` (name, arn) for Kubernetes ExternalSecrets; not secret",
         "function": "names of `{}` (arn, name) for Kubernetes ExternalSecrets; not secret",
     }
     out += [(naming.connection_secret(ir.name, env, c.name), what[c.kind].format(c.name))

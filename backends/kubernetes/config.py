@@ -1,7 +1,7 @@
 """Environment delivery: a ConfigMap for plain values, an ExternalSecret for everything secret.
 
 Choice (documented in README.md): a variable whose value references a data store's output
-(database, cache, bucket, queue or function) is rendered by the workload's ExternalSecret
+(database, cache, bucket, queue, table or function) is rendered by the workload's ExternalSecret
 from the store's connection secret `naming.connection_secret(stack, env, store)`, a JSON
 object keyed by output name, which the Terraform backend writes. Literal values and
 references to other services (in-cluster DNS) go into the ConfigMap. Declared `secrets:`
@@ -21,7 +21,7 @@ from infracc.compiler.ir import Component, EnvVar, OutputRef
 from infracc.compiler.passes.targets import no_cluster_address
 
 ESO_API = "external-secrets.io/v1"
-STORE_KINDS = ("database", "cache", "bucket", "queue", "function")
+STORE_KINDS = ("database", "cache", "bucket", "queue", "table", "function")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from infracc.backends.terraform import (
     storage,
     stores,
     synth,
+    tables,
 )
 from infracc.backends.terraform.context import Env, literal
 from infracc.compiler import decided, naming
@@ -93,7 +94,8 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     stores.declared_secrets(ctx)
     if env.graph.components("function"):
         functions.artifacts(ctx)
-    emitters = {"database": stores.database, "cache": stores.cache, "bucket": storage.bucket, "queue": storage.queue}
+    emitters = {"database": stores.database, "cache": stores.cache, "bucket": storage.bucket, "queue": storage.queue,
+                "table": tables.table}
     for comp in env.graph:
         if comp.kind in emitters:
             emitters[comp.kind](ctx, comp)
@@ -143,7 +145,7 @@ def outputs(ctx: Env) -> None:
     doc.output("kms_key_arn", ctx.parts["kms.env"].ref("arn"), "environment KMS key")
     if "cluster" in ctx.parts:
         doc.output("ecs_cluster_name", ctx.parts["cluster"].ref("name"), "ECS cluster (CI deploys services here)")
-    for comp in ctx.env.graph.components("database", "cache", "bucket", "queue"):
+    for comp in ctx.env.graph.components("database", "cache", "bucket", "queue", "table"):
         block = ctx.parts.get(comp.id)
         if block is not None:
             doc.output(f"{comp.kind}_{comp.name}_arn".replace("-", "_"), block.ref("arn"), f"ARN of {comp.kind} {comp.name}")

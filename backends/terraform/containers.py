@@ -14,6 +14,7 @@ ATTRIBUTE = {
     ("database", "user"): "username", ("cache", "host"): "primary_endpoint_address",
     ("bucket", "bucket"): "bucket", ("bucket", "arn"): "arn", ("queue", "queue_url"): "url",
     ("queue", "queue_arn"): "arn", ("function", "arn"): "arn", ("function", "name"): "function_name",
+    ("table", "name"): "name", ("table", "arn"): "arn",
 }
 
 

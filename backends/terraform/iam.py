@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from infracc.backends.terraform.context import Env
+from infracc.backends.terraform.context import REGION, Env
 from infracc.backends.terraform.model import Block, label
 from infracc.compiler import decided, resolved
 from infracc.compiler.ir import Component, Connection
@@ -20,9 +20,17 @@ def grant_statements(ctx: Env, comp: Component) -> list[dict[str, Any]]:
         target = ctx.env.graph.component(conn.target)
         out.append({"sid": label(conn.grant.resource_kind, target.name).replace("_", "").title()[:60],
                     "effect": "Allow", "actions": sorted(conn.grant.actions), "resources": _resources(ctx, comp, conn)})
+        if conn.grant.index_actions:  # a table's global secondary indexes: queried, never written
+            out.append({"sid": label(conn.grant.resource_kind, target.name, "indexes").replace("_", "").title()[:60],
+                        "effect": "Allow", "actions": sorted(conn.grant.index_actions),
+                        "resources": [f"{ctx.parts[conn.target].ref('arn')}/index/*"]})
         if conn.grant.kms:
-            out.append({"sid": label("key", target.name).replace("_", "").title(), "effect": "Allow",
-                        "actions": kms_actions(conn), "resources": [ctx.key_for(target).ref("arn")]})
+            key: dict[str, Any] = {"sid": label("key", target.name).replace("_", "").title(), "effect": "Allow",
+                                   "actions": kms_actions(conn), "resources": [ctx.key_for(target).ref("arn")]}
+            if conn.grant.kms_via_service is not None:
+                key["condition"] = [{"test": "StringEquals", "variable": "kms:ViaService",
+                                     "values": [f"{conn.grant.kms_via_service}.{REGION}.amazonaws.com"]}]
+            out.append(key)
     return out
 
 

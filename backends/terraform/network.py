@@ -61,6 +61,10 @@ def _routes(ctx: Env) -> None:
         doc.resource("aws_vpc_endpoint", "s3_endpoint", {
             "vpc_id": vpc.ref("id"), "service_name": "com.amazonaws.${data.aws_region.current.region}.s3",
             "vpc_endpoint_type": "Gateway", "route_table_ids": tables})
+    if net.dynamodb_gateway_endpoint:  # table traffic from the private subnets skips NAT (free)
+        doc.resource("aws_vpc_endpoint", "dynamodb_endpoint", {
+            "vpc_id": vpc.ref("id"), "service_name": "com.amazonaws.${data.aws_region.current.region}.dynamodb",
+            "vpc_endpoint_type": "Gateway", "route_table_ids": tables})
     _interface_endpoints(ctx)
 
 

@@ -24,6 +24,8 @@ METRICS: dict[tuple[str, str], Metric] = {
     ("cache", "memory-high"): ("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "Average", "GreaterThanThreshold", 80),
     ("queue", "oldest-message-age"): ("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "GreaterThanThreshold", 900),
     ("queue", "dead-letter-messages"): ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "GreaterThanThreshold", 0),
+    ("table", "read-throttles"): ("AWS/DynamoDB", "ReadThrottleEvents", "Sum", "GreaterThanThreshold", 0),
+    ("table", "write-throttles"): ("AWS/DynamoDB", "WriteThrottleEvents", "Sum", "GreaterThanThreshold", 0),
     ("function", "errors"): ("AWS/Lambda", "Errors", "Sum", "GreaterThanThreshold", 0),
     ("function", "throttles"): ("AWS/Lambda", "Throttles", "Sum", "GreaterThanThreshold", 0),
 }
@@ -108,6 +110,8 @@ def _dimensions(ctx: Env, comp: Component, alarm: str) -> dict[str, str] | None:
         return {"QueueName": target.ref("name")}
     if comp.kind == "function":
         return {"FunctionName": block.ref("function_name")}
+    if comp.kind == "table":
+        return {"TableName": block.ref("name")}
     return None
 
 

@@ -4,7 +4,7 @@ Reads `copilot/.workspace` (the stack name), `copilot/environments/*/manifest.ym
 region and account from their certificate ARNs), the pipeline's stage order (promotion order),
 every `copilot/<name>/manifest.yml` (copilot_workload.py) and the CloudFormation addons: S3 buckets
 and Aurora clusters become components, IAM policies on buckets exported elsewhere become `uses`,
-DynamoDB tables are reported (infracc has no table kind). `publish` topics become queues: the
+DynamoDB tables are reported (not mapped to `tables:` yet). `publish` topics become queues: the
 publisher uses them with `send`, each `subscribe`r with `consume`.
 """
 from __future__ import annotations

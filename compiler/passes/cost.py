@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infracc.compiler import decided, naming
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler import library_data as lib
 from infracc.compiler.decisions import ComponentCost, EnvCost, LeverSaving, LineItem, Optimization
 from infracc.compiler.diagnostics import Diagnostic, warning
@@ -439,9 +439,42 @@ def _cloudfront(env: EnvIR, est: Estimator, name: str, what: str, usage: Usage |
     ]
 
 
+def _table(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    """DynamoDB: request units (on-demand) or capacity-unit hours (provisioned: the minimum the
+    auto scaling keeps), storage, point-in-time recovery and, under soc2, AWS Backup copies. The
+    price table has no DynamoDB rows yet: every line is listed with a missing-price warning."""
+    sz, usage = decided.sizing(comp), comp.spec.usage
+    gb = usage.storage_gb if usage and usage.storage_gb is not None else None
+    storage_note = None if gb is not None else "usage-dependent: set usage.storage_gb"
+    name = comp.name
+    if sz.capacity_mode == "provisioned":
+        assert sz.read_units is not None and sz.write_units is not None, comp.id
+        units = 1 + len(resolved.table(comp).indexes)  # the table and each index hold the units
+        floor = "at the auto-scaling minimum, for the table and each index"
+        items = [est.item(name, f"DynamoDB provisioned writes {sz.write_units} WCU × {units}", "dynamodb",
+                          "provisioned-write-capacity-unit", est.hours * sz.write_units * units, assumption=floor),
+                 est.item(name, f"DynamoDB provisioned reads {sz.read_units} RCU × {units}", "dynamodb",
+                          "provisioned-read-capacity-unit", est.hours * sz.read_units * units, assumption=floor)]
+    else:
+        needs = "usage-dependent: on-demand tables are billed per request"
+        items = [est.item(name, "DynamoDB on-demand write request units", "dynamodb", "write-request-units", None,
+                          assumption=needs),
+                 est.item(name, "DynamoDB on-demand read request units", "dynamodb", "read-request-units", None,
+                          assumption=needs)]
+    items += [est.item(name, "DynamoDB storage (Standard)", "dynamodb", "standard-storage", gb, assumption=storage_note),
+              est.item(name, "DynamoDB point-in-time recovery", "dynamodb", "pitr-storage", gb,
+                       assumption=storage_note)]
+    retention = comp.retention
+    if not naive and retention is not None and retention.backup_plan_days:
+        items.append(est.item(name, "AWS Backup of DynamoDB (warm storage)", "dynamodb", "backup-storage", None,
+                              assumption="usage-dependent: grows with the size of the table"))
+    return items
+
+
 Pricer = Callable[[StackIR, EnvIR, Component, Estimator, bool], list[LineItem]]
 _PRICERS: dict[str, Pricer] = {"service": _workload, "job": _workload, "database": _database, "cache": _cache,
-                               "bucket": _bucket, "queue": _queue, "function": _function, "site": _site}
+                               "bucket": _bucket, "queue": _queue, "table": _table, "function": _function,
+                               "site": _site}
 
 
 def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
@@ -498,7 +531,7 @@ def _security(env: EnvIR, est: Estimator) -> list[LineItem]:
     # (naming.connection_secret); the database password and cache AUTH token live only in those
     # connection secrets (write-only arguments), so RDS manages no master secret of its own.
     secrets = (sum(len(getattr(c.spec, "secrets", [])) for c in comps)
-               + len(env.graph.components("database", "cache", "bucket", "queue", "function")))
+               + len(env.graph.components("database", "cache", "bucket", "queue", "table", "function")))
     items = [est.item("security", f"KMS customer-managed keys × {keys}", "kms", "customer-managed-key", keys),
              est.item("security", f"Secrets Manager secrets × {secrets}", "secretsmanager", "secret", secrets)]
     if distributions(env):  # CloudFront logs to us-east-1, encrypted with a key there

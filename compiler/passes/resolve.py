@@ -67,6 +67,14 @@ def resolve_component(comp: Component) -> r.Resolved:
         return r.Queue(**common, fifo=spec.fifo, visibility_timeout_seconds=duration_seconds(spec.visibility_timeout),
                        retention_seconds=duration_seconds(spec.retention), max_receives=spec.dead_letter.max_receives,
                        contains_pii=spec.contains_pii)
+    if kind == "table":
+        return r.Table(**common, partition_key=_table_key(spec.partition_key),
+                       sort_key=_table_key(spec.sort_key) if spec.sort_key is not None else None,
+                       indexes=tuple(r.TableIndex(name=n, partition_key=_table_key(i.partition_key),
+                                                  sort_key=_table_key(i.sort_key) if i.sort_key is not None else None,
+                                                  projection=i.projection)
+                                     for n, i in sorted(spec.indexes.items())),
+                       ttl_attribute=spec.ttl_attribute, stream=spec.stream, contains_pii=spec.contains_pii)
     if kind == "function":
         return r.Function(**common, runtime=spec.runtime, source=spec.source, handler=spec.handler,
                           memory_mb=spec.memory, timeout_seconds=duration_seconds(spec.timeout),
@@ -74,6 +82,11 @@ def resolve_component(comp: Component) -> r.Resolved:
     if kind == "site":
         return r.Site(**common, source=spec.source, spa=spec.spa, host=spec.host)
     raise AssertionError(f"no resolver for kind {kind}")
+
+
+def _table_key(key: Any) -> r.TableKey:
+    """`name` is a string attribute; `{name, type}` as written."""
+    return r.TableKey(name=key) if isinstance(key, str) else r.TableKey(name=key.name, type=key.type)
 
 
 def _workload(spec: Any, port: int | None, protocol: str) -> dict[str, Any]:
@@ -162,6 +175,8 @@ def _trigger(t: Any) -> r.Trigger | None:
         return r.BucketTrigger(bucket=t.bucket, events=tuple(t.events))
     if hasattr(t, "queue"):
         return r.QueueTrigger(queue=t.queue, batch_size=t.batch_size)
+    if hasattr(t, "table"):
+        return r.TableTrigger(table=t.table, batch_size=t.batch_size, starting_position=t.starting_position)
     if hasattr(t, "schedule"):
         return r.ScheduleTrigger(schedule=t.schedule)
     return r.HttpTrigger(path=t.http.path)

@@ -32,7 +32,7 @@ from infracc.schema.models import Allow
 REQUIRES = frozenset({"valid", "resolved"})  # workload_security reads the resolved model
 PROVIDES = frozenset({"security"})
 
-DATA_STORES = ("database", "cache", "bucket", "queue")
+DATA_STORES = ("database", "cache", "bucket", "queue", "table")
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "redis": 6379, "valkey": 6379}
 ALARMS = {
     "service": ["cpu-high", "memory-high"],
@@ -40,6 +40,7 @@ ALARMS = {
     "database": ["cpu-high", "free-storage-low", "connections-high"],
     "cache": ["cpu-high", "memory-high"],
     "queue": ["oldest-message-age", "dead-letter-messages"],
+    "table": ["read-throttles", "write-throttles"],
     "function": ["errors", "throttles"],
 }
 # Smallest action sets per kind and mode (IAM action names from the AWS Service
@@ -48,6 +49,12 @@ ALARMS = {
 # AWSAuthenticationPlugin) by SQL, which nothing generates; every workload authenticates with
 # the password in the database's connection secret, and reading that secret is granted where it
 # is read (ECS execution role, EKS pod role, Lambda function role: see backends/terraform/iam.py).
+# DynamoDB item actions (Service Authorization Reference, Amazon DynamoDB): reads and writes of
+# items; DescribeTable lets the SDKs' table helpers start; no table management, no PartiQL.
+TABLE_READ = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
+              "dynamodb:Query", "dynamodb:Scan"]
+TABLE_WRITE = ["dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+               "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 ACTIONS: dict[tuple[str, str | None], list[str]] = {
     ("bucket", "read"): ["s3:GetObject", "s3:ListBucket"],
     ("bucket", "write"): ["s3:AbortMultipartUpload", "s3:PutObject"],
@@ -57,8 +64,22 @@ ACTIONS: dict[tuple[str, str | None], list[str]] = {
                            "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
     ("queue", "send-consume"): ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                 "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"],
+    ("table", "read"): TABLE_READ,
+    ("table", "write"): TABLE_WRITE,
+    ("table", "read-write"): sorted(set(TABLE_READ) | set(TABLE_WRITE)),
     ("function", "invoke"): ["lambda:InvokeFunction"],
 }
+# A table's global secondary indexes are read with Query and Scan only (`<table arn>/index/*`).
+TABLE_INDEX_READ = ["dynamodb:Query", "dynamodb:Scan"]
+# A table encrypted with a customer-managed key: DynamoDB decrypts the table key with the caller's
+# permissions, so the caller needs kms:Decrypt and kms:DescribeKey, through DynamoDB only
+# ("How Amazon DynamoDB uses AWS KMS", AWS KMS Developer Guide, services-dynamodb.html).
+TABLE_KMS = ["kms:Decrypt", "kms:DescribeKey"]
+# A function triggered by a table reads its stream (the permissions the Lambda event source mapping
+# uses, "Using AWS Lambda with Amazon DynamoDB", Lambda Developer Guide), on `<table arn>/stream/*`
+# only; the stream is encrypted with the table's key.
+STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+STREAM_KMS = ["kms:Decrypt"]
 KMS_FOR_MODE = {"read": ["kms:Decrypt"], "write": ["kms:GenerateDataKey"], "send": ["kms:GenerateDataKey", "kms:Decrypt"]}
 
 
@@ -119,8 +140,11 @@ def _edge(env: EnvIR, conn: Connection) -> None:
                                description=f"{conn.source} uses {conn.target}" + (f" ({conn.mode})" if conn.mode else ""))
     actions = ACTIONS.get((target.kind, conn.mode))
     if actions:
+        indexes = (list(TABLE_INDEX_READ) if target.kind == "table" and conn.mode in ("read", "read-write")
+                   and resolved.table(target).indexes else [])
         conn.grant = Grant(actions=list(actions), resource=conn.target, resource_kind=target.kind,
-                           kms=target.kind in ("bucket", "queue"))
+                           kms=target.kind in ("bucket", "queue", "table"), index_actions=indexes,
+                           kms_via_service="dynamodb" if target.kind == "table" else None)
 
 
 def _port(target: Component) -> tuple[int | None, str]:
@@ -132,7 +156,9 @@ def _port(target: Component) -> tuple[int | None, str]:
 
 
 def kms_actions(conn: Connection) -> list[str]:
-    """KMS actions a grant needs on the store's key (encrypted buckets and queues)."""
+    """KMS actions a grant needs on the store's key (encrypted buckets, queues and tables)."""
+    if conn.grant is not None and conn.grant.resource_kind == "table":
+        return list(TABLE_KMS)
     if conn.mode in ("read", "consume"):
         return ["kms:Decrypt"]
     if conn.mode in ("write", "send"):
@@ -147,6 +173,11 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     if comp.kind in ("service", "job"):
         comp.security, found = workload_security(ir, comp, sink)
         out += found
+    if comp.kind == "function":
+        trigger = resolved.function(comp).trigger
+        if isinstance(trigger, resolved.TableTrigger):
+            comp.trigger_grant = Grant(actions=list(STREAM_READ), resource=f"table.{trigger.table}",
+                                       resource_kind="table-stream", kms=True)
     if comp.kind in DATA_STORES:
         comp.encryption = _encryption(ir, env, comp)
     if comp.kind == "bucket" and spec.public_read:
@@ -291,11 +322,12 @@ def _retention(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) 
     return Retention(
         log_retention_days=log_retention(ir, env, comp),
         backup_retention_days=backup,
-        deletion_protection=protect and comp.kind in ("database", "bucket", "service"),
+        deletion_protection=protect and comp.kind in ("database", "bucket", "service", "table"),
         final_snapshot=protect and comp.kind == "database",
         access_logging=comp.kind in ("bucket", "site", "service"),
         alarms=alarms(comp, ir.platform),
         backup_plan_days=_backup_plan_days(ir, env, comp, backup),
+        point_in_time_recovery=comp.kind == "table",
     ), out
 
 
@@ -307,6 +339,8 @@ def _backup_plan_days(ir: StackIR, env: EnvIR, comp: Component, backup: int | No
     if comp.kind == "database":
         return backup
     if comp.kind == "bucket" and comp.spec.versioning:  # AWS Backup for S3 needs versioning
+        return 14 if env.settings.is_last else 7
+    if comp.kind == "table":  # beside point-in-time recovery: copies outside the table's own backups
         return 14 if env.settings.is_last else 7
     return None
 
@@ -365,7 +399,7 @@ def controls(ir: StackIR, env: EnvIR) -> list[ControlDecision]:
 
 
 IMPLEMENTED_BY = {
-    "IC-SEC-001": "KMS keys (terraform); RDS/ElastiCache/S3/SQS/log-group encryption settings",
+    "IC-SEC-001": "KMS keys (terraform); RDS/ElastiCache/S3/SQS/DynamoDB/log-group encryption settings",
     "IC-SEC-002": "ALB HTTPS listener + redirect; RDS parameter group (force TLS); ElastiCache transit encryption; S3 TLS-only bucket policy",
     "IC-SEC-003": "IAM policy documents per workload role (terraform); Pod Identity associations on eks",
     "IC-SEC-004": "VPC subnet tiers: public (load balancers), private (workloads), isolated (data stores)",
@@ -376,14 +410,14 @@ IMPLEMENTED_BY = {
     "IC-SEC-009": "AWS WAF web ACLs on ALB and CloudFront",
     "IC-SOC2-003": "CloudTrail trail (terraform)",
     "IC-SOC2-001": "RDS backup_retention_period per environment (raised, never lowered), plus a daily AWS Backup plan "
-                   "(KMS-encrypted vault) for databases and versioned buckets",
-    "IC-SOC2-002": "RDS/ALB deletion protection, final snapshots, S3 and ALB access logs in the last environment",
+                   "(KMS-encrypted vault) for databases, versioned buckets and tables",
+    "IC-SOC2-002": "RDS/ALB/DynamoDB deletion protection, final snapshots, S3 and ALB access logs in the last environment",
     "IC-SOC2-004": "CloudWatch log group retention ≥ 365 days",
     "IC-SEC-010": "S3 public access block on every bucket; public content only through CloudFront with origin access control",
-    "IC-SEC-011": "RDS automated backups (backup_retention_period ≥ 1)",
+    "IC-SEC-011": "RDS automated backups (backup_retention_period ≥ 1); DynamoDB point-in-time recovery on every table",
     "IC-SEC-013": "ECS container `user`, Kubernetes runAsNonRoot/runAsUser, compose `user` (security pass: "
                   "`run_as` or a known image's own user, else 10001; root only on ecs with an allowance)",
-    "IC-SEC-012": "RDS deletion_protection + final snapshot, ALB deletion protection where the environment asks for it",
+    "IC-SEC-012": "RDS deletion_protection + final snapshot, ALB and DynamoDB table deletion protection where the environment asks for it",
     "IC-GDPR-001": "validate: every environment region checked against the EU/EEA list in library/regions.json",
     "IC-GDPR-002": "dedicated KMS key per contains_pii store; `data-classification=pii` tag on the store and its key",
     "IC-GDPR-003": "CloudWatch log group retention capped at 400 days for workloads using PII stores",

@@ -97,6 +97,7 @@ def network_layout(env: EnvIR, profile: lib.Profile) -> EnvNetwork:
         private_subnets=[str(b) for b in blocks[4:4 + az]],
         isolated_subnets=[str(b) for b in blocks[8:8 + az]],
         flow_log_retention_days=profile.log_retention_days,
+        dynamodb_gateway_endpoint=bool(env.graph.components("table")),
     )
 
 
@@ -189,7 +190,32 @@ def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing,
                       engine_version=version), diags
     if comp.kind == "function":
         return Sizing(**base, lambda_memory_mb=spec.memory), []
+    if comp.kind == "table":
+        return table_sizing(spec.capacity, spec.read_units, spec.write_units, env.settings.size), []
     return Sizing(**base), []
+
+
+# Provisioned tables: capacity units per environment size when the spec names none, and how far
+# target-tracking auto scaling may raise them (the units are its minimum).
+TABLE_UNITS = {"small": 5, "medium": 25, "large": 100}
+TABLE_MAX_FACTOR = 4
+
+
+def table_sizing(capacity: str | None, read_units: int | None, write_units: int | None, size: str) -> Sizing:
+    """A table is on-demand unless the spec asks for provisioned capacity: on-demand has no
+    capacity to plan and costs nothing idle, which suits every environment until its traffic is
+    known and steady (then provisioned units are cheaper, and the spec says so).
+
+    >>> table_sizing(None, None, None, "large").capacity_mode
+    'on-demand'
+    >>> s = table_sizing("provisioned", 10, None, "medium"); (s.read_units, s.write_units, s.max_units_factor)
+    (10, 25, 4)
+    """
+    if capacity != "provisioned":
+        return Sizing(profile=size, capacity_mode="on-demand")
+    units = TABLE_UNITS[size]
+    return Sizing(profile=size, capacity_mode="provisioned", read_units=read_units or units,
+                  write_units=write_units or units, max_units_factor=TABLE_MAX_FACTOR)
 
 
 def performance_insights(engine: str, instance_class: str) -> bool:

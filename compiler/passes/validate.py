@@ -170,7 +170,7 @@ def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
                              "keep one entry with the widest mode you need"))
         seen.add(ref.name)
     trigger = getattr(comp.spec, "trigger", None)
-    for field, kind in (("bucket", "bucket"), ("queue", "queue")):
+    for field, kind in (("bucket", "bucket"), ("queue", "queue"), ("table", "table")):
         name = getattr(trigger, field, None)
         if name is None:
             continue
@@ -183,6 +183,9 @@ def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
             out.append(error("IC-REF-006", f"trigger {field} `{name}` is a {target.kind}, not a {kind}", origin,
                              did_you_mean(name, [c.name for c in env.graph.components(kind)])
                              or f"name one of the stack's {SECTION_OF_KIND[kind]} (add one under `{SECTION_OF_KIND[kind]}:`)"))
+        elif kind == "table" and target.spec.stream is None:
+            out.append(error("IC-TABLE-004", f"trigger table `{name}` has no stream to read changes from", origin,
+                             f"add `stream: new-and-old-images` (or another view) to table `{name}`"))
     return out
 
 
@@ -407,6 +410,8 @@ def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
         out += _function(comp)
     if comp.kind == "queue":
         out += _queue(comp)
+    if comp.kind == "table":
+        out += _table(comp)
     if comp.kind == "site":
         out += _hosts(ir, spec.host, comp.where("host"))
     return out
@@ -464,6 +469,53 @@ def _queue(comp: Component) -> list[Diagnostic]:
     if not 60 <= retention <= 14 * 86400:
         out.append(error("IC-SIZE-002", f"retention {spec.retention} is outside 60s..14d", comp.where("retention"),
                          "SQS keeps messages between 60s and 14d"))
+    return out
+
+
+def table_key(key: Any) -> tuple[str, str]:
+    """(name, type) of a table or index key as written: `name` is a string attribute."""
+    return (key, "string") if isinstance(key, str) else (key.name, key.type)
+
+
+def _table(comp: Component) -> list[Diagnostic]:
+    """DynamoDB's own rules, said at the field: one type per attribute across the table's and
+    its indexes' keys (IC-TABLE-001), a sort key distinct from its partition key and a TTL
+    attribute that is no key (IC-TABLE-002), capacity units only for provisioned tables
+    (IC-TABLE-003)."""
+    spec = comp.spec
+    out: list[Diagnostic] = []
+    keys: list[tuple[tuple[str | int, ...], Any]] = [(("partition_key",), spec.partition_key)]
+    if spec.sort_key is not None:
+        keys.append((("sort_key",), spec.sort_key))
+    for index_name, index in spec.indexes.items():
+        keys.append((("indexes", index_name, "partition_key"), index.partition_key))
+        if index.sort_key is not None:
+            keys.append((("indexes", index_name, "sort_key"), index.sort_key))
+    types: dict[str, tuple[str, tuple[str | int, ...]]] = {}
+    for where, key in keys:
+        name, kind = table_key(key)
+        seen = types.setdefault(name, (kind, where))
+        if seen[0] != kind:
+            out.append(error("IC-TABLE-001", f"table `{comp.name}`: attribute `{name}` is a {kind} here but a {seen[0]} "
+                             f"at `{'.'.join(str(p) for p in seen[1])}`", comp.where(*where),
+                             f"give `{name}` one type everywhere, or use another attribute name"))
+    pairs = [((), spec.partition_key, spec.sort_key)] + [
+        (("indexes", n), i.partition_key, i.sort_key) for n, i in spec.indexes.items()]
+    for prefix, pk, sk in pairs:
+        if sk is not None and table_key(pk)[0] == table_key(sk)[0]:
+            out.append(error("IC-TABLE-002", f"table `{comp.name}`: the sort key `{table_key(sk)[0]}` is also the "
+                             "partition key", comp.where(*prefix, "sort_key"),
+                             "use a different attribute as the sort key, or remove `sort_key`"))
+    if spec.ttl_attribute is not None and spec.ttl_attribute in types:
+        out.append(error("IC-TABLE-002", f"table `{comp.name}`: the TTL attribute `{spec.ttl_attribute}` is a key "
+                         "attribute", comp.where("ttl_attribute"),
+                         "use a separate number attribute (epoch seconds) for the expiry time"))
+    if spec.capacity != "provisioned":
+        for field in ("read_units", "write_units"):
+            if getattr(spec, field) is not None:
+                out.append(error("IC-TABLE-003", f"table `{comp.name}`: `{field}` applies only to a provisioned table "
+                                 f"(this one is {spec.capacity or 'on-demand'})", comp.where(field),
+                                 f"add `capacity: provisioned`, or remove `{field}`"))
     return out
 
 
