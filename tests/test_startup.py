@@ -60,3 +60,32 @@ def test_analysis_commands_load_no_backend(command: str) -> None:
     found = loaded(command, str(EXAMPLE))
     assert "infracc.compiler.pipeline" in found  # the probe ran the command
     assert _any(found, "infracc.backends", "jinja2", "yaml", *HEAVY_EVERYWHERE) == []
+
+
+def _entry(*args: str, before: str = "") -> subprocess.CompletedProcess[str]:
+    code = f"import sys\n{before}\nsys.argv = ['infracc', *sys.argv[1:]]\nfrom infracc.compiler.entry import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def test_console_script_keeps_exit_codes_output_and_atexit() -> None:
+    """The console script skips the interpreter's teardown (compiler/entry.py), never what a
+    normal exit does: the exit status, everything printed, the atexit handlers."""
+    hook = "import atexit\natexit.register(lambda: print('atexit ran', flush=True))"
+    ok = _entry("--version", before=hook)
+    assert ok.returncode == 0 and ok.stdout.splitlines() == [ok.stdout.splitlines()[0], "atexit ran"]
+    assert ok.stdout.startswith("infracc, version ")
+    assert _entry("validate", str(EXAMPLE)).returncode == 0
+    bad = _entry("validate", str(ROOT / "pyproject.toml"))
+    assert bad.returncode == 1 and "error[" in bad.stderr
+    assert _entry("no-such-command").returncode == 2
+    assert _entry("compile", "--help").stdout.startswith("Usage:")
+
+
+def test_console_script_runs_the_entry_that_tunes_the_process() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"infracc": "infracc.compiler.entry:main"}
+    from infracc.compiler import entry
+
+    assert [entry._status(c) for c in (None, 0, 1, 3, 130, 256)] == [0, 0, 1, 3, 130, 0]
