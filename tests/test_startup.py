@@ -89,3 +89,35 @@ def test_console_script_runs_the_entry_that_tunes_the_process() -> None:
     from infracc.compiler import entry
 
     assert [entry._status(c) for c in (None, 0, 1, 3, 130, 256)] == [0, 0, 1, 3, 130, 0]
+
+
+NODE_PROBE = """
+import collections, json, sys
+from jsii._kernel.providers import process
+seen = collections.Counter()
+send = process._NodeProcess.send
+def counting(self, request, response_type):
+    seen[type(request).__name__ + ":" + str(getattr(request, "method", None) or getattr(request, "fqn", ""))] += 1
+    return send(self, request, response_type)
+process._NodeProcess.send = counting
+from infracc.compiler.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print("\\nNODE " + json.dumps(seen))
+"""
+
+
+def test_terraform_synthesis_crosses_to_node_only_for_constructs(tmp_path: Path) -> None:
+    """Round trips to CDKTF's Node process (issue #14): the two assemblies, the App, a stack and
+    its S3 backend per environment, one synth. Settings and blocks are merged in Python."""
+    stack = ROOT / "examples" / "serverless" / "stack.yaml"
+    proc = subprocess.run([sys.executable, "-c", NODE_PROBE, "compile", str(stack), "-o", str(tmp_path / "out"),
+                           "--target", "terraform"], capture_output=True, text=True, cwd=ROOT, check=False)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("NODE "))
+    seen = json.loads(line.removeprefix("NODE "))
+    envs = len(list((tmp_path / "out" / "terraform").iterdir()))
+    assert envs >= 2
+    assert seen == {"LoadRequest:": 2, "CreateRequest:cdktn.App": 1, "CreateRequest:cdktn.TerraformStack": envs,
+                    "CreateRequest:cdktn.S3Backend": envs, "InvokeRequest:synth": 1}, seen
