@@ -121,3 +121,11 @@ def test_terraform_synthesis_crosses_to_node_only_for_constructs(tmp_path: Path)
     assert envs >= 2
     assert seen == {"LoadRequest:": 2, "CreateRequest:cdktn.App": 1, "CreateRequest:cdktn.TerraformStack": envs,
                     "CreateRequest:cdktn.S3Backend": envs, "InvokeRequest:synth": 1}, seen
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("validate", str(EXAMPLE))])
+def test_no_command_starts_with_what_only_some_use(args: tuple[str, ...]) -> None:
+    """`subprocess` only for `hook`/`check`; TOML and XML parsers only for a build context with a
+    pyproject.toml or a pom.xml (three-tier has neither)."""
+    found = loaded(*args)
+    assert _any(found, "subprocess", "tomllib", "xml.etree") == []
