@@ -22,7 +22,58 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """`json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)` and a newline.
+
+    With `indent` set, the standard library encodes in Python (its C encoder is for compact
+    output only), through a generator per container: ~1 s of a 200-service compile's
+    Terraform JSON. `_json` writes the same text for plain data (str keys; dict, list, tuple,
+    str, int, float, bool, None) with the C string escaper, in one recursive pass
+    (tests/test_serialize.py compares both); anything else goes through `json.dumps`."""
+    try:
+        return _json(data, "\n") + "\n"
+    except (_Other, RecursionError):
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_escape = json.encoder.encode_basestring  # the C function json.dumps uses with ensure_ascii=False
+
+
+def _json(value: Any, newline: str) -> str:
+    """`value` as json.dumps writes it at the indentation `newline` ("\n" + 2 spaces a level)."""
+    kind = type(value)
+    if kind is str:
+        return _escape(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = newline + "  "
+        if not all(type(k) is str for k in value):
+            raise _Other  # json.dumps turns other keys into text first
+        return "{" + inner + ("," + inner).join(
+            [_escape(k) + ": " + _json(value[k], inner) for k in sorted(value)]) + newline + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        return "[" + inner + ("," + inner).join([_json(v, inner) for v in value]) + newline + "]"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value == _INF_JSON:
+            return "Infinity"
+        if value == -_INF_JSON:
+            return "-Infinity"
+        return float.__repr__(value)
+    raise _Other
+
+
+_INF_JSON = float("inf")
 
 
 try:  # libyaml's emitter: the same bytes as the pure-Python one, many times faster

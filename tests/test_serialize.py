@@ -92,3 +92,45 @@ def test_every_generated_yaml_file_is_the_same_bytes() -> None:
             assert dump_yaml(data) == reference(data), path
             seen += 1
     assert seen > 100
+
+
+def json_reference(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+json_documents = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
+              st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(TRICKY), st.text(max_size=40)),
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.tuples(inner, inner),
+                            st.dictionaries(keys, inner, max_size=6)), max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_documents)
+def test_json_random_documents_are_the_same_text(data: Any) -> None:
+    from infracc.backends.serialize import dump_json
+
+    assert dump_json(data) == json_reference(data)
+
+
+@pytest.mark.parametrize("data", [{}, [], (), {"a": {}, "b": [], "c": ()}, {1: "int key", 2: "x"}, {True: 1},
+                                  {"x": 1e17, "y": -0.0, "z": math.nan, "w": -math.inf}, "plain", 5, None])
+def test_json_edge_cases_are_the_same_text(data: Any) -> None:
+    from infracc.backends.serialize import dump_json
+
+    assert dump_json(data) == json_reference(data)
+
+
+def test_json_other_values_go_through_the_standard_library() -> None:
+    from enum import IntEnum
+
+    from infracc.backends.serialize import dump_json
+
+    class Size(IntEnum):
+        SMALL = 1
+
+    assert dump_json({"size": Size.SMALL}) == json_reference({"size": Size.SMALL})
+    with pytest.raises(TypeError):
+        dump_json({"set": {1}})
