@@ -319,3 +319,16 @@ def test_an_eks_job_firing_while_the_nodes_are_scaled_to_zero_is_warned() -> Non
     assert result.ok
     warned = [d for d in result.diagnostics if d.code == "IC-COST-023"]
     assert len(warned) == 2 and "node group is scaled to 0" in warned[0].message
+
+
+def test_every_reserved_row_is_a_valid_price_under_its_key() -> None:
+    """Lookups validate only the row they return (levers._reserved); every row is validated here."""
+    from infracc.compiler.passes import levers
+
+    rows = levers.table()["reserved"]
+    assert len(levers._reserved_rows()) == len(rows) > 1000
+    for key in levers._reserved_rows():
+        price = levers._reserved(key)
+        assert price is not None and (price.item, str(price.engine), str(price.deployment), price.region) == key
+        assert price.usd > 0 and price.unit == "hour" and price.item.endswith("-reserved-1y-no-upfront")
+

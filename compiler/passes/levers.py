@@ -43,17 +43,23 @@ def table() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _reserved_index() -> dict[tuple[str, str, str, str], lib.Price]:
-    out: dict[tuple[str, str, str, str], lib.Price] = {}
-    for row in table()["reserved"]:
-        price = lib.Price.model_validate(row)
-        out[(price.item, str(price.engine), str(price.deployment), price.region)] = price
-    return out
+def _reserved_rows() -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """The reserved rows by (item, engine, deployment, region), as parsed: validating all 1,312
+    with `Price` took ~10 ms of every run, so a row is validated when a lookup returns it
+    (`_reserved`); tests/test_cost_levers.py validates them all."""
+    return {(row["item"], str(row.get("engine")), str(row.get("deployment")), row["region"]): row
+            for row in table()["reserved"]}
+
+
+@lru_cache(maxsize=256)
+def _reserved(key: tuple[str, str, str, str]) -> lib.Price | None:
+    row = _reserved_rows().get(key)
+    return lib.Price.model_validate(row) if row is not None else None
 
 
 def reserved_price(instance_class: str, engine: str, deployment: str, region: str) -> lib.Price | None:
     """The 1-year No Upfront reserved hourly rate of an RDS class, or None (never zero)."""
-    return _reserved_index().get((f"{instance_class}-reserved-1y-no-upfront", engine, deployment, region))
+    return _reserved((f"{instance_class}-reserved-1y-no-upfront", engine, deployment, region))
 
 
 def default_timezone(region: str) -> str:
