@@ -47,7 +47,7 @@ def _json(value: Any, newline: str) -> str:
         if not value:
             return "{}"
         inner = newline + "  "
-        if not all(type(k) is str for k in value):
+        if set(map(type, value)) != _ONLY_STR:
             raise _Other  # json.dumps turns other keys into text first
         return "{" + inner + ("," + inner).join(
             [_escape(k) + ": " + _json(value[k], inner) for k in sorted(value)]) + newline + "}"
@@ -101,6 +101,7 @@ _STR, _INT, _FLOAT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml
 _BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
 _SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 _INF = yaml.SafeDumper.inf_value
+_ONLY_STR = {str}
 
 
 class _Other(Exception):
@@ -134,7 +135,7 @@ def _node(data: Any) -> Node:
     if kind is str:
         return ScalarNode(_STR, data)
     if kind is dict:
-        if not all(type(k) is str for k in data):
+        if data and set(map(type, data)) != _ONLY_STR:  # in C: map(type) and set, no generator
             raise _Other  # other key types: sorted and represented as PyYAML does
         return MappingNode(_MAP, [(ScalarNode(_STR, k), _node(data[k])) for k in sorted(data)], flow_style=False)
     if kind is list or kind is tuple:
