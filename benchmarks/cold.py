@@ -17,7 +17,12 @@ process in its tree (infracc itself, or the Node process CDKTF starts), not thei
 user + system time of the child and the processes it waited for (Node, checkov), the median
 of the runs: on a shared machine it moves much less than wall time.
 
+Compiled templates: the first compile after an install writes them to
+library/templates/__pycache__ (as Python writes .pyc files; backends/templating.py), so one
+untimed compile runs before the measurements.
+
     python benchmarks/cold.py [--repeat 3] [--sizes 50,200,500] [--only validate,compile]
+                              [--quick]      # one run per figure, generated stacks 50 and 500 only
                               [--tree DIR]   # measure another checkout (e.g. the code before a change)
 """
 from __future__ import annotations
@@ -112,9 +117,11 @@ def _infracc(tree: Path | None) -> list[str]:
     script = Path(sys.executable).parent / "infracc"
     if tree is None and script.is_file():
         return [str(script)]
-    # The console script's own code, so a --tree checkout is imported instead of this one.
-    return [sys.executable, "-c", "import sys; from infracc.compiler.cli import run; sys.argv[0] = 'infracc'; "
-            "sys.exit(run())"]
+    # The console script's own code, so a --tree checkout is imported instead of this one (its
+    # compiler/entry.py when it has one, else cli.run as before that).
+    return [sys.executable, "-c", "import sys; sys.argv[0] = 'infracc'\n"
+            "try:\n    from infracc.compiler.entry import main\nexcept ImportError:\n"
+            "    from infracc.compiler.cli import run as main\nsys.exit(main())"]
 
 
 def cases(sizes: list[int], scratch: Path) -> list[tuple[str, Path]]:
@@ -135,12 +142,18 @@ def _target(command: str, label: str) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--sizes", default="50,200,500", help="generated stacks (services); empty for none")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per figure (default 3; 1 with --quick)")
+    parser.add_argument("--sizes", default=None, help="generated stacks (services); empty for none "
+                        "(default 50,200,500; 50,500 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="one run per figure, generated stacks 50 and 500")
     parser.add_argument("--only", default="validate,compile,cost,check",
                         help="commands to run per stack (comma-separated)")
     parser.add_argument("--tree", type=Path, help="a directory holding infracc/{compiler,schema,backends,library}")
     args = parser.parse_args()
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
+    if args.sizes is None:
+        args.sizes = "50,500" if args.quick else "50,200,500"
     commands = [c for c in args.only.split(",") if c]
     sizes = [int(s) for s in args.sizes.split(",") if s]
     env = _child_env(args.tree)
@@ -148,6 +161,9 @@ def main() -> None:
     infracc = _infracc(args.tree)
 
     byte_compile(args.tree)
+    first = sorted((ROOT / "examples").glob("*/stack.yaml"))[0]
+    with tempfile.TemporaryDirectory(prefix="infracc-bench-warmup-") as warm:  # writes the template cache
+        _once([*infracc, "compile", str(first), "-o", str(Path(warm) / "out")], env, ROOT)
     load = os.getloadavg()
     print(f"cold processes, median of {args.repeat}; .pyc caches present (compileall once, children run without "
           f"PYTHONDONTWRITEBYTECODE); {os.cpu_count()} CPUs, load average {load[0]:.2f} at start; "

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 ENTRY_FILES = ("main.py", "app.py", "server.py")
 NODE_ENTRY_FILES = ("server.js", "index.js", "app.js", "main.js")
@@ -73,6 +71,8 @@ def _python_entry(root: Path) -> tuple[list[str], str]:
 
 
 def _pyproject(root: Path) -> dict[str, Any]:
+    import tomllib  # here, not at import: only a Python project with a pyproject.toml reads it
+
     try:
         return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -140,6 +140,8 @@ def _java(root: Path) -> Detected:
 
 
 def _maven_final_name(root: Path) -> str:
+    from xml.etree import ElementTree  # only a Maven project reads XML
+
     try:
         tree = ElementTree.parse(root / "pom.xml")
     except (OSError, ElementTree.ParseError):

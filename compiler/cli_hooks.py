@@ -6,7 +6,6 @@ to each stack's directory: `-o out` with `examples/a/stack.yaml` checks `example
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,6 +29,8 @@ def _stacks(files: tuple[str, ...]) -> list[Path]:
 
 
 def _run(args: list[str]) -> int:
+    import subprocess  # here: every infracc command imports this module, only hooks start processes
+
     # A child process per stack keeps each command's own output and exit code untouched.
     return subprocess.run([sys.executable, "-c", "from infracc.compiler.cli import main; main()", *args],
                           check=False).returncode

@@ -164,7 +164,9 @@ _ATTRS = ("engine", "deployment", "arch", "support", "edge", "tier")
 
 
 def _price_key(row: dict[str, Any]) -> tuple[str | None, ...]:
-    return (row["service"], row["item"], row["region"], *(row.get(a) for a in _ATTRS))
+    get = row.get  # spelled out, not a loop over _ATTRS: it runs for every row of every run
+    return (row["service"], row["item"], row["region"], get("engine"), get("deployment"), get("arch"),
+            get("support"), get("edge"), get("tier"))
 
 
 @lru_cache(maxsize=1)
@@ -172,7 +174,21 @@ def _raw_prices() -> dict[tuple[str | None, ...], dict[str, Any]]:
     """Rows of prices.json by lookup key, as parsed. Validating all ~4,000 rows with `Price`
     took ~0.1 s of every run that prices anything (validate, cost, compile), so a row is
     validated when a lookup returns it (`_row`); tests/test_library_data.py validates them all."""
-    return {_price_key(row): row for row in _json("prices.json")["prices"]}
+    return _price_tables()[0]
+
+
+@lru_cache(maxsize=1)
+def _price_tables() -> tuple[dict[tuple[str | None, ...], dict[str, Any]], dict[tuple[str | None, ...], list[tuple[str | None, ...]]]]:
+    """`_raw_prices()`, and its keys by (service, item, region) in file order: the rows a
+    lookup naming fewer attributes than the row has can match (one pass over the rows)."""
+    index: dict[tuple[str | None, ...], dict[str, Any]] = {}
+    by_item: dict[tuple[str | None, ...], list[tuple[str | None, ...]]] = {}
+    for row in _json("prices.json")["prices"]:
+        key = _price_key(row)
+        if key not in index:
+            by_item.setdefault(key[:3], []).append(key)
+        index[key] = row
+    return index, by_item
 
 
 @cache
@@ -201,10 +217,8 @@ def _lookup(service: str, item: str, region: str, pairs: tuple[tuple[str, str], 
     key = (service, item, region, *(attrs.get(a) for a in _ATTRS))
     if key in index:
         return _row(key)
-    for found in index:
-        s, i, r, *vals = found
-        if (s, i, r) == (service, item, region) and all(
-                v == attrs.get(a) or (a == "tier" and a not in attrs) for a, v in zip(_ATTRS, vals, strict=True)):
+    for found in _price_tables()[1].get((service, item, region), ()):
+        if all(v == attrs.get(a) or (a == "tier" and a not in attrs) for a, v in zip(_ATTRS, found[3:], strict=True)):
             return _row(found)
     return None
 

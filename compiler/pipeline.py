@@ -466,14 +466,15 @@ def _run_backends(result: Result, chosen: list[str], progress: Callable[[str], N
     ir = result.ir
     assert ir is not None
 
+    from infracc.compiler import parallel
+
+    # Large stacks run some backends in a second process (compiler/parallel.py); merged in order.
+    outputs = parallel.run(ir, [n for n in chosen if n in BACKENDS], BACKENDS, progress)
     for name in chosen:
-        if progress is not None:
-            progress(name)
-        backend = BACKENDS.get(name)
-        if backend is None:
+        if name not in outputs:
             result.diagnostics.append(note("IC-TARGET-001", f"target `{name}` has no backend in this version; nothing was generated for it"))
             continue
-        files, diags = backend(ir)
+        files, diags = outputs[name]
         # What a target cannot express is reported by the targets pass (so `validate` shows it);
         # the backend noticing the same gap adds nothing new.
         known = set(result.diagnostics)

@@ -219,6 +219,20 @@ def test_an_unknown_time_zone_is_an_error() -> None:
     assert [d.code for d in result.diagnostics if d.is_error] == ["IC-COST-021"]
 
 
+def test_a_time_zone_is_what_the_tz_database_lists() -> None:
+    """`is_zone` opens one zone file instead of listing the database (issue #14): it accepts
+    exactly what `zoneinfo.available_timezones()` lists, and no folder, path or other file."""
+    import zoneinfo
+
+    from infracc.compiler.passes.levers import is_zone
+
+    listed = zoneinfo.available_timezones() | {"UTC"}
+    assert len(listed) > 300 and all(is_zone(z) for z in listed)
+    for name in ("Europe", "Europe/Atlantis", "europe/berlin", "", "../etc/passwd", "/etc/localtime",
+                 "posixrules", "zone.tab", "tzdata.zi", "Europe/"):
+        assert name not in listed and not is_zone(name), name
+
+
 def test_a_job_running_while_its_database_is_stopped_is_warned() -> None:
     yaml = ("region: eu-west-1\njobs:\n  j: {build: {context: ., language: go}, schedule: '0 3 * * *', uses: [db]}\n"
             "databases:\n  db: {}\n")
@@ -389,3 +403,16 @@ def test_every_example_environment_is_30_percent_below_its_naive_baseline(exampl
     c = result.ir.envs[env].cost
     assert c.baseline_monthly > 0 and not c.missing_prices
     assert (c.baseline_monthly - c.monthly) / c.baseline_monthly >= 0.30, (example, env, c.monthly, c.baseline_monthly)
+
+
+def test_every_reserved_row_is_a_valid_price_under_its_key() -> None:
+    """Lookups validate only the row they return (levers._reserved); every row is validated here."""
+    from infracc.compiler.passes import levers
+
+    rows = levers.table()["reserved"]
+    assert len(levers._reserved_rows()) == len(rows) > 1000
+    for key in levers._reserved_rows():
+        price = levers._reserved(key)
+        assert price is not None and (price.item, str(price.engine), str(price.deployment), price.region) == key
+        assert price.usd > 0 and price.unit == "hour" and price.item.endswith("-reserved-1y-no-upfront")
+

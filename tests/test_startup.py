@@ -60,3 +60,72 @@ def test_analysis_commands_load_no_backend(command: str) -> None:
     found = loaded(command, str(EXAMPLE))
     assert "infracc.compiler.pipeline" in found  # the probe ran the command
     assert _any(found, "infracc.backends", "jinja2", "yaml", *HEAVY_EVERYWHERE) == []
+
+
+def _entry(*args: str, before: str = "") -> subprocess.CompletedProcess[str]:
+    code = f"import sys\n{before}\nsys.argv = ['infracc', *sys.argv[1:]]\nfrom infracc.compiler.entry import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def test_console_script_keeps_exit_codes_output_and_atexit() -> None:
+    """The console script skips the interpreter's teardown (compiler/entry.py), never what a
+    normal exit does: the exit status, everything printed, the atexit handlers."""
+    hook = "import atexit\natexit.register(lambda: print('atexit ran', flush=True))"
+    ok = _entry("--version", before=hook)
+    assert ok.returncode == 0 and ok.stdout.splitlines() == [ok.stdout.splitlines()[0], "atexit ran"]
+    assert ok.stdout.startswith("infracc, version ")
+    assert _entry("validate", str(EXAMPLE)).returncode == 0
+    bad = _entry("validate", str(ROOT / "pyproject.toml"))
+    assert bad.returncode == 1 and "error[" in bad.stderr
+    assert _entry("no-such-command").returncode == 2
+    assert _entry("compile", "--help").stdout.startswith("Usage:")
+
+
+def test_console_script_runs_the_entry_that_tunes_the_process() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"infracc": "infracc.compiler.entry:main"}
+    from infracc.compiler import entry
+
+    assert [entry._status(c) for c in (None, 0, 1, 3, 130, 256)] == [0, 0, 1, 3, 130, 0]
+
+
+NODE_PROBE = """
+import collections, json, sys
+from jsii._kernel.providers import process
+seen = collections.Counter()
+send = process._NodeProcess.send
+def counting(self, request, response_type):
+    seen[type(request).__name__ + ":" + str(getattr(request, "method", None) or getattr(request, "fqn", ""))] += 1
+    return send(self, request, response_type)
+process._NodeProcess.send = counting
+from infracc.compiler.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print("\\nNODE " + json.dumps(seen))
+"""
+
+
+def test_terraform_synthesis_crosses_to_node_only_for_constructs(tmp_path: Path) -> None:
+    """Round trips to CDKTF's Node process (issue #14): the two assemblies, the App, a stack and
+    its S3 backend per environment, one synth. Settings and blocks are merged in Python."""
+    stack = ROOT / "examples" / "serverless" / "stack.yaml"
+    proc = subprocess.run([sys.executable, "-c", NODE_PROBE, "compile", str(stack), "-o", str(tmp_path / "out"),
+                           "--target", "terraform"], capture_output=True, text=True, cwd=ROOT, check=False)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("NODE "))
+    seen = json.loads(line.removeprefix("NODE "))
+    envs = len(list((tmp_path / "out" / "terraform").iterdir()))
+    assert envs >= 2
+    assert seen == {"LoadRequest:": 2, "CreateRequest:cdktn.App": 1, "CreateRequest:cdktn.TerraformStack": envs,
+                    "CreateRequest:cdktn.S3Backend": envs, "InvokeRequest:synth": 1}, seen
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("validate", str(EXAMPLE))])
+def test_no_command_starts_with_what_only_some_use(args: tuple[str, ...]) -> None:
+    """`subprocess` only for `hook`/`check`; TOML and XML parsers only for a build context with a
+    pyproject.toml or a pom.xml (three-tier has neither)."""
+    found = loaded(*args)
+    assert _any(found, "subprocess", "tomllib", "xml.etree") == []

@@ -192,7 +192,7 @@ def _value(ir: StackIR, env: EnvIR, var: EnvVar, secrets: set[str]) -> str:
 
 
 def _by_name(env: EnvIR, name: str) -> Component:
-    return next(c for c in env.graph.components() if c.name == name)
+    return env.graph.by_name()[name]
 
 
 def _env_example(secrets: set[str]) -> str:

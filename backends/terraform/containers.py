@@ -27,7 +27,7 @@ def image(ctx: Env, comp: Component) -> str:
 
 
 def value(ctx: Env, ref: OutputRef) -> str:
-    target = next(c for c in ctx.env.graph if c.name == ref.component)
+    target = ctx.env.graph.by_name()[ref.component]  # a dict: a scan per reference grew with the stack squared
     if target.kind == "service":
         port = resolved.service(target).port
         return {"url": f"http://{target.name}:{port}", "host": target.name, "port": str(port)}[ref.output]

@@ -44,17 +44,23 @@ def table() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _reserved_index() -> dict[tuple[str, str, str, str], lib.Price]:
-    out: dict[tuple[str, str, str, str], lib.Price] = {}
-    for row in table()["reserved"]:
-        price = lib.Price.model_validate(row)
-        out[(price.item, str(price.engine), str(price.deployment), price.region)] = price
-    return out
+def _reserved_rows() -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """The reserved rows by (item, engine, deployment, region), as parsed: validating all 1,312
+    with `Price` took ~10 ms of every run, so a row is validated when a lookup returns it
+    (`_reserved`); tests/test_cost_levers.py validates them all."""
+    return {(row["item"], str(row.get("engine")), str(row.get("deployment")), row["region"]): row
+            for row in table()["reserved"]}
+
+
+@lru_cache(maxsize=256)
+def _reserved(key: tuple[str, str, str, str]) -> lib.Price | None:
+    row = _reserved_rows().get(key)
+    return lib.Price.model_validate(row) if row is not None else None
 
 
 def reserved_price(instance_class: str, engine: str, deployment: str, region: str) -> lib.Price | None:
     """The 1-year No Upfront reserved hourly rate of an RDS class, or None (never zero)."""
-    return _reserved_index().get((f"{instance_class}-reserved-1y-no-upfront", engine, deployment, region))
+    return _reserved((f"{instance_class}-reserved-1y-no-upfront", engine, deployment, region))
 
 
 @lru_cache(maxsize=1)
@@ -134,7 +140,7 @@ def _schedule(ir: StackIR, env: EnvIR, databases: str, reserved_nodes: str) -> t
     where = (*s.origin, "off_hours")
     zone = spec.timezone or default_timezone(s.region)
     diags: list[Diagnostic] = []
-    if zone not in _zones():
+    if not is_zone(zone):
         diags.append(error("IC-COST-021", f"`{zone}` is not an IANA time zone (environment `{env.name}`)",
                            (*where, "timezone"), "use a tz database name such as `Europe/Berlin` or `UTC`"))
     window = parse_active(spec.active)
@@ -265,9 +271,20 @@ def _cron(hhmm: str, dow: str) -> str:
     return f"cron({int(m)} {int(h)} ? * {dow} *)"
 
 
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+@lru_cache(maxsize=64)
+def is_zone(name: str) -> bool:
+    """An IANA time zone: one that `zoneinfo` can load, as `zoneinfo.available_timezones()`
+    lists them (that walks the whole tz database, ~15 ms of every validate; a lookup opens one
+    file). `posixrules` is a file in that folder but no zone, as there."""
+    if name == "UTC":
+        return True
+    if name == "posixrules":
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def _recommendations(ir: StackIR, env: EnvIR, schedule: Schedule | None, compute: str, caches: str,
