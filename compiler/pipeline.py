@@ -288,6 +288,8 @@ _READS: dict[str, frozenset[str]] = {
     "IC-SIZE-001": frozenset({"cpu", "memory"}),
     "IC-PH-003": frozenset({"env", "uses"}),
     "IC-PH-004": frozenset({"env", "uses"}),
+    "IC-TABLE-003": frozenset({"capacity", "read_units", "write_units"}),
+    "IC-TABLE-004": frozenset({"trigger"}),
     "IC-SECRET-002": frozenset({"env", "secrets"}),
     "IC-ENVVAR-001": frozenset({"env", "uses"}),
     "IC-DOMAIN-001": frozenset({"public", "host"}),
@@ -311,7 +313,7 @@ _READS: dict[str, frozenset[str]] = {
 # Rules whose finding at a reference (an `env` value, a `uses` entry) depends on fields of the
 # component it names: a follow-on when that component lost one of them or became a stub (a stub
 # keeps its kind, so rules reading only the kind are not listed).
-_ACROSS: dict[str, frozenset[str]] = {"IC-PH-004": frozenset({"port"})}
+_ACROSS: dict[str, frozenset[str]] = {"IC-PH-004": frozenset({"port"}), "IC-TABLE-004": frozenset({"stream"})}
 # The same for top-level keys, whose defaults apply to every component once pruned.
 _TOP_READS: dict[str, frozenset[str]] = {
     "IC-SVC-003": frozenset({"platform"}),

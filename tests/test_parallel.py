@@ -11,7 +11,8 @@ from conftest import ROOT
 from infracc.compiler import parallel
 from infracc.compiler.pipeline import analyze, emit
 
-THREE = ROOT / "examples" / "three-tier" / "stack.yaml"
+# eks: every target (an ecs stack has no Kubernetes or Helm output unless it lists them)
+THREE = ROOT / "examples" / "microservices" / "stack.yaml"
 
 
 def _emitted(targets: list[str] | None = None) -> tuple[dict[str, str], list[str]]:
