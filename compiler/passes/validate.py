@@ -548,7 +548,7 @@ def _paths(ir: StackIR, comp: Component) -> list[Diagnostic]:
             out.append(error("IC-PATH-001", f"`{rel}` is outside the stack's directory", origin,
                              "use a relative path inside the folder that holds stack.yaml"))
         elif not target.is_dir():
-            out.append(warning("IC-PATH-002", f"`{rel}` does not exist (relative to stack.yaml)", origin,
+            out.append(warning("IC-PATH-002", f"`{rel}` does not exist (paths are relative to the folder of stack.yaml, or to `--base-dir` for a spec read from stdin)", origin,
                                "create it or correct the path"))
     return out
 
