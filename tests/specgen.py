@@ -1114,7 +1114,7 @@ class _Gen:
             if can_be_public and self.flip(0.2):
                 o["public"] = self.public() if self.flip(0.7) else False
             if self.flip(0.2):
-                o["deploy"] = self.deploy(shifts_traffic=role != "worker")
+                o["deploy"] = self.deploy(shifts_traffic=role != "worker" and not comp.get("stateful"))
                 if "steps" in (comp.get("deploy") or {}) and o["deploy"].get("strategy") != "canary":
                     o["deploy"] = {"strategy": "canary"}  # maps merge: the base's steps stay
             if comp.get("stateful") and self.flip(0.4):
