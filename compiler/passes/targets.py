@@ -1,12 +1,13 @@
-"""Targets pass: what a chosen target cannot express, reported from the spec (issue #11 item 4).
+"""Targets pass: what a chosen target cannot express, refused from the spec (issues #11, #12).
 
-The backends translate the resolved model; a few requests they cannot express are warnings
-(IC-TF-002, IC-K8S-001). Each of those is knowable from the resolved model and the decisions,
-so this pass reports them and `validate` (which runs every pass and no backend) shows them
-before `compile`. The backends still notice the same gaps when they translate (they must
-leave the part out); `pipeline.emit` drops a backend diagnostic identical to one reported
-here, and tests/test_one_run.py checks that `compile` adds no warning `validate` did not
-report (examples and generated specs). Keep the messages here in step with the backends.
+The backends translate the resolved model; a few requests they cannot express (IC-TF-002,
+IC-K8S-001, IC-CI-001) would leave a part out of the output while the spec and the runbook still
+promise it. Each is knowable from the resolved model and the decisions, so this pass reports them
+as errors and `validate` (which runs every pass and no backend) refuses the spec with the form
+that can be generated. The backends still notice the same gaps when they translate (they must
+leave the part out) and raise the same diagnostics from the builders here; `pipeline.emit` drops
+a backend diagnostic identical to one reported here, and tests/test_one_run.py checks that
+`compile` adds nothing `validate` did not report (examples and generated specs).
 
 Not moved, because the spec does not decide them: IC-TF-001 (Node.js missing on the machine
 that compiles) and the alarm guard of backends/terraform/ops.py (an alarm the security pass
