@@ -79,3 +79,20 @@ def levers(env: EnvIR) -> d.EnvLevers:
 
 def cost(env: EnvIR) -> d.EnvCost:
     return _need(env.cost, f"env {env.name}", "cost", "cost")
+
+
+# Kinds whose connection secret holds a credential: every workload that uses one reads it.
+CREDENTIAL_SECRET_KINDS = ("database", "cache")
+# Kinds whose connection secret holds only names and ARNs: only Kubernetes ExternalSecrets read it
+# (ECS tasks and Lambda functions get those values as plain environment variables).
+NAME_SECRET_KINDS = ("bucket", "queue", "table", "function")
+
+
+def has_connection_secret(targets: list[str], comp: Component) -> bool:
+    """Whether Terraform writes `comp`'s connection secret (naming.connection_secret): always
+    for a database or cache, for the other kinds only when the Kubernetes manifests or the Helm
+    chart are generated (nothing else reads them). Decided here once; Terraform, the estimate
+    and the runbook read it."""
+    if comp.kind in CREDENTIAL_SECRET_KINDS:
+        return True
+    return comp.kind in NAME_SECRET_KINDS and ("kubernetes" in targets or "helm" in targets)

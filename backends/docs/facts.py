@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infracc.backends.terraform import functions, stores
-from infracc.compiler import naming, resolved
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler import tasks as t
 from infracc.compiler.ir import Component, EnvIR, StackIR
 
@@ -92,7 +92,7 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
         "function": "names of `{}` (arn, name) for Kubernetes ExternalSecrets; not secret",
     }
     out += [(naming.connection_secret(ir.name, env, c.name), what[c.kind].format(c.name))
-            for c in graph.components(*what)]
+            for c in graph.components(*what) if decided.has_connection_secret(ir.targets, c)]
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
-from infracc.compiler import naming, resolved
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler.decisions import Encryption, Retention, Sizing
 from infracc.compiler.ir import Component
 
@@ -154,6 +154,8 @@ def connection(ctx: Env, comp: Component, body: str, version: str | int | None =
     (buckets, queues, functions: names and ARNs only) it is a plain `secret_string`, which
     Terraform keeps in step with its sources on every apply.
     """
+    if not decided.has_connection_secret(ctx.ir.targets, comp):
+        return  # names and ARNs that only Kubernetes ExternalSecrets would read
     sec = secret(ctx, f"{comp.name}_connection", naming.connection_secret(ctx.ir.name, ctx.name, comp.name),
                  f"connection to {comp.kind} {comp.name}")
     ctx.parts[f"connection.{comp.name}"] = sec

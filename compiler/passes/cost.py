@@ -505,7 +505,7 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
         items += _cloudfront(env, est, "load-balancer", "CloudFront in front of the internal ALB", None)
     if env.nodes is not None:
         items += _eks(env, est, naive)
-    items += _security(env, est)
+    items += _security(ir, env, est)
     items += _web_acls(env, est)
     alarms = _alarm_count(env)
     if alarms:
@@ -524,16 +524,16 @@ def distributions(env: EnvIR) -> bool:
     return any(c.endpoint is not None and c.endpoint.cdn for c in env.graph.components("service", "site"))
 
 
-def _security(env: EnvIR, est: Estimator) -> list[LineItem]:
+def _security(ir: StackIR, env: EnvIR, est: Estimator) -> list[LineItem]:
     comps = env.graph.components()
     keys = 1 + sum(1 for c in comps if c.encryption is not None and c.encryption.dedicated)
-    # Declared secrets and one connection secret per data store and function
-    # (naming.connection_secret); the database password and cache AUTH token live only in those
+    # Declared secrets and the connection secrets Terraform writes (decided.has_connection_secret); the database password and cache AUTH token live only in those
     # connection secrets (write-only arguments), so RDS manages no master secret of its own.
     secrets = (sum(len(getattr(c.spec, "secrets", [])) for c in comps)
-               + len(env.graph.components("database", "cache", "bucket", "queue", "table", "function")))
-    items = [est.item("security", f"KMS customer-managed keys × {keys}", "kms", "customer-managed-key", keys),
-             est.item("security", f"Secrets Manager secrets × {secrets}", "secretsmanager", "secret", secrets)]
+               + sum(1 for c in comps if decided.has_connection_secret(ir.targets, c)))
+    items = [est.item("security", f"KMS customer-managed keys × {keys}", "kms", "customer-managed-key", keys)]
+    if secrets:
+        items.append(est.item("security", f"Secrets Manager secrets × {secrets}", "secretsmanager", "secret", secrets))
     if distributions(env):  # CloudFront logs to us-east-1, encrypted with a key there
         items.append(est.item("security", "KMS key for edge logs (us-east-1)", "kms", "customer-managed-key", 1,
                               region="us-east-1"))
