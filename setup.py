@@ -2,7 +2,7 @@
 
 `compiler/` installs as `infracc.compiler`, and likewise `schema/`, `backends/` and
 `library/`; nothing installs a generic top-level module. Subpackages are discovered so that
-adding a folder with an `__init__.py` needs no edit here.
+adding a folder needs no edit here.
 """
 from __future__ import annotations
 
@@ -15,11 +15,16 @@ HERE = Path(__file__).parent
 
 
 def _packages() -> tuple[list[str], dict[str, str]]:
+    """Every folder under the roots: code packages (with `__init__.py`) and the data folders
+    (templates, patterns, catalogue) as namespace packages, so their files install with them."""
     packages: list[str] = []
     package_dir: dict[str, str] = {}
     for root in ROOTS:
-        for init in sorted((HERE / root).rglob("__init__.py")):
-            rel = init.parent.relative_to(HERE)
+        folders = [HERE / root, *sorted(p for p in (HERE / root).rglob("*") if p.is_dir())]
+        for folder in folders:
+            rel = folder.relative_to(HERE)
+            if any(part == "__pycache__" or part.startswith(".") for part in rel.parts):
+                continue
             name = "infracc." + ".".join(rel.parts)
             packages.append(name)
             package_dir[name] = rel.as_posix()
