@@ -20,6 +20,8 @@ def _packages() -> tuple[list[str], dict[str, str]]:
     packages: list[str] = []
     package_dir: dict[str, str] = {}
     for root in ROOTS:
+        if not (HERE / root).is_dir():
+            continue
         folders = [HERE / root, *sorted(p for p in (HERE / root).rglob("*") if p.is_dir())]
         for folder in folders:
             rel = folder.relative_to(HERE)

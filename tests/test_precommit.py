@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 BIN = Path(sys.executable).parent
-PACKAGE = ("compiler", "schema", "backends", "library", "setup.py", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
+PACKAGE = ("compiler", "schema", "backends", "library", "agents", "setup.py", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "out", "*.egg-info")
 
 
