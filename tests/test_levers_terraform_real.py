@@ -9,14 +9,13 @@ terraform init/validate and `terraform test` with the mock provider, tf_semantic
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import tf_real
 from conftest import ORACLES, ROOT
-from test_terraform_real import _docs, mock_test_file, prepare, toolchain, write_output  # noqa: F401 (fixture)
+from test_terraform_real import toolchain, validate_and_mock, write_output  # noqa: F401 (fixture)
 
 from infracc.compiler.pipeline import analyze, emit
 
@@ -46,14 +45,8 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_interface_endpoints_validate_and_mock_plan_apply(toolchain, output: Path, tmp_path: Path) -> None:  # noqa: F811
-    workdir, proc, _, _ = prepare(toolchain, output, tmp_path / "dev")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = toolchain.run(["validate", "-json", "-no-color"], workdir)
-    errors, _ = tf_real.diagnostics(proc)
-    assert not errors and proc.returncode == 0, errors or proc.stderr
-    (workdir / "infracc.tftest.hcl").write_text(mock_test_file(_docs(workdir), tf_real.provider_schema(toolchain)))
-    proc = toolchain.run(["test", "-no-color"], workdir)
-    assert proc.returncode == 0, (re.findall(r"Error: .*", proc.stdout) or [proc.stdout[-3000:]])
+    problems = validate_and_mock(toolchain, output, tmp_path / "dev")
+    assert not problems, "\n".join(problems)
 
 
 def test_interface_endpoints_tf_semantics(output: Path) -> None:

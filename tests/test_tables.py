@@ -6,7 +6,6 @@ terraform init/validate, `terraform test` with the mock provider, tf_semantics a
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 import tf_real
 import yaml
 from conftest import ORACLES, ROOT
-from test_terraform_real import _docs, mock_test_file, prepare, toolchain  # noqa: F401 (fixture)
+from test_terraform_real import toolchain, validate_and_mock  # noqa: F401 (fixture)
 
 from infracc.backends.compose import standins
 from infracc.compiler.pipeline import analyze, emit
@@ -217,14 +216,8 @@ def test_stream_trigger_needs_a_stream() -> None:
 
 def test_terraform_validates_and_mock_plans(toolchain, terraform: Path, tmp_path: Path) -> None:  # noqa: F811
     for env in ("dev", "prod"):
-        workdir, proc, _, _ = prepare(toolchain, terraform / "terraform" / env, tmp_path / env)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        proc = toolchain.run(["validate", "-json", "-no-color"], workdir)
-        errors, _ = tf_real.diagnostics(proc)
-        assert not errors and proc.returncode == 0, errors or proc.stderr
-        (workdir / "infracc.tftest.hcl").write_text(mock_test_file(_docs(workdir), tf_real.provider_schema(toolchain)))
-        proc = toolchain.run(["test", "-no-color"], workdir)
-        assert proc.returncode == 0, (re.findall(r"Error: .*", proc.stdout) or [proc.stdout[-3000:]])
+        problems = validate_and_mock(toolchain, terraform / "terraform" / env, tmp_path / env)
+        assert not problems, "\n".join(problems)
 
 
 def test_terraform_semantics(terraform: Path) -> None:

@@ -333,6 +333,27 @@ def _docs(workdir: Path) -> dict[str, Any]:
     return merged
 
 
+def validate_and_mock(tc: Toolchain, source: Path, workdir: Path, plan_apply: bool = True) -> list[str]:
+    """Copy `source` to `workdir`, rewrite, init, `terraform validate` and (with `plan_apply`)
+    `terraform test` with the mock provider: the problems found, [] when all passed. For tests
+    that check one directory of their own output (the examples' tests below report more)."""
+    workdir, proc, _, _ = prepare(tc, source, workdir)
+    if proc.returncode:
+        return [f"terraform init {source}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"]
+    problems = []
+    proc = tc.run(["validate", "-json", "-no-color"], workdir)
+    errors, _ = tf_real.diagnostics(proc)
+    if errors or proc.returncode:
+        problems.append(f"terraform validate {source}:\n" + "\n".join(errors or [proc.stderr]))
+    if plan_apply:
+        (workdir / "infracc.tftest.hcl").write_text(mock_test_file(_docs(workdir), tf_real.provider_schema(tc)),
+                                                    encoding="utf-8")
+        proc = tc.run(["test", "-no-color"], workdir)
+        if proc.returncode:
+            problems.append(f"terraform test {source}:\n{_failures(proc.stdout + proc.stderr)}")
+    return problems
+
+
 def _failures(output: str) -> str:
     """The `Error:` sections of `terraform test` output (first 40), else its tail."""
     sections = re.split(r"\n(?=Error: )", output)

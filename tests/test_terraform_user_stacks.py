@@ -18,7 +18,7 @@ from conftest import ROOT
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from specgen import Generated, stacks
-from test_terraform_real import _docs, mock_test_file, prepare, toolchain, write_output  # noqa: F401 (fixture)
+from test_terraform_real import toolchain, validate_and_mock, write_output  # noqa: F401 (fixture)
 
 from infracc.compiler import init_spec
 from infracc.compiler.pipeline import analyze, emit
@@ -67,24 +67,9 @@ def _check(tc: tf_real.Toolchain, out: Path, last: str, work: Path) -> list[str]
         problems.append("tf_semantics:\n" + "\n".join(findings or [summary]))
     # The last environment in promotion order has the most (HA, per-AZ NAT, protection): its
     # directory and the CI stack run under terraform; all of them went through tf_semantics.
-    for source in [out / "terraform" / last, out / "ci" / "terraform"]:
-        rel = source.relative_to(out).as_posix()
-        workdir, proc, _, _ = prepare(tc, source, work / rel)
-        if proc.returncode:
-            problems.append(f"terraform init {rel}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-            continue
-        proc = tc.run(["validate", "-json", "-no-color"], workdir)
-        errors, _ = tf_real.diagnostics(proc)
-        if errors or proc.returncode:
-            problems.append(f"terraform validate {rel}:\n" + "\n".join(errors or [proc.stderr]))
-        if rel.startswith("ci/"):
-            continue  # the CI stack's plan/apply is the examples' (tests/test_terraform_real.py)
-        (workdir / "infracc.tftest.hcl").write_text(mock_test_file(_docs(workdir), tf_real.provider_schema(tc)),
-                                                    encoding="utf-8")
-        proc = tc.run(["test", "-no-color"], workdir)
-        if proc.returncode:
-            problems.append(f"terraform test {rel}:\n" + "\n".join(re.findall(r"Error: .*", proc.stdout)[:20]
-                                                                 or [proc.stdout[-3000:]]))
+    for source, plan_apply in ((out / "terraform" / last, True), (out / "ci" / "terraform", False)):
+        # the CI stack's plan/apply is the examples' (tests/test_terraform_real.py)
+        problems += validate_and_mock(tc, source, work / source.relative_to(out), plan_apply)
     return problems
 
 
