@@ -55,21 +55,31 @@ __all__ = ["RULES", "Rule", "find_format", "find_secret", "shannon_entropy"]
 class Rule:
     label: str
     """What the finding is, as a noun phrase: "a GitHub token"."""
-    pattern: re.Pattern[str]
+    regex: str
     source: str
     """Where the format comes from."""
-    context: re.Pattern[str] | None = None
-    """When set, the rule only counts when this matches the name the value is assigned to, or
-    the text just before the match."""
+    context_regex: str | None = None
+    """When set, the rule only counts when this (case-insensitive) matches the name the value is
+    assigned to, or the text just before the match."""
     min_entropy: float = 0.0
     """Entropy floor for the matched text (weak shapes only)."""
     needles: tuple[str, ...] = ()
     """Literal text every match contains (one of them): a fast pre-check before the regex."""
 
+    # Compiled on first use (`re` keeps compiled patterns in its own cache): compiling all the
+    # rules at import cost ~40 ms of every cold process, and most values never get past the
+    # needles (issue #14).
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.regex)
+
+    @property
+    def context(self) -> re.Pattern[str] | None:
+        return re.compile(self.context_regex, re.I) if self.context_regex is not None else None
+
 
 def _r(label: str, needles: str, pattern: str, source: str, context: str | None = None, min_entropy: float = 0.0) -> Rule:
-    return Rule(label, re.compile(pattern), source, re.compile(context, re.I) if context else None, min_entropy,
-                tuple(needles.split()))
+    return Rule(label, pattern, source, context, min_entropy, tuple(needles.split()))
 
 
 _END = r"(?![A-Za-z0-9_])"  # a token ends where its alphabet ends
@@ -239,11 +249,12 @@ def find_format(value: str, key: str | None = None) -> str | None:
     for rule in RULES:
         if rule.needles and not any(n in value for n in rule.needles):
             continue
-        if rule.context is not None and not ((key and rule.context.search(key)) or rule.context.search(value)):
+        context = rule.context
+        if context is not None and not ((key and context.search(key)) or context.search(value)):
             continue
         for match in rule.pattern.finditer(value):
-            if rule.context is not None and not (
-                    (key and rule.context.search(key)) or rule.context.search(value[max(0, match.start() - 40):match.start()])):
+            if context is not None and not (
+                    (key and context.search(key)) or context.search(value[max(0, match.start() - 40):match.start()])):
                 continue
             if rule.min_entropy and shannon_entropy(match.group(0)) < rule.min_entropy:
                 continue

@@ -1,23 +1,22 @@
-"""Turns a spec path into ``file:line:col`` using the ruamel round-trip tree.
+"""Turns a spec path into ``file:line:col`` using the loader's position tree (`yaml12.Pos`).
 
-Scalars carry no position in ruamel; the parent container knows where each key and item
-is, so every lookup asks the parent (``lc.value(key)``, ``lc.item(i)``). A path that runs
-past the tree (a missing key) points at the deepest container that exists.
+Scalars carry no position of their own; the parent container knows where each key and item
+is, so every lookup asks the parent. A path that runs past the tree (a missing key) points at
+the deepest container that exists.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from infracc.compiler.diagnostics import Path
+from infracc.compiler.yaml12 import Mark, Pos
 
 
 @dataclass
 class SourceMap:
     file: str
     text: str
-    tree: object = None
+    tree: Pos | None = None
     _lines: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -26,20 +25,20 @@ class SourceMap:
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the value at `path`, or of its key when `key` is true."""
         node = self.tree
-        if not isinstance(node, CommentedMap | CommentedSeq):
+        if node is None:
             return (1, 1)
-        pos = (node.lc.line, node.lc.col)
+        pos = node.mark
         for i, part in enumerate(path):
             last = i == len(path) - 1
-            if isinstance(node, CommentedMap) and _has_key(node, part):
-                name = _key(node, part)
+            entry = entry_of(node, part) if node is not None and node.is_map else None
+            if entry is not None:
+                key_mark, value_mark, inner = entry
                 # A block mapping value starts on the next line; its key names it better.
-                block = isinstance(node[name], CommentedMap) and node.lc.value(name)[0] != node.lc.key(name)[0]
-                pos = node.lc.key(name) if (key and last) or (last and block) else node.lc.value(name)
-                node = node[name]
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-                pos = node.lc.item(part)
-                node = node[part]
+                block = inner is not None and inner.is_map and value_mark[0] != key_mark[0]
+                pos = key_mark if (key and last) or (last and block) else value_mark
+                node = inner
+            elif node is not None and not node.is_map and isinstance(part, int) and 0 <= part < len(node.items):
+                pos, node = node.items[part]
             else:
                 break
         return (pos[0] + 1, pos[1] + 1)
@@ -48,18 +47,12 @@ class SourceMap:
         return self._lines[lineno - 1] if 0 < lineno <= len(self._lines) else ""
 
 
-def _has_key(node: CommentedMap, part: object) -> bool:
-    return part in node or (isinstance(part, str) and _coerced(node, part) is not None)
-
-
-def _key(node: CommentedMap, part: object) -> object:
-    return part if part in node else _coerced(node, part)
-
-
-def _coerced(node: CommentedMap, part: object) -> object | None:
-    # Non-string YAML keys (`1:`, `true:`) reach us stringified from pydantic locs.
-    keys: list[object] = list(node)
-    for k in keys:
+def entry_of(node: Pos, part: object) -> tuple[Mark, Mark, Pos | None] | None:
+    """The (key, value, inner) positions of a mapping's key; non-string YAML keys (`1:`,
+    `true:`) reach us stringified from pydantic locations."""
+    if part in node.keys:
+        return node.keys[part]
+    for k, entry in node.keys.items():
         if str(k) == part:
-            return k
+            return entry
     return None

@@ -259,3 +259,15 @@ def test_progress_only_on_a_terminal_and_not_quiet(tmp_path: Path) -> None:
     piped = subprocess.run([INFRACC, "compile", THREE, "-o", str(tmp_path / "c"), "--target", "docs"],
                            capture_output=True, text=True, timeout=300)
     assert piped.returncode == 0 and "generating" not in piped.stderr
+
+
+def test_version_constant_matches_the_distribution() -> None:
+    """compiler/version.py is a constant (no metadata read at start-up); it must be the number
+    pyproject.toml declares and the installed distribution carries."""
+    import tomllib
+    from importlib.metadata import version
+
+    from infracc.compiler.version import VERSION
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert VERSION == declared == version("infracc")
