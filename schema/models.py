@@ -52,10 +52,12 @@ class Allow(Strict):
 class Usage(Strict):
     """Expected monthly volumes, used only by the cost estimate."""
 
-    storage_gb: float | None = Field(None, ge=0, description="Average stored GB (buckets).")
+    storage_gb: float | None = Field(None, ge=0, description="Average stored GB (buckets, tables).")
     requests: int | None = Field(None, ge=0, description="Requests per month (buckets, queues, functions, sites).")
     transfer_gb: float | None = Field(None, ge=0, description="GB transferred out to the internet per month (services, sites).")
     duration_ms: int | None = Field(None, ge=1, description="Average invocation duration in milliseconds (functions).")
+    reads: int | None = Field(None, ge=0, description="Read request units per month (on-demand tables): one per strongly consistent read of up to 4 KB, half for an eventually consistent one.")
+    writes: int | None = Field(None, ge=0, description="Write request units per month (on-demand tables): one per write of up to 1 KB.")
 
 
 class Build(Strict):

@@ -532,10 +532,10 @@ class _Gen:
                                              "two\nlines", "ünïcödé"])
         if self.flip(0.25):
             fields = {"service": ["transfer_gb"], "bucket": ["storage_gb", "requests"], "queue": ["requests"],
-                      "table": ["storage_gb"],
+                      "table": ["storage_gb", "reads", "writes"],
                       "function": ["requests", "duration_ms"], "site": ["requests", "transfer_gb"]}.get(kind, [])
             if self.flip(0.2):
-                fields = ["storage_gb", "requests", "transfer_gb", "duration_ms"]
+                fields = ["storage_gb", "requests", "transfer_gb", "duration_ms", "reads", "writes"]
             comp["usage"] = self.usage(fields)
         if self.flip(0.08):  # an allowance nothing needs: a warning, listed nowhere
             comp.setdefault("allow", []).append({"rule": "IC-SEC-010", "reason": REASON})
@@ -548,7 +548,7 @@ class _Gen:
                 continue
             if f in ("storage_gb", "transfer_gb"):
                 out[f] = d(st.one_of(st.integers(0, 5000), st.floats(0, 5000, allow_nan=False).map(lambda x: round(x, 2))))
-            elif f == "requests":
+            elif f in ("requests", "reads", "writes"):
                 out[f] = d(st.integers(0, 50_000_000))
             else:
                 out[f] = d(st.integers(1, 900_000))

@@ -401,9 +401,7 @@ def test_every_example_environment_is_30_percent_below_its_naive_baseline(exampl
     result = analyze(ROOT / "examples" / example / "stack.yaml")
     assert result.ok
     c = result.ir.envs[env].cost
-    # The one documented gap: DynamoDB has no sourced rows (library/prices.README.md); its lines are
-    # usage-priced and missing from the estimate and the baseline alike. Nothing else may be missing.
-    assert c.baseline_monthly > 0 and not [m for m in c.missing_prices if not m.startswith("dynamodb ")]
+    assert c.baseline_monthly > 0 and not c.missing_prices  # every line has a sourced price
     assert (c.baseline_monthly - c.monthly) / c.baseline_monthly >= 0.30, (example, env, c.monthly, c.baseline_monthly)
 
 

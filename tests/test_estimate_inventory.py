@@ -6,7 +6,8 @@ resources that carry a fixed monthly cost (NAT gateways, Elastic IPs and ALB add
 RDS instances and storage, ElastiCache nodes, ECS services' tasks, the EKS control plane,
 node groups and their root volumes, StatefulSet volumes, KMS keys, Secrets Manager secrets
 (including the one RDS manages for the master password), CloudWatch alarms, WAF web ACLs and
-their rules, Route 53 zones the stack creates, interface VPC endpoints) and looks each unit
+their rules, Route 53 zones the stack creates, interface VPC endpoints, the capacity units of
+provisioned DynamoDB tables and their global secondary indexes) and looks each unit
 price up in `library/prices.json` by its own reading of the resource's arguments. It then
 asserts, per price row:
 
@@ -51,7 +52,7 @@ FIXED = (("vpc", "nat-gateway"), ("vpc", "public-ipv4-address"), ("vpc", "interf
          ("elasticache", "cache."), ("fargate", "vcpu"), ("fargate", "memory"), ("eks", "cluster"),
          ("ec2", ""), ("ebs", "gp"), ("kms", "customer-managed-key"), ("secretsmanager", "secret"),
          ("cloudwatch", "alarm-standard-resolution"), ("waf", "web-acl"), ("waf", "rule"),
-         ("route53", "hosted-zone"))
+         ("route53", "hosted-zone"), ("dynamodb", "provisioned-"))
 USAGE_ITEMS = {("vpc", "nat-gateway-data-processed"), ("vpc", "interface-endpoint-data-processed"), ("elb", "alb-lcu")}
 EKS_DEFAULT_DISK_GB = 20  # CreateNodegroup diskSize default for Linux (EKS API reference)
 
@@ -214,6 +215,16 @@ class Inventory:
         for name, endpoint in res.get("aws_vpc_endpoint", {}).items():
             if endpoint.get("vpc_endpoint_type") == "Interface":
                 self.add(f"aws_vpc_endpoint.{name}", "vpc", "interface-endpoint", H * len(endpoint["subnet_ids"]))
+        for name, table in res.get("aws_dynamodb_table", {}).items():
+            if table.get("billing_mode") != "PROVISIONED":  # on demand: request units are usage
+                continue
+            # The table and each global secondary index hold their own capacity units, billed per
+            # unit-hour (auto scaling starts them at these and never below its minimum).
+            holders = [table, *table.get("global_secondary_index", [])]
+            self.add(f"aws_dynamodb_table.{name} WCU", "dynamodb", "provisioned-write-capacity-unit",
+                     H * sum(h["write_capacity"] for h in holders))
+            self.add(f"aws_dynamodb_table.{name} RCU", "dynamodb", "provisioned-read-capacity-unit",
+                     H * sum(h["read_capacity"] for h in holders))
         for rtype in res:
             assert rtype not in ("aws_instance", "aws_launch_template", "aws_ebs_volume", "aws_nat_instance",
                                  "aws_db_cluster", "aws_rds_cluster", "aws_elasticache_cluster",

@@ -109,14 +109,31 @@ def test_injected_variables_and_placeholders(result: Any) -> None:
     assert not any(env[n].secret for n in ("ORDERS_NAME", "ORDERS_ARN", "ORDERS"))
 
 
-def test_cost_lines_are_listed_with_a_price_warning(result: Any) -> None:
-    items = [i for i in result.ir.envs["prod"].cost.items if i.component == "orders"]
-    labels = [i.item for i in items]
-    assert any("provisioned writes 100 WCU × 2" in x for x in labels) and any("reads 20 RCU × 2" in x for x in labels)
-    assert all(i.monthly is None for i in items)  # no DynamoDB row in library/prices.json: never a zero
-    assert any(d.code == "IC-COST-006" and "dynamodb" in d.message for d in result.diagnostics)
-    dev = [i.item for i in result.ir.envs["dev"].cost.items if i.component == "orders"]
-    assert "DynamoDB on-demand write request units" in dev and "DynamoDB point-in-time recovery" in dev
+def test_cost_lines_are_priced_from_the_dynamodb_rows(result: Any) -> None:
+    """eu-west-1 rows (library/prices.json, Q:processed/dynamodb.json): 0.000735/WCU-hour
+    ["Provisioned Write Units"], 0.000147/RCU-hour ["Provisioned Read Units"]; 730 h."""
+    items = {i.item: i for i in result.ir.envs["prod"].cost.items if i.component == "orders"}
+    writes = items["DynamoDB provisioned writes 100 WCU × 2"]
+    reads = items["DynamoDB provisioned reads 20 RCU × 2"]
+    assert writes.monthly == round(0.000735 * 730 * 100 * 2, 4) and reads.monthly == round(0.000147 * 730 * 20 * 2, 4)
+    assert not any(d.code == "IC-COST-006" for d in result.diagnostics)
+    dev = {i.item: i for i in result.ir.envs["dev"].cost.items if i.component == "orders"}
+    on_demand = dev["DynamoDB on-demand write request units"]
+    assert on_demand.monthly is None and on_demand.unit_price == 0.705 and "usage.writes" in (on_demand.assumption or "")
+    assert dev["DynamoDB point-in-time recovery"].unit_price == 0.22
+
+
+def test_on_demand_requests_are_priced_from_usage() -> None:
+    spec = SPEC.replace("    overrides:\n      prod: {capacity: provisioned, read_units: 20}\n",
+                        "    usage: {storage_gb: 10, reads: 4000000, writes: 1000000}\n", 1)
+    assert spec != SPEC
+    found = analyze(text=spec, source_dir=str(ROOT))
+    assert found.ok, [d.message for d in found.diagnostics if d.is_error]
+    items = {i.item: i for i in found.ir.envs["prod"].cost.items if i.component == "orders"}
+    assert items["DynamoDB on-demand write request units"].monthly == round(0.705 * 1.0, 4)
+    assert items["DynamoDB on-demand read request units"].monthly == round(0.1415 * 4.0, 4)
+    assert items["DynamoDB storage (Standard)"].monthly == round(0.283 * 10, 4)
+    assert items["DynamoDB point-in-time recovery"].monthly == round(0.22 * 10, 4)
 
 
 @pytest.mark.parametrize(("body", "code", "where"), [

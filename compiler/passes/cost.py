@@ -440,9 +440,9 @@ def _cloudfront(env: EnvIR, est: Estimator, name: str, what: str, usage: Usage |
 
 
 def _table(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
-    """DynamoDB: request units (on-demand) or capacity-unit hours (provisioned: the minimum the
-    auto scaling keeps), storage, point-in-time recovery and, under soc2, AWS Backup copies. The
-    price table has no DynamoDB rows yet: every line is listed with a missing-price warning."""
+    """DynamoDB: request units (on-demand: `usage.reads`/`usage.writes`, else usage-dependent) or
+    capacity-unit hours (provisioned: the minimum the auto scaling keeps), storage, point-in-time
+    recovery and, under soc2, AWS Backup copies (priced as DynamoDB backup storage)."""
     sz, usage = decided.sizing(comp), comp.spec.usage
     gb = usage.storage_gb if usage and usage.storage_gb is not None else None
     storage_note = None if gb is not None else "usage-dependent: set usage.storage_gb"
@@ -456,11 +456,14 @@ def _table(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool
                  est.item(name, f"DynamoDB provisioned reads {sz.read_units} RCU × {units}", "dynamodb",
                           "provisioned-read-capacity-unit", est.hours * sz.read_units * units, assumption=floor)]
     else:
-        needs = "usage-dependent: on-demand tables are billed per request"
-        items = [est.item(name, "DynamoDB on-demand write request units", "dynamodb", "write-request-units", None,
-                          assumption=needs),
-                 est.item(name, "DynamoDB on-demand read request units", "dynamodb", "read-request-units", None,
-                          assumption=needs)]
+        writes = usage.writes if usage and usage.writes is not None else None
+        reads = usage.reads if usage and usage.reads is not None else None
+        items = [est.item(name, "DynamoDB on-demand write request units", "dynamodb", "write-request-units",
+                          None if writes is None else writes / 1e6,
+                          assumption=None if writes is not None else "usage-dependent: set usage.writes"),
+                 est.item(name, "DynamoDB on-demand read request units", "dynamodb", "read-request-units",
+                          None if reads is None else reads / 1e6,
+                          assumption=None if reads is not None else "usage-dependent: set usage.reads")]
     items += [est.item(name, "DynamoDB storage (Standard)", "dynamodb", "standard-storage", gb, assumption=storage_note),
               est.item(name, "DynamoDB point-in-time recovery", "dynamodb", "pitr-storage", gb,
                        assumption=storage_note)]
