@@ -103,21 +103,66 @@ def levers_markdown(env: EnvIR) -> str:
     return "\n".join(out)
 
 
+WIDTH = 140
+COLUMNS: tuple[tuple[str, Justify], ...] = (("component", "left"), ("item", "left"), ("quantity", "right"),
+                                            ("unit price", "right"), ("monthly", "right"))
+# Characters one terminal cell wide besides printable ASCII (what the estimate's labels use).
+_NARROW = frozenset("—×→·≈≤≥−€£")
+
+
+def rich_table(title: str, rows: list[tuple[str, ...]], width: int = WIDTH) -> str:
+    """The estimate table as rich lays it out (heavy head box, title on the left)."""
+    buf = io.StringIO()
+    table = Table(title=title, title_justify="left")
+    for col, just in COLUMNS:
+        table.add_column(col, justify=just)
+    for row in rows:
+        table.add_row(*row)
+    Console(file=buf, width=width, force_terminal=False, color_system=None).print(table)
+    return buf.getvalue()
+
+
+def plain_table(title: str, rows: list[tuple[str, ...]], width: int = WIDTH) -> str | None:
+    """The same table without rich's layout engine, when no cell needs wrapping: rich measured
+    and wrapped every cell of every row (a 500-service stack's 20,000 lines took ~6 s of an 8 s
+    `cost`). None when the table does not fit the width or a cell has wide characters (then
+    rich lays it out). tests/test_cost.py checks both give the same text."""
+    cells = [title, *(h for h, _ in COLUMNS), *(c for row in rows for c in row)]
+    if not rows or any(not (ch.isascii() and ch.isprintable()) and ch not in _NARROW for c in cells for ch in c):
+        return None
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, (h, _) in enumerate(COLUMNS)]
+    total = sum(widths) + 3 * len(widths) + 1
+    if total > width or len(title) > total:
+        return None
+
+    def line(left: str, fill: str, mid: str, right: str) -> str:
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    def cells_of(values: tuple[str, ...], bar: str) -> str:
+        return bar + bar.join(f" {v.ljust(w) if j == 'left' else v.rjust(w)} "
+                              for v, w, (_, j) in zip(values, widths, COLUMNS, strict=True)) + bar
+
+    out = [title.ljust(total), line("┏", "━", "┳", "┓"), cells_of(tuple(h for h, _ in COLUMNS), "┃"),
+           line("┡", "━", "╇", "┩"), *(cells_of(row, "│") for row in rows), line("└", "─", "┴", "┘")]
+    return "\n".join(out) + "\n"
+
+
+def _rows(env: EnvIR) -> list[tuple[str, ...]]:
+    rows = []
+    for i in decided.cost(env).items:
+        qty = "usage" if i.quantity is None else f"{i.quantity:,.1f}"
+        price = "—" if i.unit_price is None else f"${i.unit_price:g}/{i.unit}"
+        rows.append((i.component, i.item, qty, price, _money(i.monthly)))
+    return rows
+
+
 def _table(envs: list[EnvIR], stack: str) -> str:
     buf = io.StringIO()
-    console = Console(file=buf, width=140, force_terminal=False, color_system=None)
-    columns: tuple[tuple[str, Justify], ...] = (("component", "left"), ("item", "left"), ("quantity", "right"),
-                                                ("unit price", "right"), ("monthly", "right"))
+    console = Console(file=buf, width=WIDTH, force_terminal=False, color_system=None)
     for env in envs:
         c = decided.cost(env)
-        table = Table(title=f"{env.name} — {env.settings.region}, size {env.settings.size}", title_justify="left")
-        for col, just in columns:
-            table.add_column(col, justify=just)
-        for i in c.items:
-            qty = "usage" if i.quantity is None else f"{i.quantity:,.1f}"
-            price = "—" if i.unit_price is None else f"${i.unit_price:g}/{i.unit}"
-            table.add_row(i.component, i.item, qty, price, _money(i.monthly))
-        console.print(table)
+        title, rows = f"{env.name} — {env.settings.region}, size {env.settings.size}", _rows(env)
+        buf.write(plain_table(title, rows) or rich_table(title, rows))
         console.print(f"total {_money(c.monthly)}/month · naive baseline {_money(c.baseline_monthly)} · "
                       f"savings {c.savings_percent:g}%   (usage-priced items are listed, not totalled)")
         if c.levers:

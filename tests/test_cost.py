@@ -13,6 +13,7 @@ Unit prices (library/prices.json, each row's source in brackets):
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
 from infracc.compiler.pipeline import analyze
 
@@ -184,3 +185,34 @@ def test_budget_follows_the_estimate_unless_the_spec_sets_it() -> None:
     assert envs["prod"].cost.budget_usd is None
     qa = envs["qa"].cost
     assert qa.budget_usd % 10 == 0 and qa.monthly <= qa.budget_usd < qa.monthly + 10
+
+
+def _estimate_rows():
+    """(title, rows) of the `cost` table for every example environment."""
+    from infracc.compiler import cost_report
+    from infracc.compiler.pipeline import analyze
+
+    found = []
+    for example in sorted((ROOT / "examples").glob("*/stack.yaml")):
+        result = analyze(example)
+        assert result.ir is not None
+        for env in result.ir.envs.values():
+            found.append((f"{env.name} — {env.settings.region}, size {env.settings.size}", cost_report._rows(env)))
+    return found
+
+
+def test_plain_cost_table_is_what_rich_lays_out() -> None:
+    """`cost` draws its table itself when nothing wraps (rich took seconds on large stacks);
+    rich stays the reference: the same text on every example environment, on a table whose
+    cells are longer than the others and on one too wide to draw plainly."""
+    from infracc.compiler import cost_report
+
+    cases = _estimate_rows()
+    cases.append(("long — a title", [("a" * 30, "b" * 40, "1.0", "$1/hour", "$2.00"), ("c", "d", "usage", "—", "—")]))
+    for title, rows in cases:
+        plain = cost_report.plain_table(title, rows)
+        assert plain is not None, title
+        assert plain == cost_report.rich_table(title, rows), title
+    too_wide = [("x" * 60, "y" * 60, "1.0", "$1/hour", "$2.00")]
+    assert cost_report.plain_table("wide", too_wide) is None           # rich wraps this one
+    assert cost_report.plain_table("wide", [("Ｗｉｄｅ", "b", "1", "$1", "$1")]) is None  # double-width cells
