@@ -148,7 +148,7 @@ def plain_table(title: str, rows: list[tuple[str, ...]], width: int = WIDTH) -> 
 
 
 def _rows(env: EnvIR) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for i in decided.cost(env).items:
         qty = "usage" if i.quantity is None else f"{i.quantity:,.1f}"
         price = "—" if i.unit_price is None else f"${i.unit_price:g}/{i.unit}"
