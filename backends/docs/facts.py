@@ -93,6 +93,13 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
     }
     out += [(naming.connection_secret(ir.name, env, c.name), what[c.kind].format(c.name))
             for c in graph.components(*what) if decided.has_connection_secret(ir.targets, c)]
+    for c in graph.components("secret"):
+        spec = resolved.shared_secret(c)
+        users = ", ".join(f"`{u.source.split('.', 1)[1]}`" for u in graph.users(c.id)) or "nothing"
+        how = (f"generated once at creation ({spec.generate_length} hex characters, write-only: not in the Terraform "
+               "state)" if spec.generated else "set by an operator after the first apply (see the tasks)")
+        out.append((naming.shared_secret(ir.name, env, c.name),
+                    f"shared secret `{c.name}` (JSON: value) as `{spec.variable}`, read by {users}; {how}"))
     return out
 
 
