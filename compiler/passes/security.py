@@ -135,6 +135,11 @@ def _environment(ir: StackIR, env: EnvIR, data: dict[str, Any]) -> list[Diagnost
 
 def _edge(env: EnvIR, conn: Connection) -> None:
     target = env.graph.component(conn.target)
+    if target.kind == "secret":
+        # No rule of its own: ECS reads it when a task starts, the External Secrets Operator's
+        # controller on eks, a function's SDK over the 443 egress every workload has; the read is
+        # granted where it happens (backends/terraform/iam.read_secrets_statements).
+        return
     port, protocol = _port(target)
     conn.network = NetworkRule(source=conn.source, target=conn.target, port=port, protocol=protocol,
                                description=f"{conn.source} uses {conn.target}" + (f" ({conn.mode})" if conn.mode else ""))
@@ -154,8 +159,6 @@ def _port(target: Component) -> tuple[int | None, str]:
         return target.spec.port, "tcp"
     if target.kind == "external":  # anywhere on the internet: address ranges cannot name a DNS name
         return resolved.external(target).port, "external"
-    if target.kind == "secret":  # read at task start (ECS), by the controller (eks) or the SDK: Secrets Manager
-        return 443, "aws-api"
     return 443, "aws-api"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from infracc.compiler import library_data, secret_scan
+from infracc.compiler.passes import validate_externals
 from infracc.compiler.catalogue import registry
 from infracc.compiler.cron import cron_problem
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error, warning
@@ -140,6 +141,7 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     out += _shape(ir, comp)
     out += _paths(ir, comp)
     out += _allow(comp)
+    out += validate_externals.check(env, comp)
     return out
 
 
