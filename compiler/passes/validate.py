@@ -13,11 +13,11 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from infracc.compiler import library_data, secret_scan
-from infracc.compiler.passes import validate_externals
 from infracc.compiler.catalogue import registry
 from infracc.compiler.cron import cron_problem
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error, warning
 from infracc.compiler.ir import MODES, OUTPUTS, Component, EnvIR, StackIR
+from infracc.compiler.passes import validate_externals
 from infracc.schema.components import SECTION_OF_KIND
 from infracc.schema.types import duration_seconds, memory_mib
 
