@@ -70,10 +70,20 @@ def alarms(ctx: Env) -> None:
 FAILED_OUTCOMES = ("error", "timeout", "open")
 
 
-def external_pattern(name: str) -> str:
-    """The CloudWatch Logs filter pattern of a failed call to `name` (JSON selectors)."""
-    outcomes = " || ".join(f'($.outcome = "{o}")' for o in FAILED_OUTCOMES)
-    return f'{{ ($.external = "{name}") && ({outcomes}) }}'
+def external_pattern(name: str, nested: bool = False) -> str:
+    """The CloudWatch Logs filter pattern of a failed call to `name` (JSON selectors). `nested`
+    (Lambda's JSON log format, which may put the line under `message`) also matches
+    `$.message.external` / `$.message.outcome`.
+
+    >>> external_pattern("pay")
+    '{ ($.external = "pay") && (($.outcome = "error") || ($.outcome = "timeout") || ($.outcome = "open")) }'
+    """
+    def one(root: str) -> str:
+        outcomes = " || ".join(f'({root}.outcome = "{o}")' for o in FAILED_OUTCOMES)
+        return f'({root}.external = "{name}") && ({outcomes})'
+    if not nested:
+        return f"{{ {one('$')} }}"
+    return f"{{ ({one('$')}) || ({one('$.message')}) }}"
 
 
 def external_metric(ctx: Env, comp: Component) -> tuple[str, str]:
@@ -95,7 +105,7 @@ def external_alarm(ctx: Env, comp: Component) -> None:
         user = conn.source.split(".", 1)[1]
         ctx.doc.resource("aws_cloudwatch_log_metric_filter", label("external", comp.name, conn.source.split(".")[0], user), {
             "name": ctx.aws_name(comp.name, f"failed-calls-{user}"), "log_group_name": logs.ref("name"),
-            "pattern": external_pattern(comp.name),
+            "pattern": external_pattern(comp.name, nested=conn.source.startswith("function.")),
             "metric_transformation": {"name": metric, "namespace": namespace, "value": "1", "default_value": "0",
                                       "unit": "Count"}})
     datapoints, periods = ext.alarm_periods
