@@ -316,3 +316,17 @@ def test_unknown_external_and_no_route_without_nat() -> None:
     found = analyze(text=text, skip=frozenset({"cost"}))
     errors = [(d.code, position(d, found.source)) for d in found.diagnostics if d.is_error]
     assert ("IC-EXT-006", (10, 16)) in errors, errors
+
+
+def test_preview_copy_keeps_externals_with_the_templates_override() -> None:
+    from infracc.compiler.preview import copy_spec
+
+    text = SPEC.format(platform="ecs").replace("environments: {dev: {}, prod: {size: large}}",
+                                               "environments: {dev: {preview: true}, prod: {}}")
+    out, template = copy_spec(yaml.safe_load(text), 7)
+    assert template == "dev" and out["externals"]["payments"]["overrides"] == {
+        "pr-7": {"host": "https://sandbox.example-psp.com/v1"}}
+    out["targets"] = ["terraform", "docs"]
+    found = analyze(text=yaml.safe_dump(out, sort_keys=False), source_dir=str(ROOT), skip=frozenset({"cost"}))
+    assert found.ok, [d.message for d in found.diagnostics if d.is_error]
+    assert resolved.external(found.ir.envs["pr-7"].graph.component("external.payments")).host == "sandbox.example-psp.com"
