@@ -330,3 +330,9 @@ def test_preview_copy_keeps_externals_with_the_templates_override() -> None:
     found = analyze(text=yaml.safe_dump(out, sort_keys=False), source_dir=str(ROOT), skip=frozenset({"cost"}))
     assert found.ok, [d.message for d in found.diagnostics if d.is_error]
     assert resolved.external(found.ir.envs["pr-7"].graph.component("external.payments")).host == "sandbox.example-psp.com"
+
+
+def test_cost_notes_the_calls_through_nat(ecs: Any) -> None:
+    line = next(i for i in ecs.ir.envs["prod"].cost.items if i.item == "NAT data processed")
+    assert line.monthly is None and line.assumption is not None
+    assert line.assumption.endswith("includes the calls to the externals payments, mailer")
