@@ -301,6 +301,7 @@ class External(_R):
     critical: bool = False
     status_page: str | None = None
     contact: str | None = None
+    local: tuple[str, int, str] | None = Field(None, description="compose: (host, port, url) of `local`; None: the real one")
 
     @property
     def url(self) -> str:
@@ -310,8 +311,11 @@ class External(_R):
         port = "" if SCHEME_PORTS[self.protocol] == self.port else f":{self.port}"
         return f"{self.protocol}://{self.host}{port}{self.path}"
 
-    def output(self, name: str) -> str:
-        """The value of one output (ir.OUTPUTS["external"]): the same text on every target."""
+    def output(self, name: str, local: bool = False) -> str:
+        """The value of one output (ir.OUTPUTS["external"]): the same text on every target, except
+        where and how compose calls it when `local` is set."""
+        if local and self.local is not None and name in ("host", "port", "url"):
+            return {"host": self.local[0], "port": str(self.local[1]), "url": self.local[2]}[name]
         return {"url": self.url, "host": self.host, "port": str(self.port), "timeout_ms": str(self.timeout_ms),
                 "retries": str(self.retries), "cb_failures": str(self.breaker_failures),
                 "cb_window_s": str(self.breaker_window_seconds), "cb_open_s": str(self.breaker_open_seconds)}[name]

@@ -267,6 +267,7 @@ class ExternalFields(Strict):
     critical: bool = Field(False, description="The stack cannot serve without it: the alarm fires after one minute instead of three and the runbook says so. Default false (the application degrades).")
     status_page: str | None = Field(None, max_length=2048, pattern=r"^https?://[^\s]+$", description="The provider's status page URL; shown in the runbook.")
     contact: str | None = Field(None, max_length=256, description="Who to call at the provider (support address, account id); shown in the runbook.")
+    local: str | None = Field(None, max_length=2048, description="compose only: an http(s) URL the local users call instead, e.g. a mock you add to the compose project (`http://payments-mock:8080`). Default: the first environment's host.")
 
 
 class SecretGenerate(Strict):

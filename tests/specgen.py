@@ -823,6 +823,8 @@ class _Gen:
             comp["status_page"] = self.pick(["https://status.example-psp.com", "http://status.example.org/x?y=1"])
         if self.flip(0.3):
             comp["contact"] = self.pick(["support@example-psp.com", "account 12345, +1 555 0100", "ünïcödé desk"])
+        if self.flip(0.25):
+            comp["local"] = self.pick(["http://psp-mock:8080", "https://mock.local/", "http://wiremock_1"])
 
         def over(env: str) -> dict[str, Any]:
             o: dict[str, Any] = {}

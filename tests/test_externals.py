@@ -336,3 +336,22 @@ def test_cost_notes_the_calls_through_nat(ecs: Any) -> None:
     line = next(i for i in ecs.ir.envs["prod"].cost.items if i.item == "NAT data processed")
     assert line.monthly is None and line.assumption is not None
     assert line.assumption.endswith("includes the calls to the externals payments, mailer")
+
+
+def test_compose_calls_the_local_mock_when_set() -> None:
+    text = SPEC.format(platform="ecs").replace("    contact: support@example-psp.com\n",
+                                               "    contact: support@example-psp.com\n    local: http://psp-mock:8080/\n")
+    found = analyze(text=text, source_dir=str(ROOT))
+    assert found.ok, [d.message for d in found.diagnostics if d.is_error]
+    emit(found, ["compose", "terraform"])
+    api = yaml.safe_load(next(t for p, t in found.files.items() if str(p).endswith("compose.yaml")))["services"]["api"]
+    assert (api["environment"]["PAYMENTS_URL"], api["environment"]["PAYMENTS_HOST"], api["environment"]["PAYMENTS_PORT"],
+            api["environment"]["PAYMENTS_TIMEOUT_MS"]) == ("http://psp-mock:8080", "psp-mock", "8080", "800")
+    tf = json.loads(next(t for p, t in found.files.items() if str(p) == "terraform/prod/cdk.tf.json"))
+    container = json.loads(tf["resource"]["aws_ecs_task_definition"]["service_api_task"]["container_definitions"])[0]
+    assert {e["name"]: e["value"] for e in container["environment"]}["PAYMENTS_URL"] == "https://api.example-psp.com/v1"
+
+
+def test_bad_local_url() -> None:
+    found = analyze(text=BAD + "    host: api.example.com\n    local: ftp://mock\n", skip=frozenset({"cost"}))
+    assert [(d.code, position(d, found.source)) for d in found.diagnostics if d.is_error] == [("IC-EXT-001", (8, 12))]

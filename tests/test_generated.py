@@ -204,7 +204,7 @@ WRONG_TYPE = {
     "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1]},
     "sites": {"spa": [1], "source": ["dist"], "host": 5},
     "externals": {"host": ["api.example.com"], "port": "https", "timeout": 5, "retries": "two", "critical": [1],
-                  "circuit_breaker": "5/60s"},
+                  "circuit_breaker": "5/60s", "local": ["http://mock"]},
     "secrets": {"generate": 64, "value_from": ["external"], "variable": 5},
 }
 OUT_OF_RANGE = {

@@ -125,7 +125,18 @@ def _external(common: dict[str, Any], spec: Any) -> r.External:
                       else r.BREAKER_WINDOW_SECONDS,
                       breaker_open_seconds=duration_seconds(breaker.open_for) if breaker and breaker.open_for
                       else r.BREAKER_OPEN_SECONDS,
-                      critical=spec.critical, status_page=spec.status_page, contact=spec.contact)
+                      critical=spec.critical, status_page=spec.status_page, contact=spec.contact,
+                      local=_local(spec.local) if spec.local else None)
+
+
+def _local(url: str) -> tuple[str, int, str]:
+    """(host, port, url) of an external's compose-only `local` URL (validate checked it).
+
+    >>> _local("http://payments-mock:8080/")
+    ('payments-mock', 8080, 'http://payments-mock:8080')
+    """
+    scheme, host, port, path = split_host(url)
+    return host, port or r.SCHEME_PORTS[scheme or "https"], url.rstrip("/")
 
 
 def _table_key(key: Any) -> r.TableKey:

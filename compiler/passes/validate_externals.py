@@ -65,6 +65,23 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def _local_problem(url: str) -> str | None:
+    """`local` is an http(s) URL whose host may be a compose service name (one label)."""
+    parts = urlsplit(url)
+    if "://" not in url or parts.scheme.lower() not in _SCHEMES:
+        return "it is not an http or https URL"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "it carries credentials, a query or a fragment"
+    try:
+        parts.port  # noqa: B018 - urllib checks the port when it is read
+    except ValueError:
+        return "its port is not a number from 1 to 65535"
+    return None if _LABEL.match((parts.hostname or "").rstrip(".")) else "its host is not a name"
+
+
 def _external(env: EnvIR, comp: Component) -> list[Diagnostic]:
     spec, out = comp.spec, list[Diagnostic]()
     problem = _host_problem(spec.host)
@@ -86,6 +103,9 @@ def _external(env: EnvIR, comp: Component) -> list[Diagnostic]:
         out.append(error("IC-EXT-002", f"external `{comp.name}` speaks tcp but has no `port`", comp.where("protocol"),
                          "add `port:` (tcp has no default port)"))
     out += _timings(comp)
+    if spec.local is not None and (why := _local_problem(spec.local)) is not None:
+        out.append(error("IC-EXT-001", f"external `{comp.name}`: local `{spec.local}` is not usable: {why}",
+                         comp.where("local"), "write an http(s) URL of a compose service, e.g. `http://payments-mock:8080`"))
     name = (urlsplit(spec.host).hostname or "") if url else spec.host.lower().rstrip(".")
     if name.endswith(_AWS_SUFFIXES):
         out.append(warning("IC-EXT-005", f"external `{comp.name}` is an AWS service endpoint (`{name}`)",
