@@ -991,7 +991,7 @@ class _Gen:
         """`image` or `build` (writing a context of the chosen language)."""
         d = self.draw
         if self.flip(0.55):
-            comp["image"] = self.pick(IMAGES) if self.flip(0.7) else f"ghcr.io/acme/{name.rstrip('-')}:{d(st.integers(0, 9))}.{d(st.integers(0, 20))}.0"
+            comp["image"] = self.pick(IMAGES) if self.flip(0.7) else f"ghcr.io/acme/{re.sub('-+', '-', name).rstrip('-')}:{d(st.integers(0, 9))}.{d(st.integers(0, 20))}.0"
             return
         reuse = [c for c in self.contexts if c != ""] if self.flip(0.15) else []
         if reuse:
