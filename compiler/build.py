@@ -52,6 +52,8 @@ def build(stack: Stack, data: dict[str, Any], file: str, source_dir: str) -> tup
     diags: list[Diagnostic] = []
     kinds_by_name = {name: KINDS[section][0]
                      for section in KINDS for name in (data.get(section) or {})}
+    # A shared secret is injected under one name (its `variable`, else its name in upper case).
+    secret_env = {name: spec.variable or name.upper().replace("-", "_") for name, spec in stack.secrets.items()}
     settings = _env_settings(stack)
     envs: dict[str, EnvIR] = {}
     for env in settings:
@@ -68,7 +70,7 @@ def build(stack: Stack, data: dict[str, Any], file: str, source_dir: str) -> tup
                                  override_origin=(section, name, "overrides", env.name) if override else None,
                                  overridden=frozenset(override))
                 comp.uses = _uses(spec, comp.origin, raw, env.name)
-                comp.env = _env_vars(comp, kinds_by_name, raw, env.name, diags)
+                comp.env = _env_vars(comp, kinds_by_name, raw, env.name, diags, secret_env)
                 graph.add_component(comp)
         _connect(graph, kinds_by_name)
         envs[env.name] = EnvIR(settings=env, graph=graph)
@@ -174,7 +176,7 @@ def _connect(graph: EnvGraph, kinds_by_name: dict[str, str]) -> None:
 
 
 def _env_vars(comp: Component, kinds: dict[str, str], raw: dict[str, Any], env: str,
-              diags: list[Diagnostic]) -> list[EnvVar]:
+              diags: list[Diagnostic], secret_env: dict[str, str] | None = None) -> list[EnvVar]:
     spec = comp.spec
     if not hasattr(spec, "env"):
         return []
@@ -186,6 +188,8 @@ def _env_vars(comp: Component, kinds: dict[str, str], raw: dict[str, Any], env: 
             continue
         for output in INJECTED.get(kind, ()):
             name = f"{ref.name.upper().replace('-', '_')}_{output.upper()}"
+            if kind == "secret":  # the value itself, under the secret's variable name
+                name = (secret_env or {}).get(ref.name) or ref.name.upper().replace("-", "_")
             out[name] = EnvVar(name=name, segments=[OutputRef(component=ref.name, output=output)],
                                secret=OUTPUTS[kind][output], source="injected", origin=ref.origin)
     for key, value in spec.env.items():

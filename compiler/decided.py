@@ -81,8 +81,9 @@ def cost(env: EnvIR) -> d.EnvCost:
     return _need(env.cost, f"env {env.name}", "cost", "cost")
 
 
-# Kinds whose connection secret holds a credential: every workload that uses one reads it.
-CREDENTIAL_SECRET_KINDS = ("database", "cache")
+# Kinds whose connection secret holds a credential: every workload that uses one reads it (a
+# shared secret is its own: naming.shared_secret).
+CREDENTIAL_SECRET_KINDS = ("database", "cache", "secret")
 # Kinds whose connection secret holds only names and ARNs: only Kubernetes ExternalSecrets read it
 # (ECS tasks and Lambda functions get those values as plain environment variables).
 NAME_SECRET_KINDS = ("bucket", "queue", "table", "function")

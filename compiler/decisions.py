@@ -62,7 +62,7 @@ class NetworkRule(_D):
     source: str
     target: str
     port: int | None
-    protocol: Literal["tcp", "https", "aws-api"]
+    protocol: Literal["tcp", "https", "aws-api", "external"] = Field(description="external: to any address on the port (an `externals:` entry)")
     description: str
 
 

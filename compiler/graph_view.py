@@ -10,6 +10,7 @@ SHAPES = {  # Mermaid node shapes per kind: stores are cylinders, entry points a
     "service": ('["', '"]'), "job": ('[/"', '"/]'), "function": ('[["', '"]]'),
     "database": ('[("', '")]'), "cache": ('[("', '")]'), "bucket": ('[("', '")]'),
     "queue": ('>"', '"]'), "table": ('[("', '")]'), "site": ('(["', '"])'),
+    "external": ('[\\"', '"\\]'), "secret": ('{{"', '"}}'),
 }
 
 
@@ -24,8 +25,16 @@ def mermaid(env: EnvIR) -> str:
     if public:
         lines.append('  internet(("internet"))')
     for comp in env.graph.components():
+        if comp.kind == "external":
+            continue
         left, right = SHAPES[comp.kind]
         lines.append(f"  {node_key(comp.id)}{left}{comp.kind}: {comp.name}{right}")
+    externals = env.graph.components("external")
+    if externals:  # outside the AWS account: reached over the internet (NAT), not filtered by name
+        lines.append('  subgraph outside["outside AWS"]')
+        left, right = SHAPES["external"]
+        lines += [f"    {node_key(c.id)}{left}external: {c.name}{right}" for c in externals]
+        lines.append("  end")
     for comp in public:
         lines.append(f"  internet --> {node_key(comp.id)}")
     for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
@@ -42,7 +51,14 @@ def mermaid(env: EnvIR) -> str:
 
 def dot(env: EnvIR) -> str:
     lines = [f'digraph "{env.name}" {{', "  rankdir=LR;"]
+    externals = env.graph.components("external")
+    if externals:
+        lines.append('  subgraph cluster_outside { label="outside AWS";')
+        lines += [f'    "{c.id}" [label="external: {c.name}", shape=parallelogram];' for c in externals]
+        lines.append("  }")
     for comp in env.graph.components():
+        if comp.kind == "external":
+            continue
         shape = "cylinder" if comp.kind in ("database", "cache", "bucket", "queue", "table") else "box"
         lines.append(f'  "{comp.id}" [label="{comp.kind}: {comp.name}", shape={shape}];')
     for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):

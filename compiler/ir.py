@@ -29,6 +29,11 @@ OUTPUTS: dict[str, dict[str, bool]] = {
     "table": {"name": False, "arn": False},
     "service": {"url": False, "host": False, "port": False},
     "function": {"arn": False, "name": False},
+    # An external dependency: where it is and the client settings the application enforces.
+    "external": {"url": False, "host": False, "port": False, "timeout_ms": False, "retries": False,
+                 "cb_failures": False, "cb_window_s": False, "cb_open_s": False},
+    # A shared secret's value (Secrets Manager); injected as `<NAME>` (or the secret's `env`).
+    "secret": {"value": True},
 }
 # `uses` of a service injects only its URL (network access, no IAM).
 INJECTED: dict[str, tuple[str, ...]] = {**{k: tuple(v) for k, v in OUTPUTS.items()}, "service": ("url",)}
@@ -40,6 +45,8 @@ MODES: dict[str, tuple[str, ...]] = {
     "database": (),
     "cache": (),
     "service": (),
+    "external": (),
+    "secret": (),
 }
 DEFAULT_MODE = {"bucket": "read-write", "queue": "send-consume", "table": "read-write", "function": "invoke"}
 WORKLOAD_KINDS = ("service", "job")

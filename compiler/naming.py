@@ -60,6 +60,17 @@ def connection_secret(stack: str, env: str, store: str) -> str:
     return f"{stack}/{env}/{store}/connection"
 
 
+def shared_secret(stack: str, env: str, name: str) -> str:
+    """Secrets Manager name of a stack-level shared secret (`secrets:`), JSON `{"value": ...}`."""
+    return f"{stack}/{env}/_shared/{name}"  # `_`: never a component name
+
+
+def stored_secret(stack: str, env: str, kind: str, name: str) -> str:
+    """The Secrets Manager name of the JSON secret a used component's outputs are read from:
+    a shared secret's own, or a store's connection secret."""
+    return shared_secret(stack, env, name) if kind == "secret" else connection_secret(stack, env, name)
+
+
 def image_repository(stack: str, workload: str) -> str:
     """ECR repository of a built workload (shared by all environments)."""
     return f"{stack}/{workload}"

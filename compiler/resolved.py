@@ -27,6 +27,18 @@ BAKE_MINUTES = 10
 JOB_TIMEOUT_SECONDS = 3600
 MIGRATION_TIMEOUT_SECONDS = 3600
 VOLUME_GB = 10
+# External dependencies (`externals:`): the client settings when the spec does not say.
+EXTERNAL_TIMEOUT_MS = 5000
+EXTERNAL_RETRIES = 2
+BREAKER_FAILURES = 5
+BREAKER_WINDOW_SECONDS = 60
+BREAKER_OPEN_SECONDS = 30
+# Its alarm: one minute of errors for a critical dependency, three of five otherwise.
+EXTERNAL_ALARM_PERIODS = {True: (1, 1), False: (3, 5)}
+# Shared secrets (`secrets:`): random hex characters written once.
+SECRET_LENGTH = 64
+# The ports a URL without one means.
+SCHEME_PORTS = {"https": 443, "http": 80}
 # The hardening profile's user and the directory every workload may write (IC-SEC-005).
 RUN_AS_UID = 10001
 ALWAYS_WRITABLE = "/tmp"
@@ -271,7 +283,69 @@ class Site(_R):
     host: str | None
 
 
-Resolved = Service | Job | Database | Cache | Bucket | Queue | Table | Function | Site
+class External(_R):
+    """A dependency outside the stack: where it answers and how the application's client treats it."""
+
+    kind: Literal["external"] = "external"
+    name: str
+    description: str | None = None
+    host: str = Field(description="the DNS name (a URL's host)")
+    port: int = Field(description="as written, else the URL's port, else 443 (https) / 80 (http)")
+    protocol: Literal["https", "http", "tcp"] = Field(description="as written, else the URL's scheme, else https")
+    path: str = Field("", description="a URL's path without the trailing `/` ('' for none)")
+    timeout_ms: int = Field(description=f"default {EXTERNAL_TIMEOUT_MS}")
+    retries: int = Field(description=f"default {EXTERNAL_RETRIES}")
+    breaker_failures: int = Field(description=f"default {BREAKER_FAILURES}")
+    breaker_window_seconds: int = Field(description=f"default {BREAKER_WINDOW_SECONDS}")
+    breaker_open_seconds: int = Field(description=f"default {BREAKER_OPEN_SECONDS}")
+    critical: bool = False
+    status_page: str | None = None
+    contact: str | None = None
+    local: tuple[str, int, str] | None = Field(None, description="compose: (host, port, url) of `local`; None: the real one")
+
+    @property
+    def url(self) -> str:
+        """`https://api.example.com` (the port only when it is not the scheme's); `host:port` for tcp."""
+        if self.protocol == "tcp":
+            return f"{self.host}:{self.port}"
+        port = "" if SCHEME_PORTS[self.protocol] == self.port else f":{self.port}"
+        return f"{self.protocol}://{self.host}{port}{self.path}"
+
+    def output(self, name: str, local: bool = False) -> str:
+        """The value of one output (ir.OUTPUTS["external"]): the same text on every target, except
+        where and how compose calls it when `local` is set."""
+        if local and self.local is not None and name in ("host", "port", "url"):
+            return {"host": self.local[0], "port": str(self.local[1]), "url": self.local[2]}[name]
+        return {"url": self.url, "host": self.host, "port": str(self.port), "timeout_ms": str(self.timeout_ms),
+                "retries": str(self.retries), "cb_failures": str(self.breaker_failures),
+                "cb_window_s": str(self.breaker_window_seconds), "cb_open_s": str(self.breaker_open_seconds)}[name]
+
+    @property
+    def alarm_period_seconds(self) -> int:
+        """The breaker's window rounded up to whole minutes (CloudWatch periods of a minute or more)."""
+        return max(60, -(-self.breaker_window_seconds // 60) * 60)
+
+    @property
+    def alarm_periods(self) -> tuple[int, int]:
+        """(datapoints to alarm, evaluation periods)."""
+        return EXTERNAL_ALARM_PERIODS[self.critical]
+
+
+class SharedSecret(_R):
+    """A secret several workloads read: one Secrets Manager secret, JSON `{"value": ...}`."""
+
+    kind: Literal["secret"] = "secret"
+    name: str
+    description: str | None = None
+    variable: str = Field(description="the variable users read it as: `variable`, else the name in upper case (`-` → `_`)")
+    generate_length: int | None = Field(description="random hex characters written at creation; None: set by an operator")
+
+    @property
+    def generated(self) -> bool:
+        return self.generate_length is not None
+
+
+Resolved = Service | Job | Database | Cache | Bucket | Queue | Table | Function | Site | External | SharedSecret
 
 
 class ResolvedMissing(RuntimeError):
@@ -341,6 +415,14 @@ def function(comp: Resolvable) -> Function:
 
 def site(comp: Resolvable) -> Site:
     return _get(comp, Site)
+
+
+def external(comp: Resolvable) -> External:
+    return _get(comp, External)
+
+
+def shared_secret(comp: Resolvable) -> SharedSecret:
+    return _get(comp, SharedSecret)
 
 
 def of(comp: Resolvable) -> Resolved:

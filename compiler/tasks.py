@@ -257,6 +257,18 @@ def _secrets(ir: StackIR, env: EnvIR) -> list[Task]:
                               env=env.name, component=comp.name,
                               command=f"aws secretsmanager put-secret-value --region {env.settings.region} "
                                       f"--secret-id {name} --secret-string file://-"))
+    for comp in env.graph.components("secret"):
+        shared = resolved.shared_secret(comp)
+        users = sorted(c.source.split(".", 1)[1] for c in env.graph.users(comp.id))
+        if shared.generated or not users:
+            continue
+        name = naming.shared_secret(ir.name, env.name, comp.name)
+        # JSON `{"value": ...}` (the shape every reader expects); the value comes from stdin, never argv.
+        tasks.append(Task(f"{env.name}:secret:{comp.name}", "secret",
+                          f"Set the value of shared secret `{name}` ({', '.join(users)} read it as `{shared.variable}`)",
+                          env=env.name, component=comp.name,
+                          command=f"jq -Rs '{{value: rtrimstr(\"\\n\")}}' | aws secretsmanager put-secret-value "
+                                  f"--region {env.settings.region} --secret-id {name} --secret-string file:///dev/stdin"))
     return tasks
 
 

@@ -14,10 +14,12 @@ from infracc.schema.models import (
     CacheFields,
     Common,
     DatabaseFields,
+    ExternalFields,
     FunctionFields,
     JobFields,
     QueueFields,
     ServiceFields,
+    SharedSecretFields,
     SiteFields,
     Strict,
     TableFields,
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     FunctionOverride: TypeAlias = Strict
     SiteOverride: TypeAlias = Strict
     TableOverride: TypeAlias = Strict
+    ExternalOverride: TypeAlias = Strict
 else:
     ServiceOverride = _partial("ServiceOverride", ServiceFields)
     JobOverride = _partial("JobOverride", JobFields)
@@ -66,6 +69,7 @@ else:
     FunctionOverride = _partial("FunctionOverride", FunctionFields)
     SiteOverride = _partial("SiteOverride", SiteFields)
     TableOverride = _partial("TableOverride", TableFields)
+    ExternalOverride = _partial("ExternalOverride", ExternalFields)
 
 _OVERRIDES = "Per-environment values: environment name → partial component with the same keys."
 
@@ -134,6 +138,16 @@ class Site(Common, SiteFields):
     overrides: dict[str, SiteOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
+class External(Common, ExternalFields):
+    """A dependency outside the stack that workloads call (a payment or e-mail API): egress, client settings, alarm, runbook."""
+
+    overrides: dict[str, ExternalOverride] = Field(default_factory=dict, description=_OVERRIDES)
+
+
+class SharedSecret(Common, SharedSecretFields):
+    """One Secrets Manager secret read by several workloads (e.g. a Django SECRET_KEY); the same in every environment (no `overrides`)."""
+
+
 # Spec section → (kind id, model). The kind id prefixes IR node ids: `service.api`.
 KINDS: dict[str, tuple[str, type[Strict]]] = {
     "services": ("service", Service),
@@ -145,5 +159,7 @@ KINDS: dict[str, tuple[str, type[Strict]]] = {
     "tables": ("table", Table),
     "functions": ("function", Function),
     "sites": ("site", Site),
+    "externals": ("external", External),
+    "secrets": ("secret", SharedSecret),
 }
 SECTION_OF_KIND = {kind: section for section, (kind, _) in KINDS.items()}

@@ -246,6 +246,50 @@ class TableFields(Strict):
     contains_pii: bool = Field(False, description="Holds personal data: a dedicated customer-managed KMS key, tagging, data inventory.")
 
 
+# External dependencies (issue #16). A timeout may be given in milliseconds; other durations
+# use the shared `Duration` type (s, m, h, d).
+Timeout = Annotated[str, Field(pattern=r"^[1-9][0-9]*(ms|s|m)$")]
+
+
+class CircuitBreaker(Strict):
+    """When the application's client stops calling an external dependency for a while."""
+
+    failures: int | None = Field(None, ge=1, le=1000, description="Failed calls (errors and timeouts) within `window` that open the circuit. Default 5.")
+    window: Duration | None = Field(None, description="Time window the failures are counted in (10s..1h). Default 60s.")
+    open_for: Duration | None = Field(None, description="How long the circuit stays open (calls fail fast) before one trial call is let through (1s..1h). Default 30s.")
+
+
+class ExternalFields(Strict):
+    host: str = Field(min_length=1, max_length=2048, description="Where the dependency answers: a DNS name (`api.stripe.com`) or a URL (`https://api.stripe.com/v1`); a URL's scheme sets `protocol` and its port `port` when those are not written.")
+    port: int | None = Field(None, ge=1, le=65535, description="TCP port. Default: the URL's port, else 443 for https, 80 for http; required for tcp.")
+    protocol: Literal["https", "http", "tcp"] | None = Field(None, description="https, http or tcp. Default: the URL's scheme, else https.")
+    timeout: Timeout | None = Field(None, description="Time the application's client waits for one call, e.g. `800ms`, `5s` (at most 15m). Default 5s.")
+    retries: int | None = Field(None, ge=0, le=10, description="Retries after a failed or timed-out call (with backoff, idempotent calls only). Default 2.")
+    circuit_breaker: CircuitBreaker | None = Field(None, description="`{failures, window, open_for}`: the client stops calling after `failures` failed calls within `window`, for `open_for`. Default {failures: 5, window: 60s, open_for: 30s}.")
+    critical: bool = Field(False, description="The stack cannot serve without it: the alarm fires after one minute instead of three and the runbook says so. Default false (the application degrades).")
+    status_page: str | None = Field(None, max_length=2048, pattern=r"^https?://[^\s]+$", description="The provider's status page URL; shown in the runbook.")
+    contact: str | None = Field(None, max_length=256, description="Who to call at the provider (support address, account id); shown in the runbook.")
+    local: str | None = Field(None, max_length=2048, description="compose only: an http(s) URL the local users call instead, e.g. a mock you add to the compose project (`http://payments-mock:8080`). Default: the first environment's host.")
+
+
+class SecretGenerate(Strict):
+    """A value infracc creates once, when the secret is first created."""
+
+    length: int | None = Field(None, ge=32, le=256, description="Number of random hexadecimal characters (4 bits each). Default 64 (256 bits).")
+
+
+class SharedSecretFields(Strict):
+    generate: SecretGenerate | None = Field(None, description="`{length}`: a random value written once at creation. Exactly one of `generate` / `value_from`.")
+    value_from: Literal["external"] | None = Field(None, description="`external`: the secret is created empty and an operator sets its value after the first apply (`infracc tasks` prints the command). Exactly one of `generate` / `value_from`.")
+    variable: EnvVarName | None = Field(None, description="Environment variable the using workloads read it from. Default: the name in upper case with `-` as `_` (`django-key` → `DJANGO_KEY`).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SharedSecretFields:
+        if (self.generate is None) == (self.value_from is None):
+            raise ValueError("set exactly one of `generate` or `value_from`")
+        return self
+
+
 def _created() -> list[BucketEvent]:
     return ["created"]
 

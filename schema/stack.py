@@ -9,10 +9,12 @@ from infracc.schema.components import (
     Bucket,
     Cache,
     Database,
+    External,
     Function,
     Job,
     Queue,
     Service,
+    SharedSecret,
     Site,
     Table,
 )
@@ -89,6 +91,8 @@ class Stack(Strict):
     tables: dict[ComponentName, Table] = Field(default_factory=dict, description="Key-value / document tables (DynamoDB): keys, global secondary indexes, TTL, streams; on-demand unless `capacity: provisioned`; point-in-time recovery and KMS encryption always; `uses` modes read, write, read-write.")
     functions: dict[ComponentName, Function] = Field(default_factory=dict, description="Serverless functions.")
     sites: dict[ComponentName, Site] = Field(default_factory=dict, description="Static websites.")
+    externals: dict[ComponentName, External] = Field(default_factory=dict, description="Dependencies outside the stack (third-party APIs) that workloads `use`: each user gets `<NAME>_URL`, `_HOST`, `_PORT`, `_TIMEOUT_MS`, `_RETRIES`, `_CB_FAILURES`, `_CB_WINDOW_S`, `_CB_OPEN_S` for its HTTP client (the application enforces them: no proxy is generated), egress to the port (security group / NetworkPolicy; not filtered by name), an error alarm from the logs and a runbook section.")
+    secrets: dict[ComponentName, SharedSecret] = Field(default_factory=dict, description="Secrets shared by several workloads: one Secrets Manager secret each (environment KMS key), generated once (`generate`) or set by an operator (`value_from: external`); a workload reads it with `uses: [name]` as `<NAME>` (or `variable`), or as `${name.value}` in its `env`.")
 
     @field_validator("infracc")
     @classmethod

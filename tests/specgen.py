@@ -67,7 +67,8 @@ DEFAULT_ENVS = ("dev", "staging", "prod")
 TARGETS = ("terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs")
 
 SECTIONS = {"services": "service", "jobs": "job", "databases": "database", "caches": "cache",
-            "buckets": "bucket", "queues": "queue", "tables": "table", "functions": "function", "sites": "site"}
+            "buckets": "bucket", "queues": "queue", "tables": "table", "functions": "function", "sites": "site",
+            "externals": "external", "secrets": "secret"}
 USABLE = set(MODES)  # kinds a `uses` entry may name
 # Cycles across kinds (service -> function -> service) are valid: validate refuses cycles among
 # services and among functions only. INFRACC_GEN_ACYCLIC=1 keeps every `uses` graph acyclic.
@@ -395,7 +396,10 @@ class _Gen:
         if "pr" in envs_or_empty(spec) and "ci" in targets and (
                 "terraform" not in targets or spec.get("functions") or spec.get("sites")):
             spec["environments"]["pr"]["preview"] = False  # IC-CI-001: CI cannot copy it; a plain environment
-        egress = any(spec.get(section) for section in ("services", "jobs"))
+        # A function calling an external needs a route out (IC-EXT-006 when it runs in a VPC).
+        egress = any(spec.get(section) for section in ("services", "jobs")) or any(
+            self.kind_of.get(u.split(":")[0]) == "external" for f in (spec.get("functions") or {}).values()
+            for u in [*(f.get("uses") or []), *(x for o in (f.get("overrides") or {}).values() for x in o.get("uses") or [])])
         for name, refuse in self.nat_choices.items():
             spec["environments"][name]["nat_gateway"] = not (refuse and not egress)
         return Generated(spec, self.variants)
@@ -498,7 +502,7 @@ class _Gen:
                       for name in by_section["services"]}
         self.streamed: list[str] = []  # tables with a stream (a function may be triggered by them)
         makers = {"databases": self.database, "caches": self.cache, "buckets": self.bucket, "queues": self.queue,
-                  "tables": self.table,
+                  "tables": self.table, "externals": self.external, "secrets": self.shared_secret,
                   "sites": self.site, "functions": self.function, "services": self.service, "jobs": self.job}
         for section in SECTIONS:
             if by_section[section]:
@@ -771,6 +775,87 @@ class _Gen:
             comp["overrides"] = o
         return comp
 
+    def external(self, name: str) -> dict[str, Any]:
+        """A host as a bare DNS name (with `protocol`/`port`, tcp always with a port) or a URL (a
+        `protocol`/`port` only when they agree with it: IC-EXT-002), timings inside IC-EXT-003,
+        never an AWS endpoint (IC-EXT-005)."""
+        d = self.draw
+        comp: dict[str, Any] = {}
+        self.common(comp, "external")
+
+        def host() -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            if self.flip(0.5):
+                scheme, url = self.pick([("https", "https://api.example-psp.com/v1"), ("https", "https://Pay.Example.com"),
+                                         ("http", "http://legacy.example.org:8080/"), ("https", "https://1.1.1.1/dns-query")])
+                out["host"] = url
+                if self.flip(0.3):
+                    out["protocol"] = scheme
+                if self.flip(0.2) and ":8080" in url:
+                    out["port"] = 8080
+            else:
+                out["host"] = self.pick(["smtp.example.net", "api.example.com", "ldap.corp.example.org", "8.8.8.8",
+                                         "hooks.example.io."])
+                protocol = self.pick([None, "https", "http", "tcp"])
+                if protocol is not None:
+                    out["protocol"] = protocol
+                if protocol == "tcp" or self.flip(0.4):
+                    out["port"] = d(st.integers(1, 65535))
+            return out
+
+        comp.update(host())
+        if self.flip(0.5):
+            comp["timeout"] = self.pick(["800ms", "5s", "2m", "1ms", "15m", "900000ms"])
+        if self.flip(0.4):
+            comp["retries"] = d(st.integers(0, 10))
+        if self.flip(0.5):
+            breaker: dict[str, Any] = {}
+            if self.flip(0.6):
+                breaker["failures"] = d(st.integers(1, 1000))
+            if self.flip(0.6):
+                breaker["window"] = d(durations(10, 3600))
+            if self.flip(0.6):
+                breaker["open_for"] = d(durations(1, 3600))
+            comp["circuit_breaker"] = breaker
+        if self.flip(0.3):
+            comp["critical"] = d(st.booleans())
+        if self.flip(0.3):
+            comp["status_page"] = self.pick(["https://status.example-psp.com", "http://status.example.org/x?y=1"])
+        if self.flip(0.3):
+            comp["contact"] = self.pick(["support@example-psp.com", "account 12345, +1 555 0100", "ünïcödé desk"])
+        if self.flip(0.25):
+            comp["local"] = self.pick(["http://psp-mock:8080", "https://mock.local/", "http://wiremock_1"])
+
+        def over(env: str) -> dict[str, Any]:
+            o: dict[str, Any] = {}
+            if self.flip(0.5) and "://" in comp["host"] and "protocol" not in comp and "port" not in comp:
+                o["host"] = "https://sandbox.example-psp.com/v1"
+            if self.flip(0.4):
+                o["timeout"] = "10s"
+            if self.flip(0.2):
+                o["critical"] = True
+            return o
+
+        if o := self.overrides_for(over):
+            comp["overrides"] = o
+        return comp
+
+    def shared_secret(self, name: str) -> dict[str, Any]:
+        """`generate` (with or without a length) or `value_from: external`; a `variable` that no
+        other source of a user sets (IC-SECRET-004): `SHARED_<n>`, or the default name when it
+        has no `-` (so no `<NAME>_<OUTPUT>` of another use can equal it)."""
+        d = self.draw
+        comp: dict[str, Any] = {}
+        self.common(comp, "secret")
+        if self.flip(0.6):
+            comp["generate"] = {"length": d(st.integers(32, 256))} if self.flip(0.5) else {}
+        else:
+            comp["value_from"] = "external"
+        self.shared_count = getattr(self, "shared_count", 0) + 1
+        if "-" in name or self.flip(0.4):
+            comp["variable"] = f"SHARED_{self.shared_count}"
+        return comp
+
     def queue(self, name: str) -> dict[str, Any]:
         d = self.draw
         comp: dict[str, Any] = {}
@@ -906,7 +991,7 @@ class _Gen:
         """`image` or `build` (writing a context of the chosen language)."""
         d = self.draw
         if self.flip(0.55):
-            comp["image"] = self.pick(IMAGES) if self.flip(0.7) else f"ghcr.io/acme/{name.rstrip('-')}:{d(st.integers(0, 9))}.{d(st.integers(0, 20))}.0"
+            comp["image"] = self.pick(IMAGES) if self.flip(0.7) else f"ghcr.io/acme/{re.sub('-+', '-', name).rstrip('-')}:{d(st.integers(0, 9))}.{d(st.integers(0, 20))}.0"
             return
         reuse = [c for c in self.contexts if c != ""] if self.flip(0.15) else []
         if reuse:
@@ -969,7 +1054,7 @@ class _Gen:
             key = self.literal_key()
             env[key] = self.literal()
         for target in chosen:
-            if self.flip(0.5):
+            if self.flip(0.5) and self.placeholder_outputs(target, name):
                 key, value = self.placeholder(target, name)
                 env[key] = value
         if env or self.flip(0.05):
@@ -992,13 +1077,17 @@ class _Gen:
     def literal(self) -> Any:
         return self.pick(LITERALS) if self.flip(0.7) else self.draw(_text())
 
+    def placeholder_outputs(self, target: str, holder: str) -> list[str]:
+        """Outputs of `target` that `holder`'s env may read (a function never a secret one)."""
+        holder_kind = self.kind_of[holder]
+        return [o for o, secret in OUTPUTS[self.kind_of[target]].items() if not (secret and holder_kind == "function")]
+
     def placeholder(self, target: str, holder: str) -> tuple[str, str]:
         """An `env` entry of `holder` reading an output of `target`, in one of several shapes.
         What AWS cannot deliver is never drawn (IC-TF-002): a secret output in a function's
         environment, or a secret output mixed with text on ecs (one whole secret per variable)."""
         kind = self.kind_of[target]
-        holder_kind = self.kind_of[holder]
-        outputs = [o for o, secret in OUTPUTS[kind].items() if not (secret and holder_kind == "function")]
+        outputs = self.placeholder_outputs(target, holder)
         out = self.pick(outputs)
         if OUTPUTS[kind].get(out) and self.platform == "ecs":
             return self.pick([f"{target.upper().replace('-', '_')}_{out.upper()}", f"MY_{out.upper()}"]), f"${{{target}.{out}}}"
@@ -1057,7 +1146,7 @@ class _Gen:
         if extra and self.flip(0.3):
             target = self.pick(extra)
             o["uses"] = [*base_uses, self.use_entry(target)]
-            if self.flip(0.5):
+            if self.flip(0.5) and self.placeholder_outputs(target, name):
                 key, value = self.placeholder(target, name)
                 if key not in (comp.get("secrets") or []) and key not in (comp.get("env") or {}):
                     o.setdefault("env", {})[key] = value

@@ -8,7 +8,7 @@ from conftest import EXAMPLES, compiled, output_files
 
 from infracc.compiler.graph_view import node_key
 
-NODE = re.compile(r"^\s+(\w+)(?:\[|\(|>)")
+NODE = re.compile(r"^\s+(\w+)(?:\[|\(|>|\{)")  # rectangles, stadiums, cylinders, flags, hexagons
 EDGE = re.compile(r"^\s+(\w+) -->(?:\|([\w-]+)\|)? (\w+)$")
 
 

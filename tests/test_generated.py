@@ -203,6 +203,9 @@ WRONG_TYPE = {
     "tables": {"partition_key": 5, "indexes": ["by-user"], "stream": True, "capacity": 3, "contains_pii": [1]},
     "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1]},
     "sites": {"spa": [1], "source": ["dist"], "host": 5},
+    "externals": {"host": ["api.example.com"], "port": "https", "timeout": 5, "retries": "two", "critical": [1],
+                  "circuit_breaker": "5/60s", "local": ["http://mock"]},
+    "secrets": {"generate": 64, "value_from": ["external"], "variable": 5},
 }
 OUT_OF_RANGE = {
     "services": {"port": 70000, "volume_gb": 0, "replicas": {"min": 5, "max": 2}, "deploy": {"strategy": "canary", "steps": [50, 10]},
@@ -216,11 +219,15 @@ OUT_OF_RANGE = {
                "ttl_attribute": "bad name!", "partition_key": {"name": "", "type": "string"}},
     "functions": {"memory": 64, "runtime": "python2.7", "handler": ""},
     "sites": {},
+    "externals": {"port": 0, "protocol": "udp", "timeout": "1h", "retries": 11, "circuit_breaker": {"failures": 0},
+                  "status_page": "status.example.com"},
+    "secrets": {"generate": {"length": 8}, "value_from": "later", "variable": "1BAD"},
 }
 VALIDATE_LEVEL = {  # wrong only once merged per environment: checked by the validate pass
     "jobs": {"timeout": "8d"},
     "functions": {"timeout": "16m"},
     "queues": {"visibility_timeout": "13h", "retention": "30s"},
+    "externals": {"timeout": "20m"},
 }
 
 

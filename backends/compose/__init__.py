@@ -135,6 +135,8 @@ def depends_on(env: EnvIR, comp: Component) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for conn in env.graph.uses(comp.id):
         target = env.graph.component(conn.target)
+        if target.kind in ("external", "secret"):
+            continue  # nothing runs locally for them: the values are in the environment
         if target.kind == "bucket":
             out[s.S3_INIT] = {"condition": "service_completed_successfully"}
         elif target.kind == "queue":
@@ -184,7 +186,12 @@ def _value(ir: StackIR, env: EnvIR, var: EnvVar, secrets: set[str]) -> str:
         return s.secret(var.name)
     parts = []
     for seg in var.segments:
-        if isinstance(seg, OutputRef):
+        target = _by_name(env, seg.component) if isinstance(seg, OutputRef) else None
+        if target is not None and target.kind == "secret":  # a shared secret: from `.env`, by its variable
+            name = resolved.shared_secret(target).variable
+            secrets.add(name)
+            parts.append(s.secret(name))
+        elif isinstance(seg, OutputRef):
             parts.append(s.local_output(_by_name(env, seg.component), seg.output, ir.region))
         else:
             parts.append(seg.replace("$", "$$"))  # a literal `$` must not be interpolated by compose

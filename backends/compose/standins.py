@@ -60,6 +60,10 @@ def local_output(comp: Component, output: str, region: str) -> str:
                   "queue_arn": f"arn:aws:sqs:{region}:{ACCOUNT}:{queue_name(comp)}"}
     elif comp.kind == "table":
         values = {"name": comp.name, "arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{comp.name}"}
+    elif comp.kind == "external":  # `local` when set, else the real one (this environment's: a sandbox in dev)
+        ext = resolved.external(comp)
+        values = {name: ext.output(name, local=True) for name in ("url", "host", "port", "timeout_ms", "retries",
+                                                                   "cb_failures", "cb_window_s", "cb_open_s")}
     elif comp.kind == "service":
         port = resolved.service(comp).port or 80
         values = {"url": f"http://{comp.name}:{port}", "host": comp.name, "port": str(port)}

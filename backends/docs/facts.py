@@ -26,7 +26,46 @@ ALARM_ACTIONS = {
                       "lags sudden bursts), or look for a hot partition key; on-demand tables throttle only at "
                       "twice the previous peak.",
     "write-throttles": "As for reads: raise `write_units`, spread writes over more partition keys, or batch them.",
+    "dependency-errors": "The external dependency is failing its callers: see its section under External "
+                         "dependencies (status page, contact, what degrades).",
 }
+
+
+@dataclass(frozen=True)
+class ExternalFacts:
+    """What the runbook says of one external dependency (in the last environment, with the
+    hosts of the others when an override changes them)."""
+
+    name: str
+    spec: resolved.External
+    users: tuple[str, ...]
+    alarm: str | None  # the CloudWatch alarm's name; None where no log group is readable (eks)
+    hosts: tuple[tuple[str, str], ...]  # (environment, url) per environment
+    egress: str
+
+
+def externals(ir: StackIR) -> list[ExternalFacts]:
+    envs = list(ir.envs.values())
+    last = envs[-1]
+    out = []
+    for comp in last.graph.components("external"):
+        spec = resolved.external(comp)
+        users = tuple(sorted(c.source.split(".", 1)[1] for c in last.graph.users(comp.id)))
+        alarm = (naming.resource(ir.name, last.name, comp.name, "dependency-errors")
+                 if comp.retention and "dependency-errors" in comp.retention.alarms else None)
+        hosts = tuple((e.name, resolved.external(e.graph.component(comp.id)).url) for e in envs
+                      if e.graph.get(comp.id) is not None)
+        if len({url for _, url in hosts}) == 1:  # the same everywhere: once, for every environment
+            hosts = (("every environment", hosts[0][1]),)
+        if ir.platform == "eks":
+            egress = (f"each user's NetworkPolicy allows TCP {spec.port} to any address outside the VPC (not the "
+                      "instance metadata service); pods share the cluster's security group")
+        elif spec.port == 443:
+            egress = "TCP 443 to any address, which every workload's security group already allows for the AWS APIs"
+        else:
+            egress = f"each user's security group allows TCP {spec.port} to 0.0.0.0/0"
+        out.append(ExternalFacts(comp.name, spec, users, alarm, hosts, egress))
+    return out
 
 
 @dataclass(frozen=True)
@@ -93,6 +132,13 @@ def secrets(ir: StackIR, env: str) -> list[tuple[str, str]]:
     }
     out += [(naming.connection_secret(ir.name, env, c.name), what[c.kind].format(c.name))
             for c in graph.components(*what) if decided.has_connection_secret(ir.targets, c)]
+    for c in graph.components("secret"):
+        spec = resolved.shared_secret(c)
+        users = ", ".join(f"`{u.source.split('.', 1)[1]}`" for u in graph.users(c.id)) or "nothing"
+        how = (f"generated once at creation ({spec.generate_length} hex characters, write-only: not in the Terraform "
+               "state)" if spec.generated else "set by an operator after the first apply (see the tasks)")
+        out.append((naming.shared_secret(ir.name, env, c.name),
+                    f"shared secret `{c.name}` (JSON: value) as `{spec.variable}`, read by {users}; {how}"))
     return out
 
 
@@ -183,6 +229,7 @@ def facts(ir: StackIR) -> dict[str, object]:
         "services": [(c.name, resolved.service(c)) for c in last.graph.components("service")],
         "secrets": {e: secrets(ir, e) for e in ir.envs},
         "function_env": {env.name: function_env(ir, env) for env in envs},
+        "externals": externals(ir),
         "namespace": {e: naming.namespace(ir.name, e) for e in ir.envs},
         "prefix": {e: naming.prefix(ir.name, e) for e in ir.envs},
         "images": {c.name: naming.image_repository(ir.name, c.name) for c in t.built_workloads(last)},

@@ -3,7 +3,8 @@
 Choice (documented in README.md): a variable whose value references a data store's output
 (database, cache, bucket, queue, table or function) is rendered by the workload's ExternalSecret
 from the store's connection secret `naming.connection_secret(stack, env, store)`, a JSON
-object keyed by output name, which the Terraform backend writes. Literal values and
+object keyed by output name, which the Terraform backend writes; a shared secret's value from
+`naming.shared_secret(stack, env, name)` (key `value`). An external's settings are literals. Literal values and
 references to other services (in-cluster DNS) go into the ConfigMap. Declared `secrets:`
 come from `naming.secret_name(...)`. No value of a secret appears in any file.
 """
@@ -21,7 +22,7 @@ from infracc.compiler.ir import Component, EnvVar, OutputRef
 from infracc.compiler.passes.targets import no_cluster_address
 
 ESO_API = "external-secrets.io/v1"
-STORE_KINDS = ("database", "cache", "bucket", "queue", "table", "function")
+STORE_KINDS = ("database", "cache", "bucket", "queue", "table", "function", "secret")
 
 
 @dataclass
@@ -63,7 +64,7 @@ def _template(ctx: Ctx, by_name: dict[str, Component], var: EnvVar, plan: EnvPla
             parts.append(seg.replace("{{", '{{ "{{" }}'))
         elif _kind(by_name, seg) in STORE_KINDS:
             key = f"{seg.component}_{seg.output}".replace("-", "_")
-            remote = naming.connection_secret(ctx.ir.name, ctx.env.name, seg.component)
+            remote = naming.stored_secret(ctx.ir.name, ctx.env.name, by_name[seg.component].kind, seg.component)
             plan.secret_data[key] = {"key": remote, "property": seg.output}
             parts.append("{{ ." + key + " }}")
         else:
@@ -87,6 +88,8 @@ def _plain(ctx: Ctx, by_name: dict[str, Component], var: EnvVar, plan: EnvPlan) 
 def _service_output(ctx: Ctx, by_name: dict[str, Component], ref: OutputRef, var: EnvVar,
                     plan: EnvPlan) -> str | None:
     target = by_name.get(ref.component)
+    if target is not None and target.kind == "external":  # the same text on every target
+        return resolved.external(target).output(ref.output)
     port = resolved.service(target).port if target is not None and target.kind == "service" else None
     if target is None or target.kind != "service" or port is None:
         plan.diagnostics.append(no_cluster_address(var, ref))

@@ -14,6 +14,7 @@ NP_API = "networking.k8s.io/v1"
 TGB_API = "elbv2.k8s.aws/v1beta1"  # AWS Load Balancer Controller
 # EKS Pod Identity agent: where the SDK fetches the workload's AWS credentials.
 POD_IDENTITY_AGENT = "169.254.170.23/32"
+METADATA = "169.254.169.254/32"  # the EC2 instance metadata service
 WORKLOADS = ("service", "job")
 
 
@@ -76,6 +77,13 @@ def _egress(ctx: Ctx, edge: Connection) -> dict[str, Any] | None:
         return {"to": [{"podSelector": {"matchLabels": meta.selector(target.name)}}], "ports": _tcp(rule.port)}
     if rule.protocol == "aws-api":
         return {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(rule.port)}
+    if rule.protocol == "external":
+        # Any address outside the VPC on the external's port: a NetworkPolicy has no DNS names (FQDN
+        # rules need a CNI such as Cilium, or AWS Network Firewall); the VPC itself and the instance
+        # metadata service stay closed on this port.
+        net = ctx.env.network
+        assert net is not None
+        return {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [net.cidr, METADATA]}}], "ports": _tcp(rule.port)}
     net = ctx.env.network
     assert net is not None
     cidrs = sorted(net.private_subnets + net.isolated_subnets)

@@ -92,6 +92,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     firewall.groups(ctx)
     storage.log_bucket(ctx)
     stores.declared_secrets(ctx)
+    stores.shared_secrets(ctx)
     if env.graph.components("function"):
         functions.artifacts(ctx)
     emitters = {"database": stores.database, "cache": stores.cache, "bucket": storage.bucket, "queue": storage.queue,
@@ -156,3 +157,6 @@ def outputs(ctx: Env) -> None:
     for comp in ctx.env.graph.components("database", "cache"):
         doc.output(f"{comp.kind}_{comp.name}_connection_secret".replace("-", "_"),
                    ctx.parts[f"connection.{comp.name}"].ref("arn"), f"connection secret of {comp.name}")
+    for comp in ctx.env.graph.components("secret"):
+        doc.output(f"secret_{comp.name}_arn".replace("-", "_"), ctx.parts[f"connection.{comp.name}"].ref("arn"),
+                   f"shared secret {comp.name}")

@@ -31,6 +31,8 @@ def value(ctx: Env, ref: OutputRef) -> str:
     if target.kind == "service":
         port = resolved.service(target).port
         return {"url": f"http://{target.name}:{port}", "host": target.name, "port": str(port)}[ref.output]
+    if target.kind == "external":  # the same text on every target (resolved.External.output)
+        return literal(resolved.external(target).output(ref.output))
     if (target.kind, ref.output) == ("cache", "port"):
         return "6379"
     return ctx.parts[target.id].ref(ATTRIBUTE[(target.kind, ref.output)])

@@ -33,6 +33,7 @@ def cluster(ctx: Env) -> None:
 def workload(ctx: Env, comp: Component) -> None:
     n = label(comp.kind, comp.name)
     logs = ctx.log_group(n, f"/ecs/{ctx.aws_name()}/{comp.name}", decided.retention(comp).log_retention_days)
+    ctx.parts[f"logs.{comp.id}"] = logs  # externals' metric filters read it (ops.external_alarm)
     policy = iam.workload_policy(ctx, comp)
     task_role = ctx.role(f"{n}_task", "ecs-tasks.amazonaws.com", policy)
     secrets = iam.read_secrets_statements(ctx, comp)

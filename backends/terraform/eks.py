@@ -91,7 +91,7 @@ def _secrets_controller(ctx: Env, eks: Block) -> Block:
 def _pod_identity(ctx: Env, comp: Component, eks: Block, controller: Block) -> str:
     """The workload's Pod Identity role; External Secrets assumes it to read the workload's secrets."""
     n = label(comp.kind, comp.name)
-    reads = iam.read_secrets_statements(ctx, comp, ("database", "cache", "bucket", "queue", "table", "function"))
+    reads = iam.read_secrets_statements(ctx, comp, ("database", "cache", "bucket", "queue", "table", "function", "secret"))
     role = ctx.role(f"{n}_pod", "pods.eks.amazonaws.com", iam.workload_policy(ctx, comp, reads),
                     role_name=naming.pod_role(ctx.ir.name, ctx.name, comp.kind, comp.name),
                     assumed_by=(controller.ref("arn"),))

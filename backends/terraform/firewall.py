@@ -51,6 +51,27 @@ def groups(ctx: Env) -> None:
         if group is not None:
             _rule(ctx, label(comp.name, comp.kind, "https_out"), "egress", group, 443,
                   "AWS APIs, image registry and Secrets Manager over TLS", cidr="0.0.0.0/0")
+            _external_rules(ctx, comp, group)
+
+
+def external_ports(ctx: Env, comp: Component) -> dict[int, list[str]]:
+    """Ports of the externals a workload uses → their names. A security group filters by address
+    range and port, never by DNS name, so each becomes a rule to 0.0.0.0/0 on that port; 443 is
+    already open to 0.0.0.0/0 for the AWS APIs (the rule above), so it adds nothing."""
+    out: dict[int, list[str]] = {}
+    for conn in ctx.env.graph.uses(comp.id):
+        rule = conn.network
+        if rule is not None and rule.protocol == "external" and rule.port is not None:
+            out.setdefault(rule.port, []).append(conn.target.split(".", 1)[1])
+    return dict(sorted(out.items()))
+
+
+def _external_rules(ctx: Env, comp: Component, group: Block) -> None:
+    for port, names in external_ports(ctx, comp).items():
+        if port == 443:
+            continue
+        _rule(ctx, label(comp.name, comp.kind, "external", str(port), "out"), "egress", group, port,
+              f"external {', '.join(names)} (any address: not filtered by name)", cidr="0.0.0.0/0")
 
 
 def public_services(ctx: Env) -> list[Component]:

@@ -51,6 +51,7 @@ def function(ctx: Env, comp: Component) -> None:
     spec, n = resolved.function(comp), label("function", comp.name)
     fname = ctx.aws_name(comp.name)
     logs = ctx.log_group(n, f"/aws/lambda/{fname}", _retention(comp).log_retention_days)
+    ctx.parts[f"logs.{comp.id}"] = logs  # externals' metric filters read it (ops.external_alarm)
     dlq = ctx.doc.resource("aws_sqs_queue", label(n, "dlq"), {
         "name": ctx.aws_name(comp.name, "dlq"), "kms_master_key_id": ctx.parts["kms.env"].ref("arn"),
         "message_retention_seconds": 1209600})
@@ -126,6 +127,7 @@ def function_environment(ir: StackIR, env: EnvIR, comp: Component) -> FunctionEn
 
     - per used database or cache, `<NAME>_SECRET_ARN`: its connection secret, JSON with the keys
       host, port, user, password, url… (in place of the secret outputs `<NAME>_PASSWORD`/`_URL`);
+    - per used shared secret (`secrets:`), `<NAME>_SECRET_ARN`: JSON with the key value;
     - per declared secret `X`, `X_SECRET_ARN` (the secret's value is the plain string).
 
     A variable the spec writes with a secret output (`DATABASE_URL: ${db.url}`) is not set (the
@@ -138,7 +140,7 @@ def function_environment(ir: StackIR, env: EnvIR, comp: Component) -> FunctionEn
         kind, name = conn.target.split(".", 1)
         if kind in iam.CREDENTIAL_KINDS:
             generated[secret_arn_variable(name)] = FunctionVariable(
-                secret_arn_variable(name), secret=naming.connection_secret(ir.name, env.name, name), store=name)
+                secret_arn_variable(name), secret=naming.stored_secret(ir.name, env.name, kind, name), store=name)
     for var in comp.env:
         if var.source == "secret":
             generated[secret_arn_variable(var.name)] = FunctionVariable(

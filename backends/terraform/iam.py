@@ -42,8 +42,9 @@ def _resources(ctx: Env, comp: Component, conn: Connection) -> list[str]:
     return [block.ref("arn")]
 
 
-# Used components whose connection secret holds credentials (the secret outputs password, url).
-CREDENTIAL_KINDS = ("database", "cache")
+# Used components whose connection secret holds credentials (the secret outputs password, url),
+# and shared secrets (`secrets:`, the output value).
+CREDENTIAL_KINDS = ("database", "cache", "secret")
 
 
 def secret_arns(ctx: Env, comp: Component, kinds: tuple[str, ...] = CREDENTIAL_KINDS) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from infracc.backends.terraform import storage
 from infracc.backends.terraform.context import ACCOUNT, PARTITION, REGION, Env, json_text
 from infracc.backends.terraform.model import label
-from infracc.compiler import decided, naming
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler.ir import Component
+from infracc.compiler.passes.security import EXTERNAL_ALARM
 
 LOAD_BALANCER_ALARMS = ("5xx-errors", "latency-p99")
 # alarm → (namespace, metric, statistic, comparison, threshold); no threshold: 10% of the storage.
@@ -47,6 +48,9 @@ def topic(ctx: Env) -> None:
 def alarms(ctx: Env) -> None:
     for comp in ctx.env.graph:
         for alarm in comp.retention.alarms if comp.retention else []:
+            if comp.kind == "external" and alarm == EXTERNAL_ALARM:
+                external_alarm(ctx, comp)
+                continue
             if comp.kind == "job" and alarm == "failed-runs" and "cluster" in ctx.parts:
                 _failed_runs(ctx, comp)
                 continue
@@ -59,6 +63,61 @@ def alarms(ctx: Env) -> None:
                 ctx.unsupported(comp, f"the `{alarm}` alarm")
                 continue
             _alarm(ctx, comp, alarm, metric, dims)
+
+
+# The log contract of an external dependency's calls (README, "External dependencies"): one JSON
+# line per call, `{"external": "<name>", "outcome": "ok" | "error" | "timeout" | "open", ...}`.
+FAILED_OUTCOMES = ("error", "timeout", "open")
+
+
+def external_pattern(name: str, nested: bool = False) -> str:
+    """The CloudWatch Logs filter pattern of a failed call to `name` (JSON selectors). `nested`
+    (Lambda's JSON log format, which may put the line under `message`) also matches
+    `$.message.external` / `$.message.outcome`.
+
+    >>> external_pattern("pay")
+    '{ ($.external = "pay") && (($.outcome = "error") || ($.outcome = "timeout") || ($.outcome = "open")) }'
+    """
+    def one(root: str) -> str:
+        outcomes = " || ".join(f'({root}.outcome = "{o}")' for o in FAILED_OUTCOMES)
+        return f'({root}.external = "{name}") && ({outcomes})'
+    if not nested:
+        return f"{{ {one('$')} }}"
+    return f"{{ ({one('$')}) || ({one('$.message')}) }}"
+
+
+def external_metric(ctx: Env, comp: Component) -> tuple[str, str]:
+    """(namespace, metric name) the users' failed calls to one external are counted in."""
+    return f"infracc/{ctx.aws_name()}", f"{comp.name}-failed-calls"
+
+
+def external_alarm(ctx: Env, comp: Component) -> None:
+    """A metric filter on the log group of each user that Terraform creates (ECS tasks, Lambda
+    functions) counting failed calls into one metric, and an alarm when a breaker-window's worth
+    of them (the circuit breaker's `failures` within its `window`, rounded up to whole minutes)
+    is reached: for a critical external in one period, otherwise in three of five."""
+    ext = resolved.external(comp)
+    namespace, metric = external_metric(ctx, comp)
+    for conn in ctx.env.graph.users(comp.id):
+        logs = ctx.parts.get(f"logs.{conn.source}")
+        if logs is None:
+            continue
+        user = conn.source.split(".", 1)[1]
+        ctx.doc.resource("aws_cloudwatch_log_metric_filter", label("external", comp.name, conn.source.split(".")[0], user), {
+            "name": ctx.aws_name(comp.name, f"failed-calls-{user}"), "log_group_name": logs.ref("name"),
+            "pattern": external_pattern(comp.name, nested=conn.source.startswith("function.")),
+            "metric_transformation": {"name": metric, "namespace": namespace, "value": "1", "default_value": "0",
+                                      "unit": "Count"}})
+    datapoints, periods = ext.alarm_periods
+    topic_arn = ctx.parts["topic"].ref("arn")
+    ctx.doc.resource("aws_cloudwatch_metric_alarm", label("alarm", "external", comp.name, EXTERNAL_ALARM), {
+        "alarm_name": ctx.aws_name(comp.name, EXTERNAL_ALARM), "namespace": namespace, "metric_name": metric,
+        "statistic": "Sum", "comparison_operator": "GreaterThanOrEqualToThreshold", "threshold": ext.breaker_failures,
+        "period": ext.alarm_period_seconds, "evaluation_periods": periods, "datapoints_to_alarm": datapoints,
+        "treat_missing_data": "notBreaching",
+        "alarm_description": f"external {comp.name} ({ext.host}): {ext.breaker_failures} or more failed calls in "
+                             f"{ext.alarm_period_seconds}s, logged by its users",
+        "alarm_actions": [topic_arn], "ok_actions": [topic_arn]})
 
 
 def _failed_runs(ctx: Env, comp: Component) -> None:

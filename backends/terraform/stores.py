@@ -21,7 +21,7 @@ SCHEME = {"postgres": "postgresql", "mysql": "mysql"}
 ADMIN_USER = "app_admin"
 # Keys of the connection secret's JSON (the outputs workloads read; the docs list them).
 CONNECTION_KEYS = {"database": ("host", "port", "name", "user", "password", "url"),
-                   "cache": ("host", "port", "password", "url")}
+                   "cache": ("host", "port", "password", "url"), "secret": ("value",)}
 
 
 def db_name(comp: Component) -> str:
@@ -41,6 +41,30 @@ def declared_secrets(ctx: Env) -> None:
             ctx.parts[f"secret.{comp.name}.{var}"] = secret(
                 ctx, f"{comp.name}_{var}".lower(), naming.secret_name(ctx.ir.name, ctx.name, comp.name, var),
                 f"{var} of {comp.name}; value set by an operator")
+
+
+def shared_secrets(ctx: Env) -> None:
+    """Every stack-level `secrets:` entry: one secret per environment, JSON `{"value": ...}` (the
+    shape of a connection secret, so ECS, Lambda and ExternalSecrets read it as they read those).
+
+    `generate`: a random value of `length` hex characters from Terraform's `uuid()` (128 bits of
+    crypto/rand each, see `credential`), through the write-only `secret_string_wo` at version 1:
+    written at creation, in neither state nor plan, never rewritten by a later apply (a new value
+    is an operator's `put-secret-value`, the runbook says how). `value_from: external`: the secret
+    is created empty; an operator writes the value before the users are deployed."""
+    for comp in ctx.env.graph.components("secret"):
+        spec = resolved.shared_secret(comp)
+        users = ", ".join(sorted(c.source.split(".", 1)[1] for c in ctx.env.graph.users(comp.id))) or "nothing yet"
+        sec = secret(ctx, f"{comp.name}_shared", naming.shared_secret(ctx.ir.name, ctx.name, comp.name),
+                     (spec.description or f"shared secret {comp.name}").rstrip(".") + f"; read by {users}")
+        ctx.parts[f"connection.{comp.name}"] = sec
+        if spec.generate_length is None:
+            continue
+        uuids = -(-spec.generate_length // 32)
+        value = f'substr(replace(join("", [{", ".join(["uuid()"] * uuids)}]), "-", ""), 0, {spec.generate_length})'
+        ctx.doc.resource("aws_secretsmanager_secret_version", label(comp.name, "shared"), {
+            "secret_id": sec.ref("id"), "secret_string_wo": f"${{jsonencode({{value = {value}}})}}",
+            "secret_string_wo_version": 1})
 
 
 def _sizing(comp: Component) -> Sizing:

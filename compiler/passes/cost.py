@@ -488,7 +488,8 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
                  assumption=f"{net.nat_strategy} NAT (IC-COST-004)" if est.on("nat") else None),
         est.item("network", f"NAT public IPv4 × {nats}", "vpc", "public-ipv4-address", est.hours * nats),
         est.item("network", "NAT data processed", "vpc", "nat-gateway-data-processed", None,
-                 assumption="usage-dependent" + ("" if naive else "; S3 traffic uses the free gateway endpoint")),
+                 assumption="usage-dependent" + ("" if naive else "; S3 traffic uses the free gateway endpoint")
+                 + _external_egress(env)),
     ] if nats else []  # no NAT gateway: none created, no line (the network decision says why)
     endpoints = net.interface_endpoints if est.on("nat") else []
     if endpoints:
@@ -519,6 +520,17 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
     # runs), so it is no cost of this stack; its records and queries are usage.
     items += _backups(env, est, naive)
     return items
+
+
+def _external_egress(env: EnvIR) -> str:
+    """The externals whose calls leave through NAT (their data is processed there, and the
+    responses come back as data transfer in, which is free)."""
+    def behind_nat(user: str) -> bool:  # services and jobs; a function only inside the VPC
+        return not user.startswith("function.") or any(
+            u.target.split(".")[0] in ("database", "cache") for u in env.graph.uses(user))
+
+    names = [c.name for c in env.graph.components("external") if any(behind_nat(u.source) for u in env.graph.users(c.id))]
+    return f"; includes the calls to the externals {', '.join(names)}" if names else ""
 
 
 def distributions(env: EnvIR) -> bool:

@@ -81,7 +81,62 @@ def resolve_component(comp: Component) -> r.Resolved:
                           trigger=_trigger(spec.trigger), secrets=tuple(spec.secrets))
     if kind == "site":
         return r.Site(**common, source=spec.source, spa=spec.spa, host=spec.host)
+    if kind == "external":
+        return _external(common, spec)
+    if kind == "secret":
+        return r.SharedSecret(**common, variable=spec.variable or comp.env_name,
+                              generate_length=(spec.generate.length or r.SECRET_LENGTH) if spec.generate is not None else None)
     raise AssertionError(f"no resolver for kind {kind}")
+
+
+def timeout_ms(text: str) -> int:
+    """`800ms` → 800, `5s` → 5000, `2m` → 120000 (validate checked the form).
+
+    >>> [timeout_ms(t) for t in ("800ms", "5s", "2m")]
+    [800, 5000, 120000]
+    """
+    return int(text[:-2]) if text.endswith("ms") else duration_seconds(text) * 1000
+
+
+def split_host(host: str) -> tuple[str | None, str, int | None, str]:
+    """(scheme, host, port, path) of a `host` as written: a URL or a bare DNS name.
+
+    >>> split_host("https://api.stripe.com:8443/v1/"), split_host("smtp.example.com")
+    (('https', 'api.stripe.com', 8443, '/v1'), (None, 'smtp.example.com', None, ''))
+    """
+    from urllib.parse import urlsplit
+
+    if "://" not in host:
+        return None, host.lower().rstrip("."), None, ""
+    parts = urlsplit(host)
+    return parts.scheme.lower(), (parts.hostname or "").rstrip("."), parts.port, parts.path.rstrip("/")
+
+
+def _external(common: dict[str, Any], spec: Any) -> r.External:
+    scheme, host, url_port, path = split_host(spec.host)
+    protocol = spec.protocol or scheme or "https"
+    port = spec.port or url_port or r.SCHEME_PORTS.get(protocol, 0)
+    breaker = spec.circuit_breaker
+    return r.External(**common, host=host, port=port, protocol=protocol, path=path,
+                      timeout_ms=timeout_ms(spec.timeout) if spec.timeout else r.EXTERNAL_TIMEOUT_MS,
+                      retries=spec.retries if spec.retries is not None else r.EXTERNAL_RETRIES,
+                      breaker_failures=breaker.failures if breaker and breaker.failures else r.BREAKER_FAILURES,
+                      breaker_window_seconds=duration_seconds(breaker.window) if breaker and breaker.window
+                      else r.BREAKER_WINDOW_SECONDS,
+                      breaker_open_seconds=duration_seconds(breaker.open_for) if breaker and breaker.open_for
+                      else r.BREAKER_OPEN_SECONDS,
+                      critical=spec.critical, status_page=spec.status_page, contact=spec.contact,
+                      local=_local(spec.local) if spec.local else None)
+
+
+def _local(url: str) -> tuple[str, int, str]:
+    """(host, port, url) of an external's compose-only `local` URL (validate checked it).
+
+    >>> _local("http://payments-mock:8080/")
+    ('payments-mock', 8080, 'http://payments-mock:8080')
+    """
+    scheme, host, port, path = split_host(url)
+    return host, port or r.SCHEME_PORTS[scheme or "https"], url.rstrip("/")
 
 
 def _table_key(key: Any) -> r.TableKey:

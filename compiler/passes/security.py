@@ -135,6 +135,11 @@ def _environment(ir: StackIR, env: EnvIR, data: dict[str, Any]) -> list[Diagnost
 
 def _edge(env: EnvIR, conn: Connection) -> None:
     target = env.graph.component(conn.target)
+    if target.kind == "secret":
+        # No rule of its own: ECS reads it when a task starts, the External Secrets Operator's
+        # controller on eks, a function's SDK over the 443 egress every workload has; the read is
+        # granted where it happens (backends/terraform/iam.read_secrets_statements).
+        return
     port, protocol = _port(target)
     conn.network = NetworkRule(source=conn.source, target=conn.target, port=port, protocol=protocol,
                                description=f"{conn.source} uses {conn.target}" + (f" ({conn.mode})" if conn.mode else ""))
@@ -152,6 +157,8 @@ def _port(target: Component) -> tuple[int | None, str]:
         return ENGINE_PORTS[target.spec.engine], "tcp"
     if target.kind == "service":
         return target.spec.port, "tcp"
+    if target.kind == "external":  # anywhere on the internet: address ranges cannot name a DNS name
+        return resolved.external(target).port, "external"
     return 443, "aws-api"
 
 
@@ -325,7 +332,7 @@ def _retention(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) 
         deletion_protection=protect and comp.kind in ("database", "bucket", "service", "table"),
         final_snapshot=protect and comp.kind == "database",
         access_logging=comp.kind in ("bucket", "site", "service"),
-        alarms=alarms(comp, ir.platform),
+        alarms=external_alarms(ir, env, comp) if comp.kind == "external" else alarms(comp, ir.platform),
         backup_plan_days=_backup_plan_days(ir, env, comp, backup),
         point_in_time_recovery=comp.kind == "table",
     ), out
@@ -343,6 +350,20 @@ def _backup_plan_days(ir: StackIR, env: EnvIR, comp: Component, backup: int | No
     if comp.kind == "table":  # beside point-in-time recovery: copies outside the table's own backups
         return 14 if env.settings.is_last else 7
     return None
+
+
+# An external dependency's alarm counts the failed calls its users log (README: the log contract).
+EXTERNAL_ALARM = "dependency-errors"
+
+
+def external_alarms(ir: StackIR, env: EnvIR, comp: Component) -> list[str]:
+    """`dependency-errors` where Terraform can read the users' logs: ECS tasks and Lambda functions
+    write to a log group of their own, which gets a metric filter. On eks the container logs go
+    wherever the cluster's log agent sends them (the CloudWatch Observability add-on wraps each line
+    in its own JSON), so no filter is claimed there; the runbook says where to look instead."""
+    readable = [u for u in env.graph.users(comp.id)
+                if u.source.startswith("function.") or (ir.platform == "ecs" and u.source.split(".")[0] in ("service", "job"))]
+    return [EXTERNAL_ALARM] if readable else []
 
 
 def alarms(comp: Component, platform: str = "ecs") -> list[str]:

@@ -17,6 +17,7 @@ from infracc.compiler.catalogue import registry
 from infracc.compiler.cron import cron_problem
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error, warning
 from infracc.compiler.ir import MODES, OUTPUTS, Component, EnvIR, StackIR
+from infracc.compiler.passes import validate_externals
 from infracc.schema.components import SECTION_OF_KIND
 from infracc.schema.types import duration_seconds, memory_mib
 
@@ -140,6 +141,7 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     out += _shape(ir, comp)
     out += _paths(ir, comp)
     out += _allow(comp)
+    out += validate_externals.check(env, comp)
     return out
 
 
