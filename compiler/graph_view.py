@@ -26,8 +26,13 @@ def mermaid(env: EnvIR) -> str:
     for comp in env.graph.components():
         left, right = SHAPES[comp.kind]
         lines.append(f"  {node_key(comp.id)}{left}{comp.kind}: {comp.name}{right}")
+    # Public tcp services are reached through the network load balancer (endpoints pass).
+    tcp = {c.id for c in public if c.endpoint is not None and c.endpoint.balancer == "nlb"}
+    if tcp:
+        lines.append('  nlb{{"network load balancer"}}')
+        lines.append("  internet --> nlb")
     for comp in public:
-        lines.append(f"  internet --> {node_key(comp.id)}")
+        lines.append(f"  {'nlb' if comp.id in tcp else 'internet'} --> {node_key(comp.id)}")
     for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
         label = f"|{conn.mode}|" if conn.mode else ""
         lines.append(f"  {node_key(conn.source)} -->{label} {node_key(conn.target)}")

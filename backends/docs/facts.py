@@ -26,7 +26,55 @@ ALARM_ACTIONS = {
                       "lags sudden bursts), or look for a hot partition key; on-demand tables throttle only at "
                       "twice the previous peak.",
     "write-throttles": "As for reads: raise `write_units`, spread writes over more partition keys, or batch them.",
+    "unhealthy-targets": "The network load balancer's health check fails for some tasks/pods: read the service "
+                         "logs; if it started with a deploy, run the rollback; check the port accepts connections "
+                         "(or the HTTP health path answers 2xx/3xx).",
 }
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    component: str
+    kind: str
+    address: str
+    via: str
+
+
+def entry_points(ir: StackIR, env: EnvIR) -> list[EntryPoint]:
+    """Where each public service and site answers in `env`, and through what (endpoints pass)."""
+    out = []
+    for comp in env.graph.components("service", "site"):
+        ep = comp.endpoint
+        if ep is None:
+            continue
+        where = f"`{ep.url}`" if ep.url else f"`terraform -chdir={t.terraform_dir(env.name)} output -raw {ep.output}`"
+        if ep.balancer == "nlb":
+            via = (f"network load balancer, {'TLS (ACM certificate)' if ep.tls else 'plain TCP (no domain, no certificate)'} "
+                   f"on port {ep.port}; no CloudFront, no WAF")
+        elif ep.cdn:
+            via = "CloudFront" + (" → application load balancer" if comp.kind == "service" else "") + ", HTTPS, WAF"
+        else:
+            via = "application load balancer, HTTPS, WAF"
+        out.append(EntryPoint(comp.name, comp.kind, where, via))
+    return out
+
+
+def singletons(env: EnvIR) -> list[tuple[str, str, str]]:
+    """(workload, kind, why) for each workload that never runs twice in `env` (sizing pass)."""
+    out = []
+    for comp in env.graph.components("service", "job"):
+        sz = comp.sizing
+        if sz is None or not sz.singleton or (comp.kind == "job" and resolved.job(comp).schedule is None):
+            continue  # a run-once job has no second run to overlap
+        flag = getattr(resolved.of(comp), "singleton", None)
+        if comp.kind == "job":
+            why = ("`singleton: true`" if flag else "default") + ": a scheduled run is skipped while the previous one " \
+                  "runs (CronJob `Forbid`); ECS schedules cannot enforce it, the job must take a lock"
+        else:
+            why = ("`singleton: true`" if flag else "inferred: one replica and no port") + \
+                  ": one replica, replaced stop-then-start (ECS 0%/100%, Kubernetes `Recreate`), no autoscaling"
+        out.append((comp.name, comp.kind, why))
+    return out
 
 
 @dataclass(frozen=True)
@@ -181,6 +229,8 @@ def facts(ir: StackIR) -> dict[str, object]:
         "backups": {e: [b for c in ir.envs[e].graph if (b := backup(c, naming.resource(ir.name, e, "backups")))]
                     for e in ir.envs},
         "services": [(c.name, resolved.service(c)) for c in last.graph.components("service")],
+        "entry_points": {env.name: entry_points(ir, env) for env in envs},
+        "singletons": {env.name: singletons(env) for env in envs},
         "secrets": {e: secrets(ir, e) for e in ir.envs},
         "function_env": {env.name: function_env(ir, env) for env in envs},
         "namespace": {e: naming.namespace(ir.name, e) for e in ir.envs},
