@@ -181,8 +181,11 @@ def test_terraform_checkov_has_no_unsuppressed_failure(compiled: tuple[Any, Path
         bad = [f"{f['check_id']} {f['resource']}" for f in data["results"]["failed_checks"]
                if f["check_id"] not in allowed.get(f["resource"].split(".")[-1], set())]
         assert not bad, bad
-        passed = {f["check_id"] for f in data["results"]["passed_checks"] if f["resource"].endswith("aws_lb.nlb")}
+        # checkov names a resource `resource.<name>` in its plain checks, `<type>.<name>` in graph checks.
+        passed = {f["check_id"] for f in data["results"]["passed_checks"] if f["resource"] in ("aws_lb.nlb", "resource.nlb")}
         assert "CKV_AWS_91" in passed  # access logging on the NLB
+        if env == "prod":
+            assert "CKV_AWS_150" in passed  # deletion protection where the environment has it
 
 
 def test_kubernetes_binds_the_nlb_target_group(compiled: tuple[Any, Path, str, bool]) -> None:

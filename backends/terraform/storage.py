@@ -19,7 +19,7 @@ def tls_only(resources: list[str]) -> dict[str, Any]:
 
 def log_bucket(ctx: Env) -> Block:
     """Access logs of buckets and the load balancer (ELB log delivery supports only SSE-S3)."""
-    b = bucket_core(ctx, "logs", ctx.aws_name("logs"), None, versioning=True, skip=("IC-SKIP-001",))
+    b = bucket_core(ctx, "logs", ctx.aws_name("logs"), None, versioning=True, skip=("IC-SKIP-001", "IC-SKIP-021"))
     arn = b.ref("arn")
     policy = ctx.policy_document("logs_bucket_policy", [
         tls_only([arn, f"{arn}/*"]),
