@@ -176,8 +176,9 @@ def test_flag_forces_and_opts_out_in_every_environment() -> None:
         assert "service_leader_scaling" in res["aws_appautoscaling_target"]  # kept for the off-hours schedule
     runbook = result.files[next(p for p in result.files if p.as_posix() == "docs/README.md")]
     section = runbook.split("## Singletons", 1)[1].split("\n## ", 1)[0]
-    assert "`leader` (service, `singleton: true`" in section and "`nightly` (job, default" in section
-    assert "`beat`" not in section and "`overlap`" not in section
+    assert "`leader` (service, `singleton: true`" in section
+    # ecs cannot keep default scheduled runs apart: the runbook claims nothing for them
+    assert "`beat`" not in section and "`overlap`" not in section and "`nightly`" not in section
 
 
 def test_kubernetes_flag_recreate_no_hpa_and_cron_overlap() -> None:
@@ -189,6 +190,14 @@ def test_kubernetes_flag_recreate_no_hpa_and_cron_overlap() -> None:
         assert yaml.safe_load(files["deployment-beat.yaml"])["spec"]["strategy"]["type"] == "RollingUpdate"
         assert yaml.safe_load(files["cronjob-nightly.yaml"])["spec"]["concurrencyPolicy"] == "Forbid"
         assert yaml.safe_load(files["cronjob-overlap.yaml"])["spec"]["concurrencyPolicy"] == "Allow"
+
+
+def test_runbook_lists_cronjob_singletons_on_eks() -> None:
+    result = _flagged("eks", ["docs"])
+    runbook = result.files[next(p for p in result.files if p.as_posix() == "docs/README.md")]
+    section = runbook.split("## Singletons", 1)[1].split("\n## ", 1)[0]
+    assert "`nightly` (job, default: a scheduled run is skipped" in section and "`overlap`" not in section
+    assert "`leader` (service, `singleton: true`" in section
 
 
 @pytest.mark.parametrize("body,where", [

@@ -59,17 +59,24 @@ def entry_points(ir: StackIR, env: EnvIR) -> list[EntryPoint]:
     return out
 
 
-def singletons(env: EnvIR) -> list[tuple[str, str, str]]:
-    """(workload, kind, why) for each workload that never runs twice in `env` (sizing pass)."""
+def singletons(ir: StackIR, env: EnvIR) -> list[tuple[str, str, str]]:
+    """(workload, kind, why) for each workload that must never run twice in `env` (sizing pass).
+    A scheduled job is listed where the platform keeps its runs apart (a CronJob), and on ecs only
+    when it says `singleton: true`, with what the job must do itself (IC-SVC-009)."""
     out = []
     for comp in env.graph.components("service", "job"):
         sz = comp.sizing
         if sz is None or not sz.singleton or (comp.kind == "job" and resolved.job(comp).schedule is None):
             continue  # a run-once job has no second run to overlap
         flag = getattr(resolved.of(comp), "singleton", None)
-        if comp.kind == "job":
-            why = ("`singleton: true`" if flag else "default") + ": a scheduled run is skipped while the previous one " \
-                  "runs (CronJob `Forbid`); ECS schedules cannot enforce it, the job must take a lock"
+        if comp.kind == "job" and ir.platform == "ecs":
+            if not flag:
+                continue  # nothing on ecs keeps default scheduled runs apart: claim nothing
+            why = ("`singleton: true`, not enforced by ECS: EventBridge Scheduler starts a run even while the "
+                   "previous one runs, so the job takes a lock itself (IC-SVC-009)")
+        elif comp.kind == "job":
+            why = ("`singleton: true`" if flag else "default") + \
+                  ": a scheduled run is skipped while the previous one runs (CronJob `concurrencyPolicy: Forbid`)"
         else:
             why = ("`singleton: true`" if flag else "inferred: one replica and no port") + \
                   ": one replica, replaced stop-then-start (ECS 0%/100%, Kubernetes `Recreate`), no autoscaling"
@@ -230,7 +237,7 @@ def facts(ir: StackIR) -> dict[str, object]:
                     for e in ir.envs},
         "services": [(c.name, resolved.service(c)) for c in last.graph.components("service")],
         "entry_points": {env.name: entry_points(ir, env) for env in envs},
-        "singletons": {env.name: singletons(env) for env in envs},
+        "singletons": {env.name: singletons(ir, env) for env in envs},
         "secrets": {e: secrets(ir, e) for e in ir.envs},
         "function_env": {env.name: function_env(ir, env) for env in envs},
         "namespace": {e: naming.namespace(ir.name, e) for e in ir.envs},
