@@ -120,6 +120,7 @@ def test_terraform_network_load_balancer(compiled: tuple[Any, Path, str, bool]) 
         tgs = res["aws_lb_target_group"]
         assert tgs["service_mqtt_tg"]["protocol"] == "TCP" and tgs["service_mqtt_tg"]["target_type"] == "ip"
         assert tgs["service_mqtt_tg"]["health_check"]["protocol"] == "TCP"
+        assert tgs["service_mqtt_tg"]["preserve_client_ip"] == "false"  # the targets admit the NLB's group
         check = tgs["service_pgproxy_tg"]["health_check"]
         assert (check["protocol"], check["path"], check["matcher"]) == ("HTTP", "/healthz", "200-399")
         assert "service_cache_tg" not in tgs

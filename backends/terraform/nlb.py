@@ -64,7 +64,9 @@ def target_group(ctx: Env, comp: Component) -> Block:
     tg = ctx.doc.resource("aws_lb_target_group", label("service", comp.name, "tg"), {
         "name": naming.target_group(ctx.ir.name, ctx.name, comp.name), "port": spec.port, "protocol": "TCP",
         "target_type": "ip", "vpc_id": ctx.parts["vpc"].ref("id"), "deregistration_delay": "30",
-        "connection_termination": True, "health_check": check})
+        # The targets see the load balancer's own address (the default for ip targets, said here):
+        # their security group admits the NLB's group, and the pods' NetworkPolicy its subnets.
+        "preserve_client_ip": "false", "connection_termination": True, "health_check": check})
     ctx.parts[f"tg.{comp.id}"] = tg
     return tg
 
@@ -75,12 +77,11 @@ def _listener(ctx: Env, comp: Component, lb: Block, cert: Block | None) -> None:
     tg = target_group(ctx, comp)
     attrs: dict[str, Any] = {"load_balancer_arn": lb.ref("arn"), "port": ep.port,
                              "default_action": [{"type": "forward", "target_group_arn": tg.ref("arn")}]}
-    skip: tuple[str, ...] = ()
     if cert is not None:
         attrs.update({"protocol": "TLS", "ssl_policy": TLS_POLICY, "certificate_arn": cert.ref("certificate_arn")})
     else:
         attrs["protocol"] = "TCP"
-    listener = ctx.doc.resource("aws_lb_listener", label("nlb", comp.name), attrs, skip=skip)
+    listener = ctx.doc.resource("aws_lb_listener", label("nlb", comp.name), attrs)
     ctx.parts[f"listener.{comp.id}"] = listener
     if ep.host is not None:
         ctx.doc.resource("aws_route53_record", label("dns", ep.host), {
