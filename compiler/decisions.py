@@ -52,8 +52,10 @@ class Sizing(_D):
     write_units: int | None = Field(None, description="tables (provisioned): write capacity units, the auto-scaling minimum")
     max_units_factor: int | None = Field(None, description="tables (provisioned): auto scaling may raise the units to this many times the minimum")
     singleton: bool = Field(
-        False, description="services: at most one copy may run, even during a deploy (one replica, no port): "
-                           "replaced stop-then-start instead of surge-then-drain")
+        False, description="services: at most one copy may run, even during a deploy (`singleton: true`, or "
+                           "inferred for one replica and no port unless `singleton: false`): one replica, replaced "
+                           "stop-then-start instead of surge-then-drain; jobs: scheduled runs must not overlap "
+                           "(CronJob `Forbid`; ECS cannot enforce it) unless `singleton: false`")
 
 
 class NetworkRule(_D):
@@ -280,14 +282,24 @@ class Endpoint(_D):
 
     host: str | None = Field(description="DNS name in this environment; None without a stack `domain`")
     path: str = "/"
-    url: str | None = Field(None, description="the URL when it is known before apply (with `domain`)")
+    url: str | None = Field(None, description="the URL when it is known before apply (with `domain`): "
+                                              "`https://host/path`, or for a tcp service `tls://host:port` "
+                                              "(TLS listener) / `tcp://host:port`")
     cdn: bool = False
     output: str = Field(description="Terraform output that holds the URL after apply (always generated)")
+    balancer: Literal["alb", "nlb", "cdn"] = Field(
+        "alb", description="what answers: the Application Load Balancer (http/grpc services), the Network Load "
+                           "Balancer (tcp services, no CloudFront, no WAF) or a site's CloudFront distribution")
+    port: int | None = Field(None, description="nlb: the listener port (the service's port)")
+    tls: bool = Field(True, description="nlb: a TLS listener with the ACM certificate (with `domain`); False: plain "
+                                        "TCP (no certificate is possible on the load balancer's own AWS name)")
 
 
 class Edge(_D):
     """How one environment's public services and sites are reached (endpoints pass).
 
+    Public tcp services are reached through a separate internet-facing Network Load Balancer in
+    either case (TLS listeners with the certificate when there is a domain, plain TCP otherwise).
     With a stack `domain`: an internet-facing ALB with an ACM certificate and a regional web ACL,
     CloudFront (us-east-1 certificate) where `cdn` asks for it, Route 53 aliases. Without one:
     the ALB is internal, and a CloudFront distribution reaches it through a VPC origin and serves
@@ -297,7 +309,10 @@ class Edge(_D):
     load_balancer: Literal["none", "internet-facing", "internal"]
     domain: bool = Field(description="ACM certificates and DNS records under the stack domain")
     app_distribution: bool = Field(description="one CloudFront distribution in front of the internal ALB")
-    waf: bool = Field(description="AWS WAF web ACL(s) on every public entry point")
+    waf: bool = Field(description="AWS WAF web ACL(s) on every HTTP entry point (the ALB, CloudFront); none on "
+                                  "the Network Load Balancer, which WAF cannot attach to")
+    network_load_balancer: bool = Field(False, description="an internet-facing Network Load Balancer for the public "
+                                                           "tcp services, one listener per service port")
 
 
 class NodeGroup(_D):

@@ -35,8 +35,13 @@ def mermaid(env: EnvIR) -> str:
         left, right = SHAPES["external"]
         lines += [f"    {node_key(c.id)}{left}external: {c.name}{right}" for c in externals]
         lines.append("  end")
+    # Public tcp services are reached through the network load balancer (endpoints pass).
+    tcp = {c.id for c in public if c.endpoint is not None and c.endpoint.balancer == "nlb"}
+    if tcp:
+        lines.append('  nlb{{"network load balancer"}}')
+        lines.append("  internet --> nlb")
     for comp in public:
-        lines.append(f"  internet --> {node_key(comp.id)}")
+        lines.append(f"  {'nlb' if comp.id in tcp else 'internet'} --> {node_key(comp.id)}")
     for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
         label = f"|{conn.mode}|" if conn.mode else ""
         lines.append(f"  {node_key(conn.source)} -->{label} {node_key(conn.target)}")

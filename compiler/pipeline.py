@@ -281,8 +281,11 @@ _ANY = frozenset({"*"})
 _READS: dict[str, frozenset[str]] = {
     # validate
     "IC-SVC-001": frozenset({"public", "port"}),
-    "IC-SVC-002": frozenset({"public", "protocol"}),
+    "IC-SVC-010": frozenset({"public", "protocol", "deploy"}),
     "IC-SVC-003": frozenset({"stateful"}),
+    "IC-SVC-007": frozenset({"singleton", "replicas", "deploy"}),
+    "IC-SVC-008": _ANY,
+    "IC-SVC-009": frozenset({"singleton", "schedule"}),
     "IC-SVC-004": frozenset({"volume_gb", "stateful", "health", "port", "deploy"}),
     "IC-SVC-006": frozenset({"health", "port"}),
     "IC-SIZE-001": frozenset({"cpu", "memory"}),
@@ -296,6 +299,8 @@ _READS: dict[str, frozenset[str]] = {
     # security and sizing
     "IC-SEC-005": frozenset({"image", "build", "port", "writable", "run_as", "health", "command"}),
     "IC-SEC-010": frozenset({"public_read"}),
+    "IC-SEC-009": frozenset({"public", "protocol", "port"}),
+    "IC-SEC-002": frozenset({"public", "protocol", "port"}),
     "IC-SEC-011": frozenset({"backup_retention_days"}),
     "IC-SOC2-001": frozenset({"backup_retention_days"}),
     "IC-SIZE-003": frozenset({"engine", "version"}),

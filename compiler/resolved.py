@@ -126,6 +126,8 @@ class Service(Workload):
     stateful: bool = False
     volume_gb: int | None = Field(description=f"stateful only; default {VOLUME_GB}")
     migrate: tuple[str, ...] = Field((), description="empty: no migration step")
+    singleton: bool | None = Field(None, description="as written: True forces a singleton, False opts out, None lets "
+                                                     "the sizing pass infer it (one replica, no port)")
 
 
 class Job(Workload):
@@ -133,6 +135,8 @@ class Job(Workload):
     schedule: str | None = Field(description="5-field cron in UTC; None: run once")
     timeout_seconds: int = Field(description=f"default {JOB_TIMEOUT_SECONDS} (1h)")
     retries: int
+    singleton: bool | None = Field(None, description="as written: True/None forbid overlapping scheduled runs where "
+                                                     "the platform can (CronJob), False allows them")
 
 
 class Database(_R):

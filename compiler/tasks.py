@@ -22,6 +22,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from infracc.compiler import naming, resolved
+from infracc.compiler.decisions import Endpoint
 from infracc.compiler.ir import WORKLOAD_KINDS, Component, EnvIR, StackIR
 
 RELEASE = "$GIT_SHA"
@@ -307,9 +308,12 @@ def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
         http = r.trigger if isinstance(r, resolved.Function) and isinstance(r.trigger, resolved.HttpTrigger) else None
         if not (public or comp.kind == "site" or http):
             continue
+        tf = f"out/terraform/{env.name}"
+        if comp.endpoint is not None and comp.endpoint.balancer == "nlb":
+            tasks.append(_verify_tcp(env, comp, comp.endpoint, tf))
+            continue
         path = comp.endpoint.path if comp.endpoint else http.path if http else "/"
         health = r.probe.path if isinstance(r, resolved.Service) and r.probe.kind == "http" else None
-        tf = f"out/terraform/{env.name}"
         if comp.endpoint is not None:  # the URL Terraform prints: the domain's, or CloudFront's own name
             where = comp.endpoint.url or f"`terraform -chdir={tf} output -raw {comp.endpoint.output}`"
             url = f'"$(terraform -chdir={tf} output -raw {comp.endpoint.output})"'
@@ -326,6 +330,23 @@ def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
                           + (f" (health check {health})" if health else ""), env=env.name, component=comp.name,
                           command=command))
     return tasks
+
+
+def _verify_tcp(env: EnvIR, comp: Component, ep: Endpoint, tf: str) -> Task:
+    """A public tcp service on the network load balancer: a TLS handshake on its host and port
+    (with a domain), else a TCP connect to the address Terraform prints (`tcp://<nlb>:<port>`)."""
+    if ep.url is not None and ep.host is not None:
+        where = f"`{ep.url}`"
+        command = f"openssl s_client -brief -connect {ep.host}:{ep.port} -servername {ep.host} </dev/null"
+        how = "TLS handshake"
+    else:
+        where = f"`terraform -chdir={tf} output -raw {ep.output}`"
+        command = (f'addr="$(terraform -chdir={tf} output -raw {ep.output})" && addr="${{addr#tcp://}}" '
+                   f'&& nc -z -w 10 "${{addr%:*}}" "${{addr##*:}}"')
+        how = "TCP connect"
+    return Task(f"{env.name}:verify:{comp.name}", "verify",
+                f"Verify the public tcp endpoint of `{comp.name}` in `{env.name}` (network load balancer): {where} ({how})",
+                env=env.name, component=comp.name, command=command)
 
 
 def _chain(tasks: list[Task], after: list[str]) -> None:

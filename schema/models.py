@@ -77,10 +77,10 @@ class HealthCommand(Strict):
 
 
 class Public(Strict):
-    """Internet exposure of a service (load balancer / Ingress)."""
+    """Internet exposure of a service: the Application Load Balancer (http/grpc) or a Network Load Balancer (tcp)."""
 
-    path: str = Field("/", pattern=r"^/[A-Za-z0-9._~\-/]*$", description="URL path prefix routed to this service. Default `/`.")
-    cdn: bool = Field(False, description="Put a CloudFront distribution in front of the service.")
+    path: str = Field("/", pattern=r"^/[A-Za-z0-9._~\-/]*$", description="URL path prefix routed to this service (http/grpc only; a tcp service takes the whole port). Default `/`.")
+    cdn: bool = Field(False, description="Put a CloudFront distribution in front of the service (http/grpc only: CloudFront and WAF do not carry raw TCP).")
     host: str | None = Field(None, description="Host name (must be under `domain` when set). Default: the stack domain.")
 
 
@@ -149,19 +149,21 @@ class WorkloadFields(Strict):
 
 class ServiceFields(WorkloadFields):
     port: int | None = Field(None, ge=1, le=65535, description="Container port. Absent: a background worker with no load balancer.")
-    protocol: Literal["http", "grpc", "tcp"] = Field("http", description="http, grpc or tcp; only http and grpc can be public.")
-    public: Annotated[Annotated[bool, Tag("Scalar")] | Annotated[Public, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="`true` or `{path, cdn, host}`: reachable from the internet through the load balancer / Ingress.")
+    protocol: Literal["http", "grpc", "tcp"] = Field("http", description="http, grpc or tcp. A public http/grpc service sits behind the environment's HTTPS Application Load Balancer; a public tcp service behind its Network Load Balancer, on its own `port` (TLS terminated there with an ACM certificate when the stack has a `domain`, plain TCP otherwise; no CloudFront, no WAF). Internal tcp services are reached through service discovery.")
+    public: Annotated[Annotated[bool, Tag("Scalar")] | Annotated[Public, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="`true` or `{path, cdn, host}`: reachable from the internet through the load balancer / Ingress (a tcp service: `true` or `{host}` only; two public tcp services may not share a port).")
     replicas: Annotated[Annotated[int, Tag("Scalar")] | Annotated[Replicas, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="Fixed count or `{min, max, cpu_target}`. Default from size.")
     deploy: Deploy | None = Field(None, description="Rollout strategy; default rolling.")
     stateful: bool = Field(False, description="Run as a StatefulSet with a volume (eks only).")
     volume_gb: int | None = Field(None, ge=1, le=16384, description="Volume size for stateful services (GiB). Default 10.")
     migrate: list[str] | None = Field(None, min_length=1, description="Command run once per deploy before new replicas start.")
+    singleton: bool | None = Field(None, description="`true`: at most one copy ever runs, even during a deploy (a scheduler, a leader-only consumer): one replica in every environment (high availability does not raise it), replaced stop-then-start (ECS 0%/100%, Kubernetes `Recreate`), no autoscaling. `replicas` above 1 or a range is an error. `false`: never treated as one. Absent: a service with one replica and no `port` is a singleton.")
 
 
 class JobFields(WorkloadFields):
     schedule: str | None = Field(None, description="5-field cron expression in UTC. Absent: a run-once job.")
     timeout: Duration | None = Field(None, description="Maximum run time, e.g. `30m`. Default 1h.")
     retries: int = Field(1, ge=0, le=10, description="Retries after a failed run.")
+    singleton: bool | None = Field(None, description="`true` or absent: on Kubernetes a scheduled run is skipped while the previous one still runs (CronJob `concurrencyPolicy: Forbid`). ECS schedules (EventBridge Scheduler → RunTask) cannot forbid an overlap and do not stop a run at `timeout`: with `true` on ecs the application must take a lock itself (e.g. a database advisory lock), and infracc warns. `false`: runs may overlap (`concurrencyPolicy: Allow`).")
 
 
 class DatabaseFields(Strict):

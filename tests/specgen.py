@@ -501,6 +501,7 @@ class _Gen:
         self.roles = {name: self.pick(["http", "http", "http", "grpc", "tcp", "worker", "worker"])
                       for name in by_section["services"]}
         self.streamed: list[str] = []  # tables with a stream (a function may be triggered by them)
+        self.tcp_ports: set[int] = set()  # ports of the public tcp services (one NLB listener each)
         makers = {"databases": self.database, "caches": self.cache, "buckets": self.bucket, "queues": self.queue,
                   "tables": self.table, "externals": self.external, "secrets": self.shared_secret,
                   "sites": self.site, "functions": self.function, "services": self.service, "jobs": self.job}
@@ -1166,7 +1167,17 @@ class _Gen:
         elif role == "http" and self.flip(0.2):
             comp["protocol"] = "http"
         can_be_public = role in ("http", "grpc")
-        if can_be_public and self.flip(0.6):
+        # A public tcp service: the network load balancer, one listener per port (IC-SVC-008), its own
+        # host (default `<name>.<domain>`), no path or cdn (IC-SVC-010), no traffic-shifting rollout on
+        # ecs, and the allowances the security pass asks for (no WAF; no TLS without a domain).
+        tcp_public = role == "tcp" and comp.get("port") not in self.tcp_ports and self.flip(0.4)
+        if tcp_public:
+            self.tcp_ports.add(comp["port"])
+            comp["public"] = self.tcp_public(name)
+            comp.setdefault("allow", []).append({"rule": "IC-SEC-009", "reason": REASON})
+            if not self.domain:
+                comp["allow"].append({"rule": "IC-SEC-002", "reason": REASON})
+        elif can_be_public and self.flip(0.6):
             comp["public"] = self.public()
         elif self.flip(0.05):
             comp["public"] = False
@@ -1175,12 +1186,17 @@ class _Gen:
                 comp["health"] = {"command": self.pick([["python", "-m", "worker.health"], ["/bin/true"], ["sh", "-c", "test -f /tmp/ok"]])}
         elif self.flip(0.6):
             comp["health"] = self.pick(["/", "/healthz", "/api/health", "/ready?full=1"]) if self.flip(0.8) else {"command": ["/app/probe"]}
+        # `singleton: true` pins one replica and a rolling deploy everywhere (IC-SVC-007); `false` opts out.
+        single = self.pick([None, None, None, None, True, False])
+        if single is not None:
+            comp["singleton"] = single
         if self.flip(0.5):
-            comp["replicas"] = self.replicas()
+            comp["replicas"] = self.pick([1, {}, {"min": 1, "max": 1}]) if single else self.replicas()
         stateful = self.platform == "eks" and self.flip(0.2)
+        shifts = role != "worker" and not stateful and not single and not (tcp_public and self.platform == "ecs")
         if self.flip(0.4):  # canary/blue-green shift traffic: services with a port only (IC-SVC-004),
             # never a StatefulSet (IC-K8S-001: it updates one pod at a time)
-            comp["deploy"] = self.deploy(shifts_traffic=role != "worker" and not stateful)
+            comp["deploy"] = self.deploy(shifts_traffic=shifts)
         if stateful:
             comp["stateful"] = True
             if self.flip(0.6):
@@ -1195,7 +1211,7 @@ class _Gen:
         def over(env: str) -> dict[str, Any]:
             o: dict[str, Any] = {}
             if self.flip(0.4):
-                o["replicas"] = self.replicas()
+                o["replicas"] = 1 if single else self.replicas()
             if self.flip(0.3):
                 self.fargate_override(comp, o)
             if "image" in comp and self.flip(0.2):
@@ -1203,7 +1219,8 @@ class _Gen:
             if can_be_public and self.flip(0.2):
                 o["public"] = self.public() if self.flip(0.7) else False
             if self.flip(0.2):
-                o["deploy"] = self.deploy(shifts_traffic=role != "worker" and not comp.get("stateful"))
+                o["deploy"] = self.deploy(shifts_traffic=shifts or (role != "worker" and not comp.get("stateful")
+                                                                    and not single and not (tcp_public and self.platform == "ecs")))
                 if "steps" in (comp.get("deploy") or {}) and o["deploy"].get("strategy") != "canary":
                     o["deploy"] = {"strategy": "canary"}  # maps merge: the base's steps stay
             if comp.get("stateful") and self.flip(0.4):
@@ -1224,6 +1241,16 @@ class _Gen:
         cpu = self.pick(CPU_STEPS)
         o["cpu"] = _cpu_value(cpu)
         o["memory"] = _memory_text(self.pick(FARGATE[cpu]), self.flip(0.5))
+
+    def tcp_public(self, name: str) -> bool | dict[str, Any]:
+        """`true`, `{}` or `{host}`: a host of its own, never one a web entry point may take."""
+        shape = self.draw(st.integers(0, 2))
+        taken = {"www", "api", "app", "docs", "a"}
+        if shape == 2 and self.domain:
+            return {"host": f"{name}-tcp.{self.domain}"}
+        if name in taken or self.domain in (None, ""):
+            return {} if shape == 1 or name in taken else True
+        return True if shape == 0 else {}
 
     def public(self) -> bool | dict[str, Any]:
         d = self.draw
@@ -1283,6 +1310,8 @@ class _Gen:
             comp["retries"] = d(st.integers(0, 10))
         if self.flip(0.1):
             comp["health"] = {"command": ["/bin/true"]} if self.flip(0.7) else "/healthz"
+        if self.flip(0.15):  # true warns on ecs (IC-SVC-009): the application must take a lock there
+            comp["singleton"] = self.flip(0.5)
 
         def over(env: str) -> dict[str, Any]:
             o: dict[str, Any] = {}

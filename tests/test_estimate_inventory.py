@@ -2,7 +2,7 @@
 
 For every example and environment (and for generated specs), the generated Terraform JSON and
 Kubernetes manifests are priced here independently of the cost pass: the test walks the
-resources that carry a fixed monthly cost (NAT gateways, Elastic IPs and ALB addresses, ALBs,
+resources that carry a fixed monthly cost (NAT gateways, Elastic IPs and load-balancer addresses, ALBs, NLBs,
 RDS instances and storage, ElastiCache nodes, ECS services' tasks, the EKS control plane,
 node groups and their root volumes, StatefulSet volumes, KMS keys, Secrets Manager secrets
 (including the one RDS manages for the master password), CloudWatch alarms, WAF web ACLs and
@@ -48,12 +48,13 @@ TOLERANCE = 0.05
 # Price rows (service, item prefix) whose lines are fixed monthly costs: billed per hour or
 # month of a resource's existence, whatever the traffic.
 FIXED = (("vpc", "nat-gateway"), ("vpc", "public-ipv4-address"), ("vpc", "interface-endpoint"),
-         ("elb", "alb"), ("rds", "db."), ("rds", "storage-"), ("rds", "extended-support-"),
+         ("elb", "alb"), ("elb", "nlb"), ("rds", "db."), ("rds", "storage-"), ("rds", "extended-support-"),
          ("elasticache", "cache."), ("fargate", "vcpu"), ("fargate", "memory"), ("eks", "cluster"),
          ("ec2", ""), ("ebs", "gp"), ("kms", "customer-managed-key"), ("secretsmanager", "secret"),
          ("cloudwatch", "alarm-standard-resolution"), ("waf", "web-acl"), ("waf", "rule"),
          ("route53", "hosted-zone"), ("dynamodb", "provisioned-"))
-USAGE_ITEMS = {("vpc", "nat-gateway-data-processed"), ("vpc", "interface-endpoint-data-processed"), ("elb", "alb-lcu")}
+USAGE_ITEMS = {("vpc", "nat-gateway-data-processed"), ("vpc", "interface-endpoint-data-processed"), ("elb", "alb-lcu"),
+               ("elb", "nlb-lcu")}
 EKS_DEFAULT_DISK_GB = 20  # CreateNodegroup diskSize default for Linux (EKS API reference)
 
 
@@ -146,9 +147,11 @@ class Inventory:
         for name, _eip in res.get("aws_eip", {}).items():
             self.add(f"aws_eip.{name}", "vpc", "public-ipv4-address", H)
         for name, lb in res.get("aws_lb", {}).items():
-            assert lb.get("load_balancer_type", "application") == "application", name
-            self.add(f"aws_lb.{name}", "elb", "alb", H)
-            if not lb.get("internal"):  # one public IPv4 address per subnet (AZ) of an internet-facing ALB
+            kind = lb.get("load_balancer_type", "application")
+            assert kind in ("application", "network"), name
+            # A network load balancer has its own hourly row (Elastic Load Balancing pricing, NLB).
+            self.add(f"aws_lb.{name}", "elb", "alb" if kind == "application" else "nlb", H)
+            if not lb.get("internal"):  # one public IPv4 address per subnet (AZ) of an internet-facing ALB or NLB
                 self.add(f"aws_lb.{name} addresses", "vpc", "public-ipv4-address", H * len(lb["subnets"]))
         for name, db in res.get("aws_db_instance", {}).items():
             deployment = "multi-az" if db.get("multi_az") else "single-az"

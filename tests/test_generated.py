@@ -113,6 +113,7 @@ def test_generator_round_trips_and_covers_every_field() -> None:
                "functions.trigger=table",
                "services.env=placeholder", "services.env=literal", "jobs.env=placeholder", "functions.env=placeholder",
                "buckets.allow=IC-SEC-010", "databases.allow=IC-SEC-011", "databases.allow=IC-SOC2-001",
+               "services.allow=IC-SEC-009", "services.allow=IC-SEC-002",
                "overrides.services.uses=plain", "overrides.services.env=placeholder"}
     wanted |= {f"services.build={lang}" for lang in ("python", "node", "go", "java", "static", "dockerfile")}
     wanted |= {f"services.uses:{m}" for m in ("read", "write", "read-write", "send", "consume", "send-consume", "invoke")}

@@ -28,6 +28,9 @@ ALARM_ACTIONS = {
     "write-throttles": "As for reads: raise `write_units`, spread writes over more partition keys, or batch them.",
     "dependency-errors": "The external dependency is failing its callers: see its section under External "
                          "dependencies (status page, contact, what degrades).",
+    "unhealthy-targets": "The network load balancer's health check fails for some tasks/pods: read the service "
+                         "logs; if it started with a deploy, run the rollback; check the port accepts connections "
+                         "(or the HTTP health path answers 2xx/3xx).",
 }
 
 
@@ -65,6 +68,58 @@ def externals(ir: StackIR) -> list[ExternalFacts]:
         else:
             egress = f"each user's security group allows TCP {spec.port} to 0.0.0.0/0"
         out.append(ExternalFacts(comp.name, spec, users, alarm, hosts, egress))
+    return out
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    component: str
+    kind: str
+    address: str
+    via: str
+
+
+def entry_points(ir: StackIR, env: EnvIR) -> list[EntryPoint]:
+    """Where each public service and site answers in `env`, and through what (endpoints pass)."""
+    out = []
+    for comp in env.graph.components("service", "site"):
+        ep = comp.endpoint
+        if ep is None:
+            continue
+        where = f"`{ep.url}`" if ep.url else f"`terraform -chdir={t.terraform_dir(env.name)} output -raw {ep.output}`"
+        if ep.balancer == "nlb":
+            via = (f"network load balancer, {'TLS (ACM certificate)' if ep.tls else 'plain TCP (no domain, no certificate)'} "
+                   f"on port {ep.port}; no CloudFront, no WAF")
+        elif ep.cdn:
+            via = "CloudFront" + (" → application load balancer" if comp.kind == "service" else "") + ", HTTPS, WAF"
+        else:
+            via = "application load balancer, HTTPS, WAF"
+        out.append(EntryPoint(comp.name, comp.kind, where, via))
+    return out
+
+
+def singletons(ir: StackIR, env: EnvIR) -> list[tuple[str, str, str]]:
+    """(workload, kind, why) for each workload that must never run twice in `env` (sizing pass).
+    A scheduled job is listed where the platform keeps its runs apart (a CronJob), and on ecs only
+    when it says `singleton: true`, with what the job must do itself (IC-SVC-009)."""
+    out = []
+    for comp in env.graph.components("service", "job"):
+        sz = comp.sizing
+        if sz is None or not sz.singleton or (comp.kind == "job" and resolved.job(comp).schedule is None):
+            continue  # a run-once job has no second run to overlap
+        flag = getattr(resolved.of(comp), "singleton", None)
+        if comp.kind == "job" and ir.platform == "ecs":
+            if not flag:
+                continue  # nothing on ecs keeps default scheduled runs apart: claim nothing
+            why = ("`singleton: true`, not enforced by ECS: EventBridge Scheduler starts a run even while the "
+                   "previous one runs, so the job takes a lock itself (IC-SVC-009)")
+        elif comp.kind == "job":
+            why = ("`singleton: true`" if flag else "default") + \
+                  ": a scheduled run is skipped while the previous one runs (CronJob `concurrencyPolicy: Forbid`)"
+        else:
+            why = ("`singleton: true`" if flag else "inferred: one replica and no port") + \
+                  ": one replica, replaced stop-then-start (ECS 0%/100%, Kubernetes `Recreate`), no autoscaling"
+        out.append((comp.name, comp.kind, why))
     return out
 
 
@@ -227,6 +282,8 @@ def facts(ir: StackIR) -> dict[str, object]:
         "backups": {e: [b for c in ir.envs[e].graph if (b := backup(c, naming.resource(ir.name, e, "backups")))]
                     for e in ir.envs},
         "services": [(c.name, resolved.service(c)) for c in last.graph.components("service")],
+        "entry_points": {env.name: entry_points(ir, env) for env in envs},
+        "singletons": {env.name: singletons(ir, env) for env in envs},
         "secrets": {e: secrets(ir, e) for e in ir.envs},
         "function_env": {env.name: function_env(ir, env) for env in envs},
         "externals": externals(ir),

@@ -37,7 +37,9 @@ def services(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
 def target_group_binding(ctx: Ctx, component: Component) -> dict[str, Any] | None:
     """Public services join the load balancer Terraform creates (HTTPS, certificate, WAF, DNS or
     CloudFront live there, one truth with the ecs platform): the AWS Load Balancer Controller
-    registers the Service's pod IPs in the target group it finds by name (controller ≥ 2.11)."""
+    registers the Service's pod IPs in the target group it finds by name (controller ≥ 2.11).
+    A public tcp service's target group is the network load balancer's (TCP, same name rule):
+    the Service stays ClusterIP, no controller-made load balancer."""
     svc = resolved.service(component)
     if svc.public is None or component.endpoint is None:
         return None
@@ -100,11 +102,13 @@ def _ingress_rules(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
                       "ports": _tcp(edge.network.port)})
     public = resolved.public(component)
     port = resolved.service(component).port if component.kind == "service" else None
-    if public is not None and port is not None:
+    if public is not None and port is not None and component.endpoint is not None:
         net, front = ctx.env.network, ctx.env.edge
         assert net is not None and front is not None
-        # The load balancer's own subnets: public when internet-facing, private when internal.
-        subnets = net.private_subnets if front.load_balancer == "internal" else net.public_subnets
+        # The load balancer's own subnets: public when internet-facing (the NLB always is),
+        # private when the ALB is internal. Targets of type ip see the load balancer's address.
+        internal = component.endpoint.balancer == "alb" and front.load_balancer == "internal"
+        subnets = net.private_subnets if internal else net.public_subnets
         rules.append({"from": [{"ipBlock": {"cidr": c}} for c in subnets], "ports": _tcp(port)})
     return rules
 

@@ -138,7 +138,8 @@ def job(ctx: Ctx, component: Component, env_from: list[dict[str, Any]], annotati
     cron = {
         "schedule": job_.schedule,
         "timeZone": "Etc/UTC",
-        "concurrencyPolicy": "Forbid",
+        # Forbid unless the spec says runs may overlap (`singleton: false`; the sizing pass decides).
+        "concurrencyPolicy": "Forbid" if decided.sizing(component).singleton else "Allow",
         "startingDeadlineSeconds": 300,
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,

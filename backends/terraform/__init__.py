@@ -19,6 +19,7 @@ from infracc.backends.terraform import (
     functions,
     keys,
     network,
+    nlb,
     ops,
     schedules,
     storage,
@@ -109,10 +110,12 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     workloads = env.graph.components("service", "job")
     if workloads and ir.platform == "ecs":
         edge.load_balancer(ctx)
+        nlb.network_load_balancer(ctx)
         ecs.cluster(ctx)
     elif workloads and ir.platform == "eks":
         eks.cluster(ctx)
         edge.load_balancer(ctx)  # pods join its target groups through TargetGroupBindings
+        nlb.network_load_balancer(ctx)
     elif workloads:
         for comp in workloads:
             ctx.unsupported(comp, f"the {comp.kind} on platform `{ir.platform}`")
@@ -134,6 +137,8 @@ def _url(ctx: Env, comp: Component) -> str | None:
         return None
     if ep.url is not None:
         return ep.url
+    if ep.balancer == "nlb":  # no domain: the network load balancer's own name, plain TCP
+        return f"tcp://{ctx.parts['nlb'].ref('dns_name')}:{ep.port}"
     dist = ctx.parts.get("distribution.app" if comp.kind == "service" else f"distribution.{comp.id}")
     if dist is None:
         return None
@@ -153,7 +158,9 @@ def outputs(ctx: Env) -> None:
     for comp in ctx.env.graph.components("service", "site"):
         url = _url(ctx, comp)
         if url is not None:
-            doc.output(decided.endpoint(comp).output, url, f"HTTPS URL of {comp.kind} {comp.name}")
+            ep = decided.endpoint(comp)
+            what = "HTTPS URL" if ep.balancer != "nlb" else "TLS address" if ep.tls else "TCP address"
+            doc.output(ep.output, url, f"{what} of {comp.kind} {comp.name}")
     for comp in ctx.env.graph.components("database", "cache"):
         doc.output(f"{comp.kind}_{comp.name}_connection_secret".replace("-", "_"),
                    ctx.parts[f"connection.{comp.name}"].ref("arn"), f"connection secret of {comp.name}")

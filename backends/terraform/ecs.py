@@ -128,7 +128,8 @@ def service(ctx: Env, comp: Component, td: Block) -> None:
         if edge.traffic_shifting(ctx, comp):
             _traffic_shifting(ctx, comp, attrs)
         attrs["health_check_grace_period_seconds"] = 60
-        attrs["depends_on"] = [ctx.parts["listener.https"].address]
+        listener = ctx.parts.get(f"listener.{comp.id}") or ctx.parts["listener.https"]  # the NLB's, or the ALB's
+        attrs["depends_on"] = [listener.address]
     svc = ctx.doc.resource("aws_ecs_service", n, attrs)
     ctx.parts[comp.id] = svc
     _autoscaling(ctx, comp, svc)
@@ -178,6 +179,8 @@ def _autoscaling(ctx: Env, comp: Component, svc: Block) -> None:
         # An off-hours schedule moves min/max twice a day (backends/terraform/schedules.py).
         **({"lifecycle": {"ignore_changes": ["min_capacity", "max_capacity"]}} if _scheduled(ctx, comp) else {})})
     ctx.parts[f"scaling.{comp.id}"] = target
+    if decided.sizing(comp).singleton:  # pinned at one copy: the target stays for the off-hours schedule only
+        return
     ctx.doc.resource("aws_appautoscaling_policy", label(n, "cpu"), {
         "name": f"{comp.name}-cpu", "policy_type": "TargetTrackingScaling",
         "service_namespace": target.ref("service_namespace"), "resource_id": target.ref("resource_id"),

@@ -41,7 +41,8 @@ def load_balancer(ctx: Env) -> None:
         "drop_invalid_header_fields": True, "desync_mitigation_mode": "strictest",
         "enable_deletion_protection": protected,
         "access_logs": {"bucket": ctx.parts["bucket.logs"].ref("id"), "prefix": "alb", "enabled": True}},
-        skip=(() if protected else ("IC-SKIP-008:CKV_AWS_150",)) + (("IC-SKIP-018:CKV2_AWS_28",) if internal else ()))
+        skip=(() if protected else ("IC-SKIP-008:CKV_AWS_150",)) + (("IC-SKIP-018:CKV2_AWS_28", "IC-SKIP-018:CKV2_AWS_20")
+                                                                  if internal else ()))
     ctx.parts["alb"] = lb
     if internal:
         listener = doc.resource("aws_lb_listener", "alb_http", {

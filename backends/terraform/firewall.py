@@ -33,6 +33,8 @@ def groups(ctx: Env) -> None:
             ctx.parts[f"sg.{comp.id}"] = _group(ctx, comp.id, f"{comp.kind} {comp.name}", skip)
     if public_services(ctx):
         ctx.parts["sg.alb"] = _group(ctx, "alb", "application load balancer of the public services")
+    if nlb_services(ctx):
+        ctx.parts["sg.nlb"] = _group(ctx, "nlb", "network load balancer of the public tcp services")
     for conn in ctx.env.graph.connections():
         rule = conn.network
         if rule is None or rule.protocol != "tcp":
@@ -75,7 +77,13 @@ def _external_rules(ctx: Env, comp: Component, group: Block) -> None:
 
 
 def public_services(ctx: Env) -> list[Component]:
-    return [c for c in ctx.env.graph.components("service") if resolved.public(c) is not None]
+    """Public services behind the application load balancer (http and grpc)."""
+    return [c for c in ctx.env.graph.components("service") if c.endpoint is not None and c.endpoint.balancer == "alb"]
+
+
+def nlb_services(ctx: Env) -> list[Component]:
+    """Public tcp services behind the network load balancer (the endpoints pass decides which)."""
+    return [c for c in ctx.env.graph.components("service") if c.endpoint is not None and c.endpoint.balancer == "nlb"]
 
 
 def _port(comp: Component) -> int:
@@ -137,3 +145,26 @@ def alb_rules(ctx: Env, internal: bool) -> None:
               f"load balancer to {comp.name}", source_sg=target)
         _rule(ctx, label("alb_to", comp.name, "in"), "ingress", target, port,
               f"load balancer to {comp.name}", source_sg=alb)
+
+
+def nlb_rules(ctx: Env) -> None:
+    """The network load balancer admits each public tcp service's port from the internet and
+    reaches only that service (its tasks' security group, or on eks the pods' cluster group)
+    on that port, for traffic and health checks alike."""
+    nlb = ctx.parts["sg.nlb"]
+    for comp in nlb_services(ctx):
+        port = _port(comp)
+        _rule(ctx, label("nlb", comp.name, "in"), "ingress", nlb, port, f"{comp.name} (tcp) from the internet",
+              cidr="0.0.0.0/0", skip=("IC-SKIP-020",))
+        if ctx.ir.platform == "eks":
+            _rule(ctx, label("nlb_to", comp.name, "out"), "egress", nlb, port, f"network load balancer to {comp.name}",
+                  cluster_sg=True)
+            ctx.doc.resource("aws_security_group_rule", label("rule", "nlb_to", comp.name, "in"), {
+                "type": "ingress", "security_group_id": CLUSTER_SG, "from_port": port, "to_port": port, "protocol": "tcp",
+                "source_security_group_id": nlb.ref("id"), "description": f"network load balancer to {comp.name} pods"})
+            continue
+        target = ctx.parts[f"sg.{comp.id}"]
+        _rule(ctx, label("nlb_to", comp.name, "out"), "egress", nlb, port, f"network load balancer to {comp.name}",
+              source_sg=target)
+        _rule(ctx, label("nlb_to", comp.name, "in"), "ingress", target, port, f"network load balancer to {comp.name}",
+              source_sg=nlb)

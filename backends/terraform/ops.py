@@ -8,7 +8,7 @@ from infracc.compiler import decided, naming, resolved
 from infracc.compiler.ir import Component
 from infracc.compiler.passes.security import EXTERNAL_ALARM
 
-LOAD_BALANCER_ALARMS = ("5xx-errors", "latency-p99")
+LOAD_BALANCER_ALARMS = ("5xx-errors", "latency-p99", "unhealthy-targets")  # the last on the network load balancer
 # alarm → (namespace, metric, statistic, comparison, threshold); no threshold: 10% of the storage.
 Metric = tuple[str, str, str, str, int | None]
 METRICS: dict[tuple[str, str], Metric] = {
@@ -18,6 +18,7 @@ METRICS: dict[tuple[str, str], Metric] = {
     ("eks", "memory-high"): ("ContainerInsights", "pod_memory_utilization", "Average", "GreaterThanThreshold", 85),
     ("service", "5xx-errors"): ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", "GreaterThanThreshold", 10),
     ("service", "latency-p99"): ("AWS/ApplicationELB", "TargetResponseTime", "p99", "GreaterThanThreshold", 2),
+    ("service", "unhealthy-targets"): ("AWS/NetworkELB", "UnHealthyHostCount", "Maximum", "GreaterThanThreshold", 0),
     ("database", "cpu-high"): ("AWS/RDS", "CPUUtilization", "Average", "GreaterThanThreshold", 80),
     ("database", "free-storage-low"): ("AWS/RDS", "FreeStorageSpace", "Minimum", "LessThanThreshold", None),
     ("database", "connections-high"): ("AWS/RDS", "DatabaseConnections", "Maximum", "GreaterThanThreshold", 200),
@@ -151,7 +152,8 @@ def _alarm(ctx: Env, comp: Component, alarm: str, metric: Metric, dims: dict[str
 def _dimensions(ctx: Env, comp: Component, alarm: str) -> dict[str, str] | None:
     if comp.kind == "service" and alarm in LOAD_BALANCER_ALARMS:  # either platform: the ALB Terraform creates
         tg = ctx.parts.get(f"tg.{comp.id}")
-        return None if tg is None else {"LoadBalancer": ctx.parts["alb"].ref("arn_suffix"), "TargetGroup": tg.ref("arn_suffix")}
+        lb = ctx.parts["nlb" if alarm == "unhealthy-targets" else "alb"]
+        return None if tg is None else {"LoadBalancer": lb.ref("arn_suffix"), "TargetGroup": tg.ref("arn_suffix")}
     block = ctx.parts.get(comp.id)
     if comp.kind == "service" and "eks" in ctx.parts:
         return {"ClusterName": ctx.parts["eks"].ref("name"), "Namespace": naming.namespace(ctx.ir.name, ctx.name),

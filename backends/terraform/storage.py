@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from infracc.backends.terraform import stores
-from infracc.backends.terraform.context import ACCOUNT, Env, json_text
+from infracc.backends.terraform.context import ACCOUNT, PARTITION, REGION, Env, json_text
 from infracc.backends.terraform.model import Block, label
 from infracc.compiler import resolved
 from infracc.compiler.ir import Component
@@ -19,7 +19,7 @@ def tls_only(resources: list[str]) -> dict[str, Any]:
 
 def log_bucket(ctx: Env) -> Block:
     """Access logs of buckets and the load balancer (ELB log delivery supports only SSE-S3)."""
-    b = bucket_core(ctx, "logs", ctx.aws_name("logs"), None, versioning=True, skip=("IC-SKIP-001",))
+    b = bucket_core(ctx, "logs", ctx.aws_name("logs"), None, versioning=True, skip=("IC-SKIP-001", "IC-SKIP-021"))
     arn = b.ref("arn")
     policy = ctx.policy_document("logs_bucket_policy", [
         tls_only([arn, f"{arn}/*"]),
@@ -28,6 +28,7 @@ def log_bucket(ctx: Env) -> Block:
          "condition": [{"test": "StringEquals", "variable": "aws:SourceAccount", "values": [ACCOUNT]}]},
         {"sid": "LoadBalancerLogs", "effect": "Allow", "actions": ["s3:PutObject"], "resources": [f"{arn}/alb/*"],
          "principals": [{"type": "AWS", "identifiers": ["${data.aws_elb_service_account.main.arn}"]}]},
+        *(_nlb_log_delivery(arn) if ctx.env.edge is not None and ctx.env.edge.network_load_balancer else []),
     ])
     ctx.doc.data("aws_elb_service_account", "main", {})
     ctx.doc.resource("aws_s3_bucket_policy", "logs_policy", {"bucket": b.ref("id"), "policy": policy.ref("json")})
@@ -38,6 +39,22 @@ def log_bucket(ctx: Env) -> Block:
         "noncurrent_version_expiration": {"noncurrent_days": 30}}]})
     ctx.parts["bucket.logs"] = b
     return b
+
+
+def _nlb_log_delivery(arn: str) -> list[dict[str, Any]]:
+    """The network load balancer delivers its (TLS) access logs through the log delivery service,
+    scoped to this account's log sources (Elastic Load Balancing user guide for Network Load
+    Balancers, "Enable access logs": the example bucket policy)."""
+    scope = [{"test": "StringEquals", "variable": "aws:SourceAccount", "values": [ACCOUNT]},
+             {"test": "ArnLike", "variable": "aws:SourceArn", "values": [f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:*"]}]
+    service = [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}]
+    return [
+        {"sid": "NetworkLoadBalancerLogsAclCheck", "effect": "Allow", "actions": ["s3:GetBucketAcl"], "resources": [arn],
+         "principals": service, "condition": scope},
+        {"sid": "NetworkLoadBalancerLogs", "effect": "Allow", "actions": ["s3:PutObject"],
+         "resources": [f"{arn}/nlb/AWSLogs/{ACCOUNT}/*"], "principals": service,
+         "condition": [{"test": "StringEquals", "variable": "s3:x-amz-acl", "values": ["bucket-owner-full-control"]}, *scope]},
+    ]
 
 
 def bucket_core(ctx: Env, name: str, bucket_name: str, key: Block | None, versioning: bool,

@@ -185,8 +185,10 @@ def _ports(ctx: Context, built: Built, spec: dict[str, object], path: Path) -> N
             ctx.report.lossy("changed", ctx.file, where, f"`{built.raw}` was published on host port {chosen.published}; "
                              "the load balancer serves it on HTTPS/HTTP under a path instead")
     elif published:
-        ctx.report.lossy("decide", ctx.file, where, f"`{built.raw}` publishes tcp port {chosen.target}; only http/grpc "
-                         "services can be public, so it is imported as private")
+        ctx.report.lossy("decide", ctx.file, where, f"`{built.raw}` publishes tcp port {chosen.target}; imported as "
+                         "private: a public tcp service faces the internet on a Network Load Balancer without WAF, "
+                         "which needs your reason", "to expose it, add `public: true` and `allow: [{rule: IC-SEC-009, "
+                         "reason: ...}]` (without a `domain` also IC-SEC-002)")
     for port, other, _ in found[1:]:
         if port.target != chosen.target:
             ctx.report.lossy("dropped", ctx.file, other, f"port {port.target} of `{built.raw}`: an infracc service has "

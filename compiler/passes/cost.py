@@ -505,6 +505,11 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
         if edge.load_balancer == "internet-facing":  # an internal ALB (behind CloudFront) has no public address
             items.append(est.item("load-balancer", "ALB public IPv4", "vpc", "public-ipv4-address", est.hours * net.az_count))
         items.append(est.item("load-balancer", "ALB LCU", "elb", "alb-lcu", None, assumption="usage-dependent"))
+    if edge is not None and edge.network_load_balancer:  # the public tcp services' (no WAF, no CloudFront)
+        items += [est.item("load-balancer", "Network Load Balancer", "elb", "nlb", est.hours),
+                  est.item("load-balancer", "NLB public IPv4", "vpc", "public-ipv4-address", est.hours * net.az_count),
+                  est.item("load-balancer", "NLB LCU", "elb", "nlb-lcu", None,
+                           assumption="usage-dependent: new and active TCP/TLS connections and GB processed")]
     if edge is not None and edge.app_distribution:
         items += _cloudfront(env, est, "load-balancer", "CloudFront in front of the internal ALB", None)
     if env.nodes is not None:

@@ -6,6 +6,10 @@ the stack `domain`); every other environment inserts its name after the first la
 environments never write the same DNS record: `api.shop.example.com` in prod is
 `api.dev.shop.example.com` in dev, and the bare `shop.example.com` becomes `dev.shop.example.com`.
 
+Public tcp services are reached through the environment's Network Load Balancer on their own
+port (`tls://host:port` with a domain, `tcp://<load balancer name>:port` without): CloudFront
+and WAF carry HTTP only.
+
 Without `domain`, nothing is left unreachable: public services sit behind an internal load
 balancer that a CloudFront distribution reaches through a VPC origin, and each site has its
 own distribution; both serve HTTPS on an AWS-provided `*.cloudfront.net` name, which Terraform
@@ -32,11 +36,12 @@ def endpoints(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
 
 
 def edge(ir: StackIR, env: EnvIR) -> Edge:
-    public = [c for c in env.graph.components("service") if c.endpoint is not None]
+    reached = [c.endpoint for c in env.graph.components("service") if c.endpoint is not None]
+    public = [e for e in reached if e.balancer == "alb"]
     sites = env.graph.components("site")
     balancer = "none" if not public else "internet-facing" if ir.domain else "internal"
     return Edge(load_balancer=balancer, domain=bool(ir.domain), app_distribution=bool(public) and not ir.domain,
-                waf=bool(public or sites))
+                waf=bool(public or sites), network_load_balancer=any(e.balancer == "nlb" for e in reached))
 
 
 def output_name(comp: Component) -> str:
@@ -45,9 +50,12 @@ def output_name(comp: Component) -> str:
 
 def endpoint(ir: StackIR, env: EnvIR, comp: Component) -> Endpoint | None:
     if comp.kind == "service":
-        public = resolved.service(comp).public
+        svc = resolved.service(comp)
+        public = svc.public
         if public is None:
             return None
+        if svc.protocol == "tcp":
+            return _tcp_endpoint(ir, env, comp, public.host, svc.port)
         written, path, cdn = public.host, public.path, public.cdn
     else:
         written, path, cdn = resolved.site(comp).host, "/", True
@@ -55,7 +63,30 @@ def endpoint(ir: StackIR, env: EnvIR, comp: Component) -> Endpoint | None:
     if not host:
         cdn = True  # without a domain every public entry point is a CloudFront distribution
     return Endpoint(host=host, path=path, url=f"https://{host}{path}" if host else None, cdn=cdn,
-                    output=output_name(comp))
+                    output=output_name(comp), balancer="alb" if comp.kind == "service" else "cdn")
+
+
+def _tcp_endpoint(ir: StackIR, env: EnvIR, comp: Component, written: str | None, port: int | None) -> Endpoint:
+    """A public tcp service: the Network Load Balancer's listener on the service's own port. With
+    `domain` the listener terminates TLS with the ACM certificate of the host (`tls://host:port`);
+    without one the only name is the load balancer's AWS DNS name, on which no certificate can be
+    issued, so the listener forwards plain TCP (the URL is Terraform's output after apply). The
+    host defaults to `<service>.<domain>` (`tcp_host`)."""
+    assert port is not None, f"{comp.id}: a public service has a port (IC-SVC-001)"
+    host = env_host(written or tcp_host(comp.name, ir.domain), ir.domain, env) if ir.domain else None
+    scheme = "tls" if host else "tcp"
+    return Endpoint(host=host, path="/", url=f"{scheme}://{host}:{port}" if host else None, cdn=False,
+                    output=output_name(comp), balancer="nlb", port=port, tls=host is not None)
+
+
+def tcp_host(name: str, domain: str) -> str:
+    """The default host of a public tcp service: its own name under the domain (the bare domain
+    is the web entry point's; a tcp service answers on its own port and its own DNS name).
+
+    >>> tcp_host("mqtt", "shop.io")
+    'mqtt.shop.io'
+    """
+    return f"{name}.{domain}"
 
 
 def env_host(host: str, domain: str, env: EnvIR) -> str:

@@ -48,11 +48,11 @@ def resolve_component(comp: Component) -> r.Resolved:
                          public=_exposure(spec.public) if port is not None else None,
                          rollout=_rollout(spec.deploy), stateful=spec.stateful,
                          volume_gb=(spec.volume_gb or r.VOLUME_GB) if spec.stateful else None,
-                         migrate=tuple(spec.migrate or ()))
+                         migrate=tuple(spec.migrate or ()), singleton=spec.singleton)
     if kind == "job":
         return r.Job(**common, **_workload(spec, None, "http"), schedule=spec.schedule,
                      timeout_seconds=duration_seconds(spec.timeout) if spec.timeout else r.JOB_TIMEOUT_SECONDS,
-                     retries=spec.retries)
+                     retries=spec.retries, singleton=spec.singleton)
     if kind == "database":
         return r.Database(**common, engine=spec.engine, contains_pii=spec.contains_pii)
     if kind == "cache":
@@ -201,7 +201,7 @@ def _probe(health: Any, port: int | None, protocol: str) -> r.Probe:
         return r.Probe(kind="exec", command=tuple(health.command))
     if port is None:
         return r.Probe(kind="none")
-    if protocol == "http":
+    if protocol == "http" or (protocol == "tcp" and isinstance(health, str)):  # a tcp server may answer HTTP checks
         return r.Probe(kind="http", path=health or "/")
     return r.Probe(kind="grpc" if protocol == "grpc" else "tcp")
 

@@ -191,11 +191,33 @@ def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
         out += _violation(spec.allow, comp.origin, "IC-SEC-010", f"bucket `{comp.name}` is publicly readable",
                           comp.where("public_read"),
                           "serve public files through a `sites` entry, or `allow` IC-SEC-010 with a reason", sink)
+    if comp.kind == "service" and spec.public and spec.protocol == "tcp" and spec.port is not None:
+        out += _tcp_entry(ir, comp, sink)
     retention, found = _retention(ir, env, comp, sink)
     comp.retention = retention
     out += found
     comp.allowances = sink
     out += _unused(spec.allow, sink, comp.origin)
+    return out
+
+
+def _tcp_entry(ir: StackIR, comp: Component, sink: list[Allowance]) -> list[Diagnostic]:
+    """A public tcp service is reached on the Network Load Balancer: AWS WAF cannot attach there
+    (IC-SEC-009), and without a stack `domain` there is no certificate, so the listener forwards
+    plain TCP (IC-SEC-002). Both are violations unless the service allows them with a reason."""
+    spec = comp.spec
+    out = _violation(spec.allow, comp.origin, "IC-SEC-009",
+                     f"`{comp.name}` is a public tcp service: its Network Load Balancer cannot carry an AWS WAF web "
+                     "ACL (WAF inspects HTTP only)", comp.where("protocol"),
+                     "`allow` IC-SEC-009 on the service with the reason the port may face the internet unfiltered "
+                     "(e.g. every client authenticates and the server limits connections), or serve it over http/grpc",
+                     sink)
+    if not ir.domain:
+        out += _violation(spec.allow, comp.origin, "IC-SEC-002",
+                          f"`{comp.name}` is a public tcp service in a stack without `domain`: the Network Load "
+                          "Balancer has no certificate, so its listener forwards plain TCP", comp.where("public"),
+                          "set `domain` on the stack (a TLS listener with an ACM certificate), or `allow` IC-SEC-002 "
+                          "on the service with a reason (e.g. the protocol encrypts itself end to end)", sink)
     return out
 
 
@@ -373,8 +395,9 @@ def alarms(comp: Component, platform: str = "ecs") -> list[str]:
     no such AWS event, so on eks a failed run is visible in the CronJob's failed-job history
     (`kubectl get jobs`) and no alarm is claimed that Terraform could not create."""
     names = [a for a in ALARMS.get(comp.kind, []) if not (platform == "eks" and a == "failed-runs")]
-    if comp.kind == "service" and comp.spec.public:
-        names += ["5xx-errors", "latency-p99"]
+    if comp.kind == "service" and comp.spec.public and comp.spec.port is not None:
+        # The Network Load Balancer sees connections, not HTTP answers: it reports unhealthy targets.
+        names += ["unhealthy-targets"] if comp.spec.protocol == "tcp" else ["5xx-errors", "latency-p99"]
     return names
 
 
@@ -421,24 +444,24 @@ def controls(ir: StackIR, env: EnvIR) -> list[ControlDecision]:
 
 IMPLEMENTED_BY = {
     "IC-SEC-001": "KMS keys (terraform); RDS/ElastiCache/S3/SQS/DynamoDB/log-group encryption settings",
-    "IC-SEC-002": "ALB HTTPS listener + redirect; RDS parameter group (force TLS); ElastiCache transit encryption; S3 TLS-only bucket policy",
+    "IC-SEC-002": "ALB HTTPS listener + redirect; NLB TLS listener (ACM) for public tcp services with a domain; RDS parameter group (force TLS); ElastiCache transit encryption; S3 TLS-only bucket policy",
     "IC-SEC-003": "IAM policy documents per workload role (terraform); Pod Identity associations on eks",
     "IC-SEC-004": "VPC subnet tiers: public (load balancers), private (workloads), isolated (data stores)",
     "IC-SEC-005": "ECS container definitions; Kubernetes securityContext; Dockerfile USER",
     "IC-SEC-006": "security groups per workload; Kubernetes NetworkPolicies",
     "IC-SEC-007": "Secrets Manager; ECS task secrets; ExternalSecret; compose .env (git-ignored)",
     "IC-SEC-008": "CloudWatch log groups with retention and KMS",
-    "IC-SEC-009": "AWS WAF web ACLs on ALB and CloudFront",
+    "IC-SEC-009": "AWS WAF web ACLs on ALB and CloudFront (none can attach to the NLB of public tcp services: each needs an allowance)",
     "IC-SOC2-003": "CloudTrail trail (terraform)",
     "IC-SOC2-001": "RDS backup_retention_period per environment (raised, never lowered), plus a daily AWS Backup plan "
                    "(KMS-encrypted vault) for databases, versioned buckets and tables",
-    "IC-SOC2-002": "RDS/ALB/DynamoDB deletion protection, final snapshots, S3 and ALB access logs in the last environment",
+    "IC-SOC2-002": "RDS/ALB/NLB/DynamoDB deletion protection, final snapshots, S3 and load-balancer access logs in the last environment",
     "IC-SOC2-004": "CloudWatch log group retention ≥ 365 days",
     "IC-SEC-010": "S3 public access block on every bucket; public content only through CloudFront with origin access control",
     "IC-SEC-011": "RDS automated backups (backup_retention_period ≥ 1); DynamoDB point-in-time recovery on every table",
     "IC-SEC-013": "ECS container `user`, Kubernetes runAsNonRoot/runAsUser, compose `user` (security pass: "
                   "`run_as` or a known image's own user, else 10001; root only on ecs with an allowance)",
-    "IC-SEC-012": "RDS deletion_protection + final snapshot, ALB and DynamoDB table deletion protection where the environment asks for it",
+    "IC-SEC-012": "RDS deletion_protection + final snapshot, ALB, NLB and DynamoDB table deletion protection where the environment asks for it",
     "IC-GDPR-001": "validate: every environment region checked against the EU/EEA list in library/regions.json",
     "IC-GDPR-002": "dedicated KMS key per contains_pii store; `data-classification=pii` tag on the store and its key",
     "IC-GDPR-003": "CloudWatch log group retention capped at 400 days for workloads using PII stores",

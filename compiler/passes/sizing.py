@@ -235,12 +235,17 @@ def _workload(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing, list
     fields = {"profile": env.settings.size, "cpu": cpu, "memory_mib": memory}
     if comp.kind == "service":
         lo, hi, target = _replicas(spec.replicas, p)
-        if env.settings.high_availability and spec.port is not None:
+        if spec.singleton:  # pinned: one copy everywhere (a conflicting `replicas` is IC-SVC-007)
+            lo = hi = 1
+        elif env.settings.high_availability and spec.port is not None:
             lo = max(lo, 2)
             hi = max(hi, lo)
-        fields.update(replicas_min=lo, replicas_max=hi, cpu_target=target, singleton=singleton(spec.port, lo, hi))
+        fields.update(replicas_min=lo, replicas_max=hi, cpu_target=target,
+                      singleton=singleton(spec.port, lo, hi) if spec.singleton is None else spec.singleton)
         if spec.stateful:
             fields["volume_gb"] = spec.volume_gb or 10
+    if comp.kind == "job":  # runs do not overlap unless the spec allows it (Kubernetes can forbid it)
+        fields["singleton"] = spec.singleton is not False
     return Sizing(**fields), diags
 
 
@@ -255,6 +260,10 @@ def singleton(port: int | None, replicas_min: int, replicas_max: int) -> bool:
     background work. A service *with* a port at one replica keeps the surge: stop-then-start
     would drop its traffic (the load balancer or its clients would have no target) on every
     deploy, and a server is not a singleton because it runs one replica (the small profile).
+
+    This is the inference for a service whose spec says nothing; `singleton: true` forces one
+    (one replica everywhere, also with a port: its clients then see a short gap on each deploy)
+    and `singleton: false` opts out (the caller decides which applies).
 
     >>> singleton(None, 1, 1), singleton(8080, 1, 1), singleton(None, 1, 2)
     (True, False, False)

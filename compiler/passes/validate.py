@@ -41,6 +41,7 @@ def validate(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     diags += _secret_literals(data)
     for env in ir.envs.values():
         diags += _graph(env)
+        diags += _nlb_ports(ir, env)
         for comp in env.graph:
             diags += _component(ir, env, comp)
     return list(dict.fromkeys(diags))
@@ -380,6 +381,89 @@ def _worker(comp: Component) -> list[Diagnostic]:
     return out
 
 
+def _tcp_public(ir: StackIR, comp: Component) -> list[Diagnostic]:
+    """A public tcp service sits behind the Network Load Balancer on its own port: HTTP routing
+    (a path prefix), CloudFront and, on ecs, the traffic-shifting rollouts (ECS moves an ALB
+    listener rule's weights) do not apply to raw TCP (IC-SVC-010)."""
+    public, out = comp.spec.public, list[Diagnostic]()
+    deploy = comp.spec.deploy
+    if ir.platform == "ecs" and deploy is not None and deploy.strategy != "rolling":
+        out.append(error("IC-SVC-010", f"`{comp.name}` speaks tcp: ECS blue-green and canary deployments shift the "
+                         f"Application Load Balancer's listener rule, which a tcp service behind the Network Load "
+                         f"Balancer does not have (`deploy.strategy: {deploy.strategy}`)", comp.where("deploy", "strategy"),
+                         "remove `deploy` (a rolling deployment with the circuit breaker), or use `platform: eks`"))
+    if isinstance(public, bool):
+        return out
+    if public.path != "/":
+        out.append(error("IC-SVC-010", f"`{comp.name}` speaks tcp: the Network Load Balancer forwards its whole port, "
+                         f"so there is no path to route (`path: {public.path}`)", comp.where("public", "path"),
+                         "remove `path` (clients connect to the host and port), or use protocol http/grpc behind "
+                         "the Application Load Balancer"))
+    if public.cdn:
+        out.append(error("IC-SVC-010", f"`{comp.name}` speaks tcp: CloudFront (and its WAF) carry HTTP only, so "
+                         "`cdn: true` cannot front it", comp.where("public", "cdn"),
+                         "remove `cdn`; a tcp service is reached directly on the Network Load Balancer"))
+    return out
+
+
+def _singleton(comp: Component) -> list[Diagnostic]:
+    """`singleton: true` pins one copy: a replica count or range above one, or a rollout that runs
+    two versions side by side, contradicts it (IC-SVC-007)."""
+    spec, out = comp.spec, list[Diagnostic]()
+    if not spec.singleton:
+        return out
+    replicas = spec.replicas
+    if replicas is not None and not isinstance(replicas, int):
+        if (replicas.min, replicas.max) != (1, 1):
+            out.append(error("IC-SVC-007", f"`{comp.name}` is a singleton (one copy at a time) but asks for "
+                             f"replicas {replicas.min}..{replicas.max}", comp.where("replicas"),
+                             "remove `replicas` (a singleton runs exactly one), or remove `singleton: true` to scale"))
+    elif replicas is not None and replicas != 1:
+        out.append(error("IC-SVC-007", f"`{comp.name}` is a singleton (one copy at a time) but asks for {replicas} "
+                         "replicas", comp.where("replicas"),
+                         "remove `replicas` (a singleton runs exactly one), or remove `singleton: true` to scale"))
+    if spec.deploy is not None and spec.deploy.strategy != "rolling":
+        out.append(error("IC-SVC-007", f"`{comp.name}` is a singleton, but `deploy.strategy: {spec.deploy.strategy}` "
+                         "runs the old and the new version side by side", comp.where("deploy", "strategy"),
+                         "remove `deploy` (a singleton is stopped before its replacement starts)"))
+    return out
+
+
+def _nlb_ports(ir: StackIR, env: EnvIR) -> list[Diagnostic]:
+    """The public tcp services of an environment share one Network Load Balancer, one listener per
+    port, and each has its own DNS name: two of them on one port, or a tcp service on the host of
+    a web entry point (an http service or a site), would collide (IC-SVC-008)."""
+    from infracc.compiler.passes.endpoints import tcp_host
+
+    out, taken = list[Diagnostic](), dict[int, str]()
+    web: dict[str, str] = {}
+    for comp in env.graph.components("service", "site"):
+        spec = comp.spec
+        if comp.kind == "site":
+            web[spec.host or ir.domain or ""] = comp.name
+        elif spec.public and spec.protocol != "tcp":
+            web[(spec.public.host if not isinstance(spec.public, bool) else None) or ir.domain or ""] = comp.name
+    for comp in env.graph.components("service"):
+        spec = comp.spec
+        if not spec.public or spec.protocol != "tcp" or spec.port is None:
+            continue
+        if spec.port in taken:
+            out.append(error("IC-SVC-008", f"`{comp.name}` and `{taken[spec.port]}` are public tcp services on port "
+                             f"{spec.port} in `{env.name}`; the environment's Network Load Balancer has one listener "
+                             "per port", comp.where("port"),
+                             "give one of them another `port`, or keep one internal"))
+        else:
+            taken[spec.port] = comp.name
+        host = (spec.public.host if not isinstance(spec.public, bool) else None)
+        if ir.domain and (host or tcp_host(comp.name, ir.domain)) in web:
+            out.append(error("IC-SVC-008", f"`{comp.name}` is a public tcp service on the host "
+                             f"`{host or tcp_host(comp.name, ir.domain)}`, which `{web[host or tcp_host(comp.name, ir.domain)]}` "
+                             "already answers on (the Application Load Balancer or CloudFront)",
+                             comp.where("public", "host") if host else comp.where("public"),
+                             f"give it its own `host`, e.g. `{tcp_host(comp.name, ir.domain)}` (the default)"))
+    return out
+
+
 def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
     out = []
     spec = comp.spec
@@ -391,8 +475,7 @@ def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
             out.append(error("IC-SVC-001", f"`{comp.name}` has no `port` and cannot be public", comp.where("public"),
                              "add `port:` or remove `public`"))
         elif spec.public and spec.protocol == "tcp":
-            out.append(error("IC-SVC-002", f"`{comp.name}` speaks tcp and cannot be public", comp.where("protocol"),
-                             "use protocol http or grpc, or keep it internal"))
+            out += _tcp_public(ir, comp)
         if spec.stateful and ir.platform == "ecs":
             out.append(error("IC-SVC-003", f"`{comp.name}` is stateful, which ECS Fargate cannot run", comp.where("stateful"),
                              "use `platform: eks`, or keep state in a database or bucket"))
@@ -402,12 +485,19 @@ def _shape(ir: StackIR, comp: Component) -> list[Diagnostic]:
             out.append(error("IC-SVC-004", "an HTTP health path needs a `port`", comp.where("health"),
                              "use `health: {command: [...]}` for a worker"))
         out += _worker(comp)
+        out += _singleton(comp)
         out += _hosts(ir, spec.public.host if spec.public and not isinstance(spec.public, bool) else None, comp.where("public", "host"))
     if comp.kind == "job":
         if spec.schedule is not None and (p := cron_problem(spec.schedule)):
             out.append(error("IC-CRON-001", f"schedule `{spec.schedule}`: {p}", comp.where("schedule"), "e.g. `0 3 * * *` runs daily at 03:00 UTC"))
         if spec.timeout and duration_seconds(spec.timeout) > 7 * 86400:
             out.append(error("IC-SIZE-002", f"job timeout {spec.timeout} is over 7 days", comp.where("timeout"), "split the work"))
+        if spec.singleton and spec.schedule is not None and ir.platform == "ecs":
+            out.append(warning("IC-SVC-009", f"`{comp.name}` is a singleton, but ECS schedules (EventBridge Scheduler → "
+                               "RunTask) start a run even while the previous one still runs, and do not stop a run at "
+                               "its `timeout`", comp.where("singleton"),
+                               "take a lock in the job (e.g. a database advisory lock or a conditional write) and exit "
+                               "when it is held; or use `platform: eks` (CronJob `concurrencyPolicy: Forbid`)"))
     if comp.kind == "function":
         out += _function(comp)
     if comp.kind == "queue":
