@@ -46,6 +46,29 @@ def secrets_controller_role(stack: str, env: str) -> str:
 SECRETS_CONTROLLER = ("external-secrets", "external-secrets")
 # Where the EBS CSI driver's controller runs (the `aws-ebs-csi-driver` EKS add-on's service account).
 EBS_CSI_CONTROLLER = ("kube-system", "ebs-csi-controller-sa")
+# The EFS CSI driver's service accounts (the `aws-efs-csi-driver` EKS add-on): the controller,
+# and the node DaemonSet that makes the NFS mounts (add-on v3.0.0+ takes a Pod Identity for both).
+EFS_CSI_NAMESPACE = "kube-system"
+EFS_CSI_ACCOUNTS = ("efs-csi-controller-sa", "efs-csi-node-sa")
+EFS_CSI_DRIVER = "efs.csi.aws.com"
+
+
+def efs_handle_output(workload: str, filesystem: str) -> str:
+    """Terraform output holding the CSI volume handle `<fs-id>::<access-point-id>` of one mount."""
+    return f"efs_{workload}_{filesystem}_volume_handle".replace("-", "_")
+
+
+def efs_volume(workload: str, filesystem: str) -> str:
+    """Name of the PersistentVolume / claim of one workload's mount (cluster-wide PV: prefixed by
+    the namespace where it is written)."""
+    return f"{workload}-{filesystem}-efs"
+
+
+def efs_handle_variable(workload: str, filesystem: str) -> str:
+    """Shell variable CI fills from the Terraform output and substitutes into plain manifests."""
+    return f"EFS_{workload}_{filesystem}".upper().replace("-", "_")
+
+
 # The StorageClass of stateful services' volumes on eks (EBS CSI driver, gp3, encrypted).
 GP3_STORAGE_CLASS = "infracc-gp3"
 

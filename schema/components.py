@@ -14,6 +14,7 @@ from infracc.schema.models import (
     CacheFields,
     Common,
     DatabaseFields,
+    FilesystemFields,
     FunctionFields,
     JobFields,
     QueueFields,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     FunctionOverride: TypeAlias = Strict
     SiteOverride: TypeAlias = Strict
     TableOverride: TypeAlias = Strict
+    FilesystemOverride: TypeAlias = Strict
 else:
     ServiceOverride = _partial("ServiceOverride", ServiceFields)
     JobOverride = _partial("JobOverride", JobFields)
@@ -66,6 +68,7 @@ else:
     FunctionOverride = _partial("FunctionOverride", FunctionFields)
     SiteOverride = _partial("SiteOverride", SiteFields)
     TableOverride = _partial("TableOverride", TableFields)
+    FilesystemOverride = _partial("FilesystemOverride", FilesystemFields)
 
 _OVERRIDES = "Per-environment values: environment name → partial component with the same keys."
 
@@ -122,6 +125,12 @@ class Table(Common, TableFields):
     overrides: dict[str, TableOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
+class Filesystem(Common, FilesystemFields):
+    """A shared file system (EFS) that services and jobs mount."""
+
+    overrides: dict[str, FilesystemOverride] = Field(default_factory=dict, description=_OVERRIDES)
+
+
 class Function(Common, FunctionFields):
     """A serverless function (Lambda)."""
 
@@ -143,6 +152,7 @@ KINDS: dict[str, tuple[str, type[Strict]]] = {
     "buckets": ("bucket", Bucket),
     "queues": ("queue", Queue),
     "tables": ("table", Table),
+    "filesystems": ("filesystem", Filesystem),
     "functions": ("function", Function),
     "sites": ("site", Site),
 }

@@ -10,7 +10,7 @@ from infracc.compiler.ir import Component
 
 CLUSTER_SG = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
 # Components that live in the VPC and therefore get a security group.
-IN_VPC = ("service", "job", "database", "cache")
+IN_VPC = ("service", "job", "database", "cache", "filesystem")
 
 
 def has_group(ctx: Env, comp: Component) -> bool:

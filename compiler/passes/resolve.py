@@ -44,13 +44,14 @@ def resolve_component(comp: Component) -> r.Resolved:
     common: dict[str, Any] = {"name": comp.name, "description": spec.description}
     if kind == "service":
         port = spec.port
-        return r.Service(**common, **_workload(spec, port, spec.protocol), port=port, protocol=spec.protocol,
+        return r.Service(**common, **_workload(spec, port, spec.protocol), mounts=_mounts(comp), port=port,
+                         protocol=spec.protocol,
                          public=_exposure(spec.public) if port is not None else None,
                          rollout=_rollout(spec.deploy), stateful=spec.stateful,
                          volume_gb=(spec.volume_gb or r.VOLUME_GB) if spec.stateful else None,
                          migrate=tuple(spec.migrate or ()))
     if kind == "job":
-        return r.Job(**common, **_workload(spec, None, "http"), schedule=spec.schedule,
+        return r.Job(**common, **_workload(spec, None, "http"), mounts=_mounts(comp), schedule=spec.schedule,
                      timeout_seconds=duration_seconds(spec.timeout) if spec.timeout else r.JOB_TIMEOUT_SECONDS,
                      retries=spec.retries)
     if kind == "database":
@@ -75,6 +76,9 @@ def resolve_component(comp: Component) -> r.Resolved:
                                                   projection=i.projection)
                                      for n, i in sorted(spec.indexes.items())),
                        ttl_attribute=spec.ttl_attribute, stream=spec.stream, contains_pii=spec.contains_pii)
+    if kind == "filesystem":
+        return r.Filesystem(**common, throughput=spec.throughput or "elastic", one_zone=spec.one_zone,
+                            contains_pii=spec.contains_pii)
     if kind == "function":
         return r.Function(**common, runtime=spec.runtime, source=spec.source, handler=spec.handler,
                           memory_mb=spec.memory, timeout_seconds=duration_seconds(spec.timeout),
@@ -82,6 +86,15 @@ def resolve_component(comp: Component) -> r.Resolved:
     if kind == "site":
         return r.Site(**common, source=spec.source, spa=spec.spa, host=spec.host)
     raise AssertionError(f"no resolver for kind {kind}")
+
+
+def _mounts(comp: Component) -> tuple[r.Mount, ...]:
+    """Each file system once (validation refused a second mount of one), paths normalised."""
+    out: dict[str, r.Mount] = {}
+    for m in comp.mounts:
+        out.setdefault(m.filesystem, r.Mount(filesystem=m.filesystem, path=posixpath.normpath(m.path),
+                                             read_only=m.read_only))
+    return tuple(out.values())
 
 
 def _table_key(key: Any) -> r.TableKey:
