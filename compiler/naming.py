@@ -64,6 +64,11 @@ def efs_volume(workload: str, filesystem: str) -> str:
     return f"{workload}-{filesystem}-efs"
 
 
+def efs_persistent_volume(stack: str, env: str, workload: str, filesystem: str) -> str:
+    """The cluster-scoped PersistentVolume of one mount: prefixed by the environment's namespace."""
+    return f"{namespace(stack, env)}-{efs_volume(workload, filesystem)}"
+
+
 def efs_handle_variable(workload: str, filesystem: str) -> str:
     """Shell variable CI fills from the Terraform output and substitutes into plain manifests."""
     return f"EFS_{workload}_{filesystem}".upper().replace("-", "_")

@@ -158,7 +158,9 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
              {"name": "helm upgrade --install (migrate runs as a pre-upgrade hook)",
               "run": (f'helm upgrade --install {ir.name} "{chart}" --namespace {ns} {values}'
                       ' --set-string image.registry="$REGISTRY" --set-string image.tag="$IMAGE_TAG"'
-                      " --atomic --wait --timeout 20m")}]
+                      + "".join(f' --set-string persistentVolumes.{pv}.spec.csi.volumeHandle="${v}"'
+                                for v, _, pv in efs_handles(ir, env))
+                      + " --atomic --wait --timeout 20m")}]
     for svc in cx.rollout_services(ir):
         if strategy(svc) != "rolling":
             steps.append({"name": f"Wait for {svc.name} ({strategy(svc)}, Argo Rollouts)",
@@ -168,14 +170,33 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
 
 def release_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
     """Roll the commit's images out to the environment's cluster from inside its VPC."""
+    handles = {v: f"${{{{ needs.deploy-{env.name}.outputs.{v} }}}}" for v, _, _ in efs_handles(ir, env)}
     return {
         "name": f"Release {env.name} (runner in the VPC)", "if": ON_PUSH, "needs": needs,
         "runs-on": cluster_runner(ir, env), "timeout-minutes": 60, "permissions": OIDC,
         "environment": {"name": env.name},
         "concurrency": {"group": f"{ir.name}-{env.name}", "cancel-in-progress": False},
-        "env": {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"},
+        "env": {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}", **handles},
         "steps": [checkout(), *cluster_login(ir, env), *_eks_steps(ir, env)],
     }
+
+
+def efs_handles(ir: StackIR, env: EnvIR) -> list[tuple[str, str, str]]:
+    """(variable, Terraform output, PersistentVolume) of every EFS mount on eks: the volume
+    handle `<fs-id>::<access-point-id>` exists only after `terraform apply`, so `deploy-<env>`
+    reads it and `release-<env>` sets it on the chart's PersistentVolume."""
+    if ir.platform != "eks":
+        return []
+    return [(naming.efs_handle_variable(c.name, m.filesystem), naming.efs_handle_output(c.name, m.filesystem),
+             naming.efs_persistent_volume(ir.name, env.name, c.name, m.filesystem))
+            for c in env.graph.components("service", "job") for m in resolved.workload(c).mounts]
+
+
+def _efs_step(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]:
+    lines = [f'echo "{v}=$(terraform -chdir="{tf}" output -raw {o})" >> "$GITHUB_OUTPUT"'
+             for v, o, _ in efs_handles(ir, env)]
+    return [{"name": "EFS volume handles (for the release's PersistentVolumes)", "id": "efs",
+             "run": " && ".join(lines)}] if lines else []
 
 
 # Lambda architecture (`comp.optimization.arch`) → the manylinux wheel platform pip installs for.
@@ -242,6 +263,7 @@ def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
         steps += _function_packages(ir, env, tf)
         steps += [{"name": "terraform apply", "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve'}]
         steps += _site_uploads(ir, env, tf)
+        steps += _efs_step(ir, env, tf)
     job: dict[str, Any] = {
         "name": f"Deploy {env.name}", "if": ON_PUSH, "needs": needs, "runs-on": "ubuntu-24.04",
         "timeout-minutes": 60, "permissions": OIDC, "environment": {"name": env.name},
@@ -250,6 +272,8 @@ def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
     }
     if not needs:
         del job["needs"]
+    if efs_handles(ir, env) and cx.uses_terraform(ir):
+        job["outputs"] = {v: f"${{{{ steps.efs.outputs.{v} }}}}" for v, _, _ in efs_handles(ir, env)}
     if cx.rollout_services(ir) and ir.platform == "ecs":
         job["env"] = {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"}
         steps += _ecs_steps(ir, env)
