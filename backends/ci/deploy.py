@@ -13,6 +13,7 @@ from infracc.backends.ci.pins import uses
 from infracc.backends.ci.pull_request import aws_login, checkout, setup_terraform
 from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, EnvIR, StackIR
+from infracc.compiler.tasks import efs_handles
 
 ON_PUSH = "github.event_name == 'push'"
 OIDC = {"contents": "read", "id-token": "write"}
@@ -179,17 +180,6 @@ def release_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
         "env": {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}", **handles},
         "steps": [checkout(), *cluster_login(ir, env), *_eks_steps(ir, env)],
     }
-
-
-def efs_handles(ir: StackIR, env: EnvIR) -> list[tuple[str, str, str]]:
-    """(variable, Terraform output, PersistentVolume) of every EFS mount on eks: the volume
-    handle `<fs-id>::<access-point-id>` exists only after `terraform apply`, so `deploy-<env>`
-    reads it and `release-<env>` sets it on the chart's PersistentVolume."""
-    if ir.platform != "eks":
-        return []
-    return [(naming.efs_handle_variable(c.name, m.filesystem), naming.efs_handle_output(c.name, m.filesystem),
-             naming.efs_persistent_volume(ir.name, env.name, c.name, m.filesystem))
-            for c in env.graph.components("service", "job") for m in resolved.workload(c).mounts]
 
 
 def _efs_step(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from infracc.backends.terraform.context import Env
 from infracc.backends.terraform.model import Block, label
 from infracc.compiler import decided, naming, resolved
 from infracc.compiler.ir import Component, Connection
+from infracc.compiler.tasks import filesystem_output
 
 THROUGHPUT = {"elastic": "elastic", "bursting": "bursting"}
 CLIENT_ACTIONS = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientRootAccess", "elasticfilesystem:ClientWrite"]
@@ -107,7 +108,7 @@ def outputs(ctx: Env) -> None:
     passes to the Kubernetes PersistentVolumes (naming.efs_handle_output)."""
     for comp in ctx.env.graph.components("filesystem"):
         fs = ctx.parts[comp.id]
-        ctx.doc.output(f"filesystem_{comp.name}_id".replace("-", "_"), fs.ref("id"), f"EFS file system {comp.name}")
+        ctx.doc.output(filesystem_output(comp.name), fs.ref("id"), f"EFS file system {comp.name}")
         for conn in ctx.env.graph.users(comp.id):
             workload = conn.source.split(".", 1)[1]
             ap = ctx.parts[access_point_part(conn)]
