@@ -14,6 +14,7 @@ from infracc.compiler.ir import Component, EnvIR, MountRef, StackIR
 # Kernel and device filesystems never get a mount over them, as for `writable` (IC-SEC-005).
 KERNEL_PATHS = ("/proc", "/sys", "/dev")
 ALWAYS_WRITABLE = "/tmp"
+STATEFUL_DATA = "/data"  # where a stateful service's volume is mounted (backends/kubernetes/pods.py)
 
 
 def mount_problems(env: EnvIR, comp: Component) -> list[Diagnostic]:
@@ -30,6 +31,8 @@ def mount_problems(env: EnvIR, comp: Component) -> list[Diagnostic]:
     paths: set[str] = set()
     mounted: set[str] = set()
     writable = {posixpath.normpath(p) for p in (getattr(comp.spec, "writable", None) or []) if p.startswith("/")}
+    if getattr(comp.spec, "stateful", False):  # a stateful service's own volume (eks)
+        writable.add(STATEFUL_DATA)
     for m in comp.mounts:
         target = names.get(m.filesystem)
         if target is None or target.kind != "filesystem":
@@ -46,8 +49,8 @@ def mount_problems(env: EnvIR, comp: Component) -> list[Diagnostic]:
         if problem is not None:
             out.append(error("IC-FS-006", f"mount path `{m.path}` of `{comp.name}` {problem}", (*m.origin, "path")
                              if not _shorthand(comp, m) else m.origin,
-                             "use an absolute directory of its own, e.g. `/srv/media` (not /, /tmp, a `writable` "
-                             "path, or under /proc, /sys or /dev)"))
+                             "use an absolute directory of its own, e.g. `/srv/media` (not /, /tmp, a `writable` path, "
+                             "a stateful service's /data, or under /proc, /sys or /dev)"))
             continue
         path = posixpath.normpath(m.path)
         if path in paths:
@@ -75,7 +78,7 @@ def _path_problem(m: MountRef, writable: set[str]) -> str | None:
     if any(path == p or path.startswith(p + "/") for p in KERNEL_PATHS):
         return "is under a kernel filesystem"
     if path == ALWAYS_WRITABLE or path in writable:
-        return "is already a writable scratch directory"
+        return "is already a writable directory of the workload (/tmp, `writable`, a stateful service's /data)"
     return None
 
 
