@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import copy
 
-SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "tables", "functions", "sites")
+SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "tables", "filesystems", "functions",
+            "sites")
 
 
 class PreviewError(ValueError):

@@ -334,3 +334,15 @@ def test_diagnostics_point_at_the_entry() -> None:
     assert ("IC-FS-007", (7, 14)) in _problems(ro)
     uses = SVC + "    uses: [media]\nfilesystems:\n  media: {}\n"
     assert ("IC-REF-003", (7, 12)) in _problems(uses)
+
+
+def test_preview_copy_keeps_filesystems() -> None:
+    from infracc.compiler.preview import copy_spec
+
+    data = yaml.safe_load(ECS.replace("environments: {dev: {}, prod: {}}", "environments: {pr: {preview: true}, prod: {}}"))
+    data["filesystems"]["media"]["overrides"] = {"pr": {"one_zone": True}, "dev": {"one_zone": True}}
+    out, template = copy_spec(data, 7)
+    assert template == "pr" and out["filesystems"]["media"]["overrides"] == {"pr-7": {"one_zone": True}}
+    found = analyze(text=yaml.safe_dump(out, sort_keys=False), source_dir=str(ROOT), skip=frozenset({"cost"}))
+    assert found.ok, [d.message for d in found.diagnostics if d.is_error]
+    assert found.ir.envs["pr-7"].graph.component("filesystem.media").resolved.one_zone
