@@ -291,7 +291,7 @@ def test_compose_shares_one_volume(ecs_out: Path) -> None:
     assert services["api"]["volumes"] == ["media-files:/srv/media"]
     assert services["thumbs"]["volumes"] == ["media-files:/data:ro"]
     assert services["api"]["depends_on"]["media-init"] == {"condition": "service_completed_successfully"}
-    assert services["media-init"]["command"][-1] == "chown 10001:10001 /files && chmod 2775 /files"
+    assert services["media-init"]["command"] == ["chmod", "1777", "/files"] and "cap_add" not in services["media-init"]
 
 
 def test_docs_graph_and_cost(ecs: Any, ecs_out: Path) -> None:

@@ -29,9 +29,9 @@ NOTES = {
                       "with their keys, indexes and streams. It has no TTL (expired items stay) and accepts only "
                       "letters and digits in AWS_ACCESS_KEY_ID.",
     "filesystems": "Each file system is a named volume shared by the services that mount it (`:ro` where the mount is "
-                   "read-only); `<name>-init` gives its root the owner and mode EFS gives the access points' root "
-                   "directory. The cloud shows each mount the file system's /shared directory; locally it is the "
-                   "volume's root.",
+                   "read-only); `<name>-init` makes its root writable for every local user (mode 1777), where the "
+                   "cloud's access points give each workload its own user and the file system's group. The cloud "
+                   "shows each mount the file system's /shared directory; locally it is the volume's root.",
     "local-sqs": "ElasticMQ creates the queues and dead-letter queues from elasticmq.conf at start (healthcheck uses the image's wget).",
 }
 
@@ -71,10 +71,8 @@ def _standins(ir: StackIR, env: EnvIR, services: dict[str, dict[str, Any]]) -> N
     if tables := env.graph.components("table"):
         services.update(s.table_store(tables, ir.region))
     for comp in env.graph.components("filesystem"):
-        edges = env.graph.users(comp.id)
-        point = edges[0].access_point if edges else None
-        if point is not None:  # mounted by nothing: a volume only
-            services[f"{comp.name}-init"] = s.filesystem_init(comp, point.owner_uid, point.owner_gid, point.permissions)
+        if env.graph.users(comp.id):  # mounted by nothing: a volume only
+            services[f"{comp.name}-init"] = s.filesystem_init(comp)
     for comp in env.graph.components("function"):
         services[comp.name] = s.function(comp, _stack_path(resolved.function(comp).source))
         services[comp.name]["environment"] = _environment(ir, env, comp, set())
