@@ -52,7 +52,7 @@ class Allow(Strict):
 class Usage(Strict):
     """Expected monthly volumes, used only by the cost estimate."""
 
-    storage_gb: float | None = Field(None, ge=0, description="Average stored GB (buckets).")
+    storage_gb: float | None = Field(None, ge=0, description="Average stored GB (buckets, tables, filesystems).")
     requests: int | None = Field(None, ge=0, description="Requests per month (buckets, queues, functions, sites).")
     transfer_gb: float | None = Field(None, ge=0, description="GB transferred out to the internet per month (services, sites).")
     duration_ms: int | None = Field(None, ge=1, description="Average invocation duration in milliseconds (functions).")
