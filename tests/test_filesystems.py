@@ -23,6 +23,7 @@ services:
   api:
     image: ghcr.io/acme/api:1.0.0
     port: 8080
+    migrate: [/app/migrate]
     mounts: ["media:/srv/media"]
   thumbs:
     image: ghcr.io/acme/thumbs:1.0.0
@@ -211,6 +212,8 @@ def test_file_system_policy_and_task_roles(ecs_out: Path) -> None:
 
 
 def test_ecs_task_definition_volumes(ecs_out: Path) -> None:
+    migrate = _doc(ecs_out, "dev")["resource"]["aws_ecs_task_definition"]["service_api_migrate_task"]
+    assert any(v["name"] == "efs-media" for v in migrate["volume"])  # the migration sees the files too
     td = _doc(ecs_out, "dev")["resource"]["aws_ecs_task_definition"]["service_thumbs_task"]
     volume = next(v for v in td["volume"] if v["name"] == "efs-media")
     config = volume["efs_volume_configuration"]
@@ -277,6 +280,10 @@ def test_chart_and_ci_set_the_volume_handles(eks_out: Path) -> None:
     assert values["persistentVolumes"]["media-dev-api-media-efs"]["spec"]["csi"]["volumeHandle"] == "${EFS_API_MEDIA}"
     template = (eks_out / "helm" / "media" / "templates" / "persistentvolume.yaml").read_text()
     assert ".Values.persistentVolumes" in template and '"namespaced" false' in template  # cluster-scoped
+    # the migration hook mounts the file system too: its claim and volume exist before it runs
+    assert values["persistentVolumeClaims"]["api-media-efs"]["hook"] == -5
+    assert values["persistentVolumes"]["media-dev-api-media-efs"]["hook"] == -5
+    assert "hook" not in values["persistentVolumeClaims"]["thumbs-media-efs"]
     workflow = yaml.safe_load(next((eks_out / "ci").rglob("*.yaml")).read_text())
     deploy = workflow["jobs"]["deploy-dev"]
     assert deploy["outputs"]["EFS_API_MEDIA"] == "${{ steps.efs.outputs.EFS_API_MEDIA }}"

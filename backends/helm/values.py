@@ -67,15 +67,22 @@ def env_values(ir: StackIR, env: str) -> tuple[dict[str, Any], list[Diagnostic]]
 
 
 def _mark_hooks(values: dict[str, Any]) -> None:
-    """Migration Jobs run as hooks (weight 0) after what they need exists (weight -5)."""
+    """Migration Jobs run as hooks (weight 0) after what they need exists (weight -5): their
+    service account, env, secrets and the claims (and volumes) of their file systems."""
     for entry in values.get("jobs", {}).values():
         if entry["component"] != "migration":
             continue
         entry["hook"] = 0
-        app = entry["spec"]["template"]["spec"]["serviceAccountName"]
+        pod = entry["spec"]["template"]["spec"]
+        app = pod["serviceAccountName"]
         for key in ("serviceAccounts", "configMaps", "secretStores", "externalSecrets"):
             if app in values.get(key, {}):
                 values[key][app]["hook"] = -5
+        for volume in pod.get("volumes", []):  # a mounted file system's claim and its volume
+            claim = values.get("persistentVolumeClaims", {}).get(volume.get("persistentVolumeClaim", {}).get("claimName"))
+            if claim is not None:
+                claim["hook"] = -5
+                values["persistentVolumes"][claim["spec"]["volumeName"]]["hook"] = -5
 
 
 def _entry(obj: dict[str, Any], repos: dict[str, str]) -> dict[str, Any]:
