@@ -59,14 +59,15 @@ def efs_handle_output(workload: str, filesystem: str) -> str:
 
 
 def efs_volume(workload: str, filesystem: str) -> str:
-    """Name of the PersistentVolume / claim of one workload's mount (cluster-wide PV: prefixed by
-    the namespace where it is written)."""
-    return f"{workload}-{filesystem}-efs"
+    """Name of the PersistentVolume and of the claim of one workload's mount: at most 63
+    characters (two component names of 31 and a dash), as the object's own name label must be.
+    PersistentVolumes are cluster-scoped; every environment has a cluster of its own."""
+    return f"{workload}-{filesystem}"
 
 
 def efs_persistent_volume(stack: str, env: str, workload: str, filesystem: str) -> str:
-    """The cluster-scoped PersistentVolume of one mount: prefixed by the environment's namespace."""
-    return f"{namespace(stack, env)}-{efs_volume(workload, filesystem)}"
+    """The PersistentVolume of one mount (cluster-scoped; the cluster is the environment's)."""
+    return efs_volume(workload, filesystem)
 
 
 def efs_handle_variable(workload: str, filesystem: str) -> str:

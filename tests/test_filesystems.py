@@ -257,13 +257,13 @@ def test_kubernetes_volumes_validate(eks_out: Path) -> None:
     import kubernetes_validate
 
     objects = _manifests(eks_out)
-    pv = objects[("PersistentVolume", "media-dev-thumbs-media-efs")]
+    pv = objects[("PersistentVolume", "thumbs-media")]
     assert pv["spec"]["csi"] == {"driver": "efs.csi.aws.com", "volumeHandle": "${EFS_THUMBS_MEDIA}", "readOnly": True}
     assert pv["spec"]["accessModes"] == ["ReadOnlyMany"] and pv["spec"]["mountOptions"] == ["tls", "iam"]
-    claim = objects[("PersistentVolumeClaim", "api-media-efs")]
-    assert claim["spec"]["volumeName"] == "media-dev-api-media-efs" and claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    claim = objects[("PersistentVolumeClaim", "api-media")]
+    assert claim["spec"]["volumeName"] == "api-media" and claim["spec"]["accessModes"] == ["ReadWriteMany"]
     pod = objects[("Deployment", "thumbs")]["spec"]["template"]["spec"]
-    assert {"name": "efs-media", "persistentVolumeClaim": {"claimName": "thumbs-media-efs", "readOnly": True}} in pod["volumes"]
+    assert {"name": "efs-media", "persistentVolumeClaim": {"claimName": "thumbs-media", "readOnly": True}} in pod["volumes"]
     assert {"name": "efs-media", "mountPath": "/data", "readOnly": True} in pod["containers"][0]["volumeMounts"]
     cron = objects[("CronJob", "sweep")]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert {"name": "efs-media", "mountPath": "/srv/media", "readOnly": False} in cron["containers"][0]["volumeMounts"]
@@ -277,13 +277,13 @@ def test_kubernetes_volumes_validate(eks_out: Path) -> None:
 
 def test_chart_and_ci_set_the_volume_handles(eks_out: Path) -> None:
     values = yaml.safe_load((eks_out / "helm" / "media" / "values-dev.yaml").read_text())
-    assert values["persistentVolumes"]["media-dev-api-media-efs"]["spec"]["csi"]["volumeHandle"] == "${EFS_API_MEDIA}"
+    assert values["persistentVolumes"]["api-media"]["spec"]["csi"]["volumeHandle"] == "${EFS_API_MEDIA}"
     template = (eks_out / "helm" / "media" / "templates" / "persistentvolume.yaml").read_text()
     assert ".Values.persistentVolumes" in template and '"namespaced" false' in template  # cluster-scoped
     # the migration hook mounts the file system too: its claim and volume exist before it runs
-    assert values["persistentVolumeClaims"]["api-media-efs"]["hook"] == -5
-    assert values["persistentVolumes"]["media-dev-api-media-efs"]["hook"] == -5
-    assert "hook" not in values["persistentVolumeClaims"]["thumbs-media-efs"]
+    assert values["persistentVolumeClaims"]["api-media"]["hook"] == -5
+    assert values["persistentVolumes"]["api-media"]["hook"] == -5
+    assert "hook" not in values["persistentVolumeClaims"]["thumbs-media"]
     workflow = yaml.safe_load(next((eks_out / "ci").rglob("*.yaml")).read_text())
     deploy = workflow["jobs"]["deploy-dev"]
     assert deploy["outputs"]["EFS_API_MEDIA"] == "${{ steps.efs.outputs.EFS_API_MEDIA }}"

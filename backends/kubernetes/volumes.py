@@ -26,7 +26,7 @@ def volume_name(mount: resolved.Mount) -> str:
 
 
 def persistent_volume_name(ctx: Ctx, component: Component, mount: resolved.Mount) -> str:
-    """Cluster-scoped, so prefixed by the namespace (one per stack and environment)."""
+    """Cluster-scoped; the cluster is the environment's own."""
     return naming.efs_persistent_volume(ctx.ir.name, ctx.env.name, component.name, mount.filesystem)
 
 

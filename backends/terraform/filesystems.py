@@ -26,7 +26,7 @@ def filesystem(ctx: Env, comp: Component) -> None:
     spec, sz, ret = resolved.filesystem(comp), decided.sizing(comp), decided.retention(comp)
     n = label("filesystem", comp.name)
     attrs: dict[str, Any] = {
-        "creation_token": ctx.aws_name(comp.name), "encrypted": decided.encryption(comp).at_rest,
+        "encrypted": decided.encryption(comp).at_rest,  # no creation_token: Terraform makes a unique one
         "kms_key_id": ctx.key_for(comp).ref("arn"), "performance_mode": "generalPurpose",
         "throughput_mode": THROUGHPUT[spec.throughput], "tags": {"Name": ctx.aws_name(comp.name)},
     }
