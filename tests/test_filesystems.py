@@ -339,6 +339,9 @@ def test_diagnostics_point_at_the_entry() -> None:
     assert ("IC-FS-006", (7, 40)) in _problems(relative)
     ro = SVC + "    mounts: [{filesystem: media, path: /m, read_only: true}]\nfilesystems:\n  media: {}\n"
     assert ("IC-FS-007", (7, 14)) in _problems(ro)
+    nginx = ("services:\n  web:\n    image: nginx:1.27\n    port: 8080\n    mounts: [media:/var/cache/nginx]\n"
+             "filesystems:\n  media: {}\n")  # a directory the known image writes: already a scratch volume
+    assert ("IC-FS-006", (7, 14)) in _problems(nginx)
     uses = SVC + "    uses: [media]\nfilesystems:\n  media: {}\n"
     assert ("IC-REF-003", (7, 12)) in _problems(uses)
 

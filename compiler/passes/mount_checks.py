@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error, warning
 from infracc.compiler.ir import Component, EnvIR, MountRef, StackIR
+from infracc.compiler.passes.resolve import hardening
 
 # Kernel and device filesystems never get a mount over them, as for `writable` (IC-SEC-005).
 KERNEL_PATHS = ("/proc", "/sys", "/dev")
@@ -30,7 +31,7 @@ def mount_problems(env: EnvIR, comp: Component) -> list[Diagnostic]:
     filesystems = [c.name for c in env.graph.components("filesystem")]
     paths: set[str] = set()
     mounted: set[str] = set()
-    writable = {posixpath.normpath(p) for p in (getattr(comp.spec, "writable", None) or []) if p.startswith("/")}
+    writable = _writable(comp)
     if getattr(comp.spec, "stateful", False):  # a stateful service's own volume (eks)
         writable.add(STATEFUL_DATA)
     for m in comp.mounts:
@@ -58,6 +59,15 @@ def mount_problems(env: EnvIR, comp: Component) -> list[Diagnostic]:
                              "give each mount its own directory"))
         paths.add(path)
     return out
+
+
+def _writable(comp: Component) -> set[str]:
+    """The scratch directories the workload will get: as written, or what a known prebuilt image
+    writes (the resolve pass decides the same from the same table)."""
+    spec = comp.spec
+    written = [p for p in (spec.writable or []) if p.startswith("/")] if spec.writable is not None else None
+    image = str(spec.image) if spec.image is not None else None
+    return set(hardening(written, spec.run_as, image)["writable"])
 
 
 def _shorthand(comp: Component, m: MountRef) -> bool:

@@ -106,7 +106,7 @@ def _workload(spec: Any, port: int | None, protocol: str) -> dict[str, Any]:
     image = str(spec.image) if spec.image is not None else None
     return {"image": image, "command": tuple(spec.command or ()),
             "secrets": tuple(spec.secrets), "probe": _probe(spec.health, port, protocol),
-            **_hardening(spec.writable, spec.run_as, image)}
+            **hardening(spec.writable, spec.run_as, image)}
 
 
 # Registry hosts that serve Docker Hub's official images under the same repository names.
@@ -131,7 +131,7 @@ def image_repository(ref: str) -> str:
     return "nginx" if name == "nginx/nginx" else name  # the official image's mirror on ECR Public
 
 
-def _hardening(writable: list[str] | None, run_as: Any, image: str | None) -> dict[str, Any]:
+def hardening(writable: list[str] | None, run_as: Any, image: str | None) -> dict[str, Any]:
     """Writable directories and user: as written, else from the prebuilt-image table for a known
     image, else /tmp only and UID 10001. Written paths are normalised and kept once each (the
     security pass refuses unsafe ones at their position)."""
