@@ -337,8 +337,9 @@ def _verify_filesystems(env: EnvIR) -> list[Task]:
     """Each file system's mount targets are `available` (mounts fail until they are)."""
     tf = f"out/terraform/{env.name}"
     return [Task(f"{env.name}:verify:{fs.name}", "verify",
-                 f"Verify the mount targets of file system `{fs.name}` in `{env.name}` are available "
-                 f"({len(env.graph.users(fs.id))} mount(s))", env=env.name, component=fs.name,
+                 f"Verify the mount targets of file system `{fs.name}` in `{env.name}` are available (mounted by "
+                 + (", ".join(f"`{c.source.split('.', 1)[1]}`" for c in env.graph.users(fs.id)) or "nothing") + ")",
+                 env=env.name, component=fs.name,
                  command=f"aws efs describe-mount-targets --region {env.settings.region} --file-system-id "
                          f'"$(terraform -chdir={tf} output -raw {filesystem_output(fs.name)})" '
                          "--query 'MountTargets[].[AvailabilityZoneName,LifeCycleState]' --output table")
