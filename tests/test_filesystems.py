@@ -228,6 +228,11 @@ def test_ecs_task_definition_volumes(ecs_out: Path) -> None:
 
 def test_eks_csi_driver_and_outputs(eks_out: Path) -> None:
     doc = _doc(eks_out, "dev")
+    # the nodes mount through the cluster security group: one NFS rule, however many workloads mount
+    rules = [r for r in doc["resource"]["aws_security_group_rule"].values()
+             if r["security_group_id"] == "${aws_security_group.sg_filesystem_media.id}"]
+    assert len(rules) == 1 and rules[0]["from_port"] == 2049
+    assert rules[0]["source_security_group_id"] == "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
     addon = doc["resource"]["aws_eks_addon"]["addon_aws_efs_csi_driver"]
     assert addon["addon_name"] == "aws-efs-csi-driver"
     accounts = {a["service_account"] for a in doc["resource"]["aws_eks_pod_identity_association"].values()
