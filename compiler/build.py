@@ -25,6 +25,7 @@ from infracc.compiler.ir import (
     EnvIR,
     EnvSettings,
     EnvVar,
+    MountRef,
     OutputRef,
     StackIR,
     UseRef,
@@ -70,6 +71,7 @@ def build(stack: Stack, data: dict[str, Any], file: str, source_dir: str) -> tup
                                  override_origin=(section, name, "overrides", env.name) if override else None,
                                  overridden=frozenset(override))
                 comp.uses = _uses(spec, comp.origin, raw, env.name)
+                comp.mounts = _mounts(spec, comp.origin, raw, env.name)
                 comp.env = _env_vars(comp, kinds_by_name, raw, env.name, diags, secret_env)
                 graph.add_component(comp)
         _connect(graph, kinds_by_name)
@@ -162,7 +164,29 @@ def _uses(spec: Strict, origin: Path, raw: dict[str, Any], env: str) -> list[Use
     return refs
 
 
+def _mounts(spec: Strict, origin: Path, raw: dict[str, Any], env: str) -> list[MountRef]:
+    """`fs:/path` is a read-write mount, as `uses` writes `name:mode`; objects as written."""
+    override = (raw.get("overrides") or {}).get(env) or {}
+    base = (*origin, "overrides", env) if "mounts" in override else origin
+    out = []
+    for i, entry in enumerate(getattr(spec, "mounts", None) or []):
+        if isinstance(entry, str):
+            name, _, path = entry.partition(":")
+            out.append(MountRef(filesystem=name, path=path, read_only=False, origin=(*base, "mounts", i)))
+        else:
+            out.append(MountRef(filesystem=entry.filesystem, path=entry.path, read_only=entry.read_only,
+                                origin=(*base, "mounts", i)))
+    return out
+
+
 def _connect(graph: EnvGraph, kinds_by_name: dict[str, str]) -> None:
+    for comp in graph.components():
+        for mount in comp.mounts:  # a mount edge: NFS, the access point, mount/write permissions
+            target = f"filesystem.{mount.filesystem}"
+            if (comp.kind not in ("service", "job") or graph.get(target) is None
+                    or target in {c.target for c in graph.uses(comp.id)}):
+                continue
+            graph.connect(Connection(source=comp.id, target=target, mode=mount.mode, origin=mount.origin))
     for comp in graph.components():
         for ref in comp.uses:
             kind = kinds_by_name.get(ref.name)

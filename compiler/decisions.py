@@ -51,6 +51,9 @@ class Sizing(_D):
     read_units: int | None = Field(None, description="tables (provisioned): read capacity units, the auto-scaling minimum")
     write_units: int | None = Field(None, description="tables (provisioned): write capacity units, the auto-scaling minimum")
     max_units_factor: int | None = Field(None, description="tables (provisioned): auto scaling may raise the units to this many times the minimum")
+    infrequent_access_after_days: int | None = Field(
+        None, description="filesystems: days without access before a file moves to EFS Infrequent Access (back on "
+                          "first access); None: never. As written, else 30 in large environments, else never")
     singleton: bool = Field(
         False, description="services: at most one copy may run, even during a deploy (`singleton: true`, or "
                            "inferred for one replica and no port unless `singleton: false`): one replica, replaced "
@@ -80,6 +83,24 @@ class Grant(_D):
                                      "without indexes")
     kms_via_service: str | None = Field(None, description="the AWS service the key may be used through only "
                                         "(`kms:ViaService`), e.g. dynamodb; None: no condition")
+    mounted_by: Literal["workload", "csi-driver"] | None = Field(
+        None, description="filesystems: whose IAM identity makes the NFS mount: the workload's task role (ecs), or the "
+                          "EFS CSI driver's role on the node (eks, where the workload's own role gets no EFS "
+                          "permission); the file system policy admits that principal through the access point only")
+
+
+class AccessPoint(_D):
+    """The EFS access point of one mount edge (workload → file system, security pass): every NFS
+    operation runs as this POSIX identity, inside the file system's shared root directory."""
+
+    uid: int = Field(description="the workload's `run_as` user")
+    gid: int = Field(description="the workload's `run_as` group")
+    secondary_gids: list[int] = Field(default_factory=list, description="the file system's group, when the workload's "
+                                      "own group differs: files other workloads wrote stay readable")
+    root_directory: str = Field(description="the directory the workload sees as the mount's root")
+    owner_uid: int = Field(description="creation_info: owner of the root directory when EFS first creates it")
+    owner_gid: int = Field(description="creation_info: the file system's group")
+    permissions: str = Field(description="creation_info: mode of the root directory (setgid: new entries keep the group)")
 
 
 class WorkloadSecurity(_D):
@@ -121,6 +142,9 @@ class Retention(_D):
     backup_plan_days: int | None = Field(None, description="daily AWS Backup copies kept this many days (soc2)")
     point_in_time_recovery: bool = Field(False, description="tables: DynamoDB continuous backups (restore to any "
                                          "second of the last 35 days), always on (IC-SEC-011)")
+    automatic_backups: bool = Field(False, description="filesystems: EFS automatic backups (the file system's backup "
+                                    "policy: AWS Backup's default EFS plan, daily, kept 35 days) under soc2 or where "
+                                    "the environment has deletion protection")
 
 
 class Optimization(_D):

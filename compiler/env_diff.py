@@ -15,9 +15,10 @@ from infracc.compiler.report import ComponentRow, Dump, decisions
 _SETTINGS = ("size", "high_availability", "region", "cidr", "approval", "spot", "account_id", "deletion_protection")
 _NETWORK = ("az_count", "nat_gateways", "nat_strategy", "flow_log_retention_days")
 _SIZING = ("profile", "cpu", "memory_mib", "replicas_min", "replicas_max", "cpu_target", "instance_class",
-           "storage_gb", "multi_az", "node_type", "num_nodes", "lambda_memory_mb", "volume_gb")
+           "storage_gb", "multi_az", "node_type", "num_nodes", "lambda_memory_mb", "volume_gb",
+           "infrequent_access_after_days")
 _RETENTION = ("log_retention_days", "backup_retention_days", "deletion_protection", "final_snapshot",
-              "access_logging", "alarms")
+              "access_logging", "alarms", "automatic_backups")
 _OPTIMIZATION = ("arch", "capacity", "storage_type")
 
 

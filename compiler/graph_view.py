@@ -9,7 +9,7 @@ from infracc.compiler.ir import EnvIR
 SHAPES = {  # Mermaid node shapes per kind: stores are cylinders, entry points are stadiums.
     "service": ('["', '"]'), "job": ('[/"', '"/]'), "function": ('[["', '"]]'),
     "database": ('[("', '")]'), "cache": ('[("', '")]'), "bucket": ('[("', '")]'),
-    "queue": ('>"', '"]'), "table": ('[("', '")]'), "site": ('(["', '"])'),
+    "queue": ('>"', '"]'), "table": ('[("', '")]'), "filesystem": ('[("', '")]'), "site": ('(["', '"])'),
     "external": ('[\\"', '"\\]'), "secret": ('{{"', '"}}'),
 }
 
@@ -64,7 +64,7 @@ def dot(env: EnvIR) -> str:
     for comp in env.graph.components():
         if comp.kind == "external":
             continue
-        shape = "cylinder" if comp.kind in ("database", "cache", "bucket", "queue", "table") else "box"
+        shape = "cylinder" if comp.kind in ("database", "cache", "bucket", "queue", "table", "filesystem") else "box"
         lines.append(f'  "{comp.id}" [label="{comp.kind}: {comp.name}", shape={shape}];')
     for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
         label = f' [label="{conn.mode}"]' if conn.mode else ""

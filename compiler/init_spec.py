@@ -21,7 +21,7 @@ from infracc.compiler.pipeline import Result, analyze
 # `init` writes the JSON Schema beside the spec and points the modeline at it (a relative path
 # resolves in every editor; the schema's `$id` URL is an identifier, not served anywhere).
 SCHEMA_FILE = "stack.schema.json"
-STORE_SECTIONS = ("databases", "caches", "buckets", "queues", "tables")
+STORE_SECTIONS = ("databases", "caches", "buckets", "queues", "tables", "filesystems")
 WORKLOAD_SECTIONS = ("services", "jobs", "functions")
 LANGUAGE_VERSIONS = {"python": "3.12", "node": "22", "go": "1.23", "java": "21"}
 EU_REGIONS = ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1")
@@ -127,6 +127,13 @@ def _remove_store(spec: CommentedMap, section: str, store: str) -> None:
             if "uses" in workload:
                 kept = [u for u in workload["uses"] if str(u).split(":")[0] != store]
                 workload["uses"] = _flow(kept)
+            if "mounts" in workload:  # `fs:/path` or `{filesystem: fs, ...}`
+                mounts = [m for m in workload["mounts"]
+                          if (m.get("filesystem") if isinstance(m, dict) else str(m).split(":")[0]) != store]
+                if mounts:
+                    workload["mounts"] = mounts
+                else:
+                    del workload["mounts"]
             for var in [k for k, v in workload.get("env", {}).items() if placeholder.search(str(v))]:
                 del workload["env"][var]
             trigger = workload.get("trigger")

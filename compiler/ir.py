@@ -3,7 +3,8 @@
 `StackIR` holds stack facts and an ordered ``envs`` map. Each `EnvIR` holds its components and
 their connections in an :class:`EnvGraph` (plain adjacency dicts and `compiler.digraph`; networkx
 cost ~50 ms of every cold process), so passes and backends never walk edges themselves.
-Nodes are keyed ``kind.name`` (``service.api``); edges are `uses` connections. Passes attach
+Nodes are keyed ``kind.name`` (``service.api``); edges are `uses` connections and, to a
+filesystem, `mounts` (mode `read` or `read-write`). Passes attach
 their decisions as typed fields (see :mod:`infracc.compiler.decisions`).
 """
 from __future__ import annotations
@@ -94,6 +95,21 @@ class UseRef(_Model):
     origin: Path
 
 
+class MountRef(_Model):
+    """A `mounts` entry as written (`fs:/path` or `{filesystem, path, read_only}`): kept even when
+    the file system is unknown so validation can point at it."""
+
+    filesystem: str
+    path: str
+    read_only: bool
+    origin: Path
+
+    @property
+    def mode(self) -> str:
+        """The mount edge's mode: `read` for a read-only mount, else `read-write`."""
+        return "read" if self.read_only else "read-write"
+
+
 class Component(_Model):
     id: str
     kind: str
@@ -102,6 +118,7 @@ class Component(_Model):
     spec: Any = Field(description="the effective spec model for this environment (overrides merged)")
     origin: Path
     uses: list[UseRef] = Field(default_factory=list)
+    mounts: list[MountRef] = Field(default_factory=list, description="`mounts` of a service, job (or, refused, function)")
     env: list[EnvVar] = Field(default_factory=list)
     override_origin: Path | None = Field(None, description="path of this environment's override, when there is one")
     overridden: frozenset[str] = Field(default_factory=frozenset, description="top-level keys the override sets")
@@ -145,6 +162,7 @@ class Connection(_Model):
     origin: Path
     network: d.NetworkRule | None = None
     grant: d.Grant | None = None
+    access_point: d.AccessPoint | None = Field(None, description="mounts: the EFS access point (security pass)")
 
 
 class EnvSettings(_Model):

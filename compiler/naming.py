@@ -46,6 +46,35 @@ def secrets_controller_role(stack: str, env: str) -> str:
 SECRETS_CONTROLLER = ("external-secrets", "external-secrets")
 # Where the EBS CSI driver's controller runs (the `aws-ebs-csi-driver` EKS add-on's service account).
 EBS_CSI_CONTROLLER = ("kube-system", "ebs-csi-controller-sa")
+# The EFS CSI driver's service accounts (the `aws-efs-csi-driver` EKS add-on): the controller,
+# and the node DaemonSet that makes the NFS mounts (add-on v3.0.0+ takes a Pod Identity for both).
+EFS_CSI_NAMESPACE = "kube-system"
+EFS_CSI_ACCOUNTS = ("efs-csi-controller-sa", "efs-csi-node-sa")
+EFS_CSI_DRIVER = "efs.csi.aws.com"
+
+
+def efs_handle_output(workload: str, filesystem: str) -> str:
+    """Terraform output holding the CSI volume handle `<fs-id>::<access-point-id>` of one mount."""
+    return f"efs_{workload}_{filesystem}_volume_handle".replace("-", "_")
+
+
+def efs_volume(workload: str, filesystem: str) -> str:
+    """Name of the PersistentVolume and of the claim of one workload's mount: at most 63
+    characters (two component names of 31 and a dash), as the object's own name label must be.
+    PersistentVolumes are cluster-scoped; every environment has a cluster of its own."""
+    return f"{workload}-{filesystem}"
+
+
+def efs_persistent_volume(stack: str, env: str, workload: str, filesystem: str) -> str:
+    """The PersistentVolume of one mount (cluster-scoped; the cluster is the environment's)."""
+    return efs_volume(workload, filesystem)
+
+
+def efs_handle_variable(workload: str, filesystem: str) -> str:
+    """Shell variable CI fills from the Terraform output and substitutes into plain manifests."""
+    return f"EFS_{workload}_{filesystem}".upper().replace("-", "_")
+
+
 # The StorageClass of stateful services' volumes on eks (EBS CSI driver, gp3, encrypted).
 GP3_STORAGE_CLASS = "infracc-gp3"
 

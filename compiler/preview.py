@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import copy
 
-SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "tables", "functions", "sites", "externals",
-            "secrets")
+SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "tables", "filesystems", "functions",
+            "sites", "externals", "secrets")
 
 
 class PreviewError(ValueError):

@@ -92,6 +92,14 @@ class RunAs(_R):
     group: int = RUN_AS_UID
 
 
+class Mount(_R):
+    """A file system mounted into a workload: one EFS access point per (workload, file system)."""
+
+    filesystem: str
+    path: str = Field(description="absolute directory in the container (normalised)")
+    read_only: bool = False
+
+
 class Workload(_R):
     """Fields services and jobs share."""
 
@@ -111,6 +119,8 @@ class Workload(_R):
         None, description="the library/prebuilt_images.json row (repository) that filled `writable` or `run_as` "
                           "because the spec did not say; None when nothing was assumed")
     assumed: tuple[Literal["writable", "run_as"], ...] = Field((), description="which fields that row filled")
+    mounts: tuple[Mount, ...] = Field((), description="file systems mounted, as written (one per file system; "
+                                                      "`fs:/path` is read-write)")
 
     @property
     def built(self) -> bool:
@@ -222,6 +232,20 @@ class Table(_R):
         for index in self.indexes:
             keys += [index.partition_key, *([index.sort_key] if index.sort_key else [])]
         return tuple(sorted({k.name: k for k in keys}.values(), key=lambda k: k.name))
+
+
+# EFS access points: the root directory each workload sees, created on first use owned by the
+# workload's user with this mode (owner and group write, others read and traverse).
+ACCESS_POINT_PERMISSIONS = "0755"
+
+
+class Filesystem(_R):
+    kind: Literal["filesystem"] = "filesystem"
+    name: str
+    description: str | None = None
+    throughput: Literal["elastic", "bursting"] = Field(description="default elastic")
+    one_zone: bool = Field(False, description="EFS One Zone storage (first private subnet's zone); default Standard")
+    contains_pii: bool
 
 
 class BucketTrigger(_R):
@@ -349,7 +373,8 @@ class SharedSecret(_R):
         return self.generate_length is not None
 
 
-Resolved = Service | Job | Database | Cache | Bucket | Queue | Table | Function | Site | External | SharedSecret
+Resolved = (Service | Job | Database | Cache | Bucket | Queue | Table | Filesystem | Function | Site | External
+            | SharedSecret)
 
 
 class ResolvedMissing(RuntimeError):
@@ -411,6 +436,10 @@ def queue(comp: Resolvable) -> Queue:
 
 def table(comp: Resolvable) -> Table:
     return _get(comp, Table)
+
+
+def filesystem(comp: Resolvable) -> Filesystem:
+    return _get(comp, Filesystem)
 
 
 def function(comp: Resolvable) -> Function:

@@ -329,6 +329,7 @@ def _verify(ir: StackIR, env: EnvIR) -> list[Task]:
                           f"Verify the public endpoint of `{comp.name}` in `{env.name}`: {where}"
                           + (f" (health check {health})" if health else ""), env=env.name, component=comp.name,
                           command=command))
+    tasks += _verify_filesystems(env)
     return tasks
 
 
@@ -347,6 +348,35 @@ def _verify_tcp(env: EnvIR, comp: Component, ep: Endpoint, tf: str) -> Task:
     return Task(f"{env.name}:verify:{comp.name}", "verify",
                 f"Verify the public tcp endpoint of `{comp.name}` in `{env.name}` (network load balancer): {where} ({how})",
                 env=env.name, component=comp.name, command=command)
+
+
+def efs_handles(ir: StackIR, env: EnvIR) -> list[tuple[str, str, str]]:
+    """(variable, Terraform output, PersistentVolume) of every EFS mount on eks: the volume
+    handle `<fs-id>::<access-point-id>` exists only after `terraform apply`, so `deploy-<env>`
+    reads it and `release-<env>` sets it on the chart's PersistentVolume."""
+    if ir.platform != "eks":
+        return []
+    return [(naming.efs_handle_variable(c.name, m.filesystem), naming.efs_handle_output(c.name, m.filesystem),
+             naming.efs_persistent_volume(ir.name, env.name, c.name, m.filesystem))
+            for c in env.graph.components("service", "job") for m in resolved.workload(c).mounts]
+
+
+def filesystem_output(filesystem: str) -> str:
+    """Terraform output holding a file system's id."""
+    return f"filesystem_{filesystem}_id".replace("-", "_")
+
+
+def _verify_filesystems(env: EnvIR) -> list[Task]:
+    """Each file system's mount targets are `available` (mounts fail until they are)."""
+    tf = f"out/terraform/{env.name}"
+    return [Task(f"{env.name}:verify:{fs.name}", "verify",
+                 f"Verify the mount targets of file system `{fs.name}` in `{env.name}` are available (mounted by "
+                 + (", ".join(f"`{c.source.split('.', 1)[1]}`" for c in env.graph.users(fs.id)) or "nothing") + ")",
+                 env=env.name, component=fs.name,
+                 command=f"aws efs describe-mount-targets --region {env.settings.region} --file-system-id "
+                         f'"$(terraform -chdir={tf} output -raw {filesystem_output(fs.name)})" '
+                         "--query 'MountTargets[].[AvailabilityZoneName,LifeCycleState]' --output table")
+            for fs in env.graph.components("filesystem")]
 
 
 def _chain(tasks: list[Task], after: list[str]) -> None:

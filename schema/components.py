@@ -15,6 +15,7 @@ from infracc.schema.models import (
     Common,
     DatabaseFields,
     ExternalFields,
+    FilesystemFields,
     FunctionFields,
     JobFields,
     QueueFields,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     SiteOverride: TypeAlias = Strict
     TableOverride: TypeAlias = Strict
     ExternalOverride: TypeAlias = Strict
+    FilesystemOverride: TypeAlias = Strict
 else:
     ServiceOverride = _partial("ServiceOverride", ServiceFields)
     JobOverride = _partial("JobOverride", JobFields)
@@ -70,6 +72,7 @@ else:
     SiteOverride = _partial("SiteOverride", SiteFields)
     TableOverride = _partial("TableOverride", TableFields)
     ExternalOverride = _partial("ExternalOverride", ExternalFields)
+    FilesystemOverride = _partial("FilesystemOverride", FilesystemFields)
 
 _OVERRIDES = "Per-environment values: environment name → partial component with the same keys."
 
@@ -126,6 +129,12 @@ class Table(Common, TableFields):
     overrides: dict[str, TableOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
 
+class Filesystem(Common, FilesystemFields):
+    """A shared file system (EFS) that services and jobs mount."""
+
+    overrides: dict[str, FilesystemOverride] = Field(default_factory=dict, description=_OVERRIDES)
+
+
 class Function(Common, FunctionFields):
     """A serverless function (Lambda)."""
 
@@ -157,6 +166,7 @@ KINDS: dict[str, tuple[str, type[Strict]]] = {
     "buckets": ("bucket", Bucket),
     "queues": ("queue", Queue),
     "tables": ("table", Table),
+    "filesystems": ("filesystem", Filesystem),
     "functions": ("function", Function),
     "sites": ("site", Site),
     "externals": ("external", External),

@@ -52,12 +52,14 @@ class Allow(Strict):
 class Usage(Strict):
     """Expected monthly volumes, used only by the cost estimate."""
 
-    storage_gb: float | None = Field(None, ge=0, description="Average stored GB (buckets, tables).")
+    storage_gb: float | None = Field(None, ge=0, description="Average stored GB (buckets, tables, filesystems).")
     requests: int | None = Field(None, ge=0, description="Requests per month (buckets, queues, functions, sites).")
     transfer_gb: float | None = Field(None, ge=0, description="GB transferred out to the internet per month (services, sites).")
     duration_ms: int | None = Field(None, ge=1, description="Average invocation duration in milliseconds (functions).")
     reads: int | None = Field(None, ge=0, description="Read request units per month (on-demand tables): one per strongly consistent read of up to 4 KB, half for an eventually consistent one.")
     writes: int | None = Field(None, ge=0, description="Write request units per month (on-demand tables): one per write of up to 1 KB.")
+    read_gb: float | None = Field(None, ge=0, description="GB read per month (filesystems with elastic throughput).")
+    write_gb: float | None = Field(None, ge=0, description="GB written per month (filesystems with elastic throughput).")
 
 
 class Build(Strict):
@@ -131,6 +133,20 @@ class RunAs(Strict):
 
 
 WritablePath = Annotated[str, Field(pattern=r"^/[^\s:,]*$", max_length=255)]
+MountPathText = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s:,]+$")]
+
+
+class Mount(Strict):
+    """A shared file system mounted into the workload's containers."""
+
+    filesystem: ComponentName = Field(description="Name of an entry under `filesystems:`.")
+    path: MountPathText = Field(description="Absolute directory in the container, e.g. `/srv/media`. Not `/`, not /tmp or a `writable` path, not under /proc, /sys or /dev (IC-FS-006).")
+    read_only: bool = Field(False, description="Mount read-only: the workload may read but never write (no `elasticfilesystem:ClientWrite`, a read-only mount on every target). Default false.")
+
+
+# `filesystem:/path` is the read-write shorthand, as `uses` writes `name:mode`.
+MountShorthand = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}:[^\s:,]+$", max_length=287)]
+MountSpec = Annotated[Annotated[MountShorthand, Tag("Scalar")] | Annotated[Mount, Tag("Object")], Discriminator(_shape)]
 
 
 class WorkloadFields(Strict):
@@ -145,6 +161,7 @@ class WorkloadFields(Strict):
     health: Annotated[Annotated[str, Tag("Scalar")] | Annotated[HealthCommand, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="HTTP path (services with a port; default `/`) or `{command: [...]}` exec probe.")
     writable: list[WritablePath] | None = Field(None, description="Absolute directories the image writes (e.g. `[/var/cache/nginx, /var/run]`). The root filesystem stays read-only; each path becomes an empty writable volume (Kubernetes emptyDir, an ECS task volume, a compose tmpfs); `/tmp` always is one. Not `/`, not under /proc, /sys or /dev, no duplicates. Absent: only /tmp, or for a prebuilt image infracc knows (library/prebuilt_images.json) the paths that image writes, with a warning saying what was assumed.")
     run_as: RunAs | None = Field(None, description="`{user: UID, group: GID}` the container runs as, for a prebuilt image that needs its own user. Absent: UID/GID 10001, or the image's own user for the prebuilt images infracc knows.")
+    mounts: list[MountSpec] = Field(default_factory=list, description="Shared file systems (`filesystems:`) mounted into the containers: `filesystem:/path` (read-write) or `{filesystem, path, read_only}`. Each becomes an EFS access point for this workload (its `run_as` user, root directory `/<workload>`), NFS from this workload only, IAM mount (and write unless read-only) permissions; an ECS EFS volume, a Kubernetes PersistentVolume + claim, a compose named volume.")
 
 
 class ServiceFields(WorkloadFields):
@@ -292,6 +309,13 @@ class SharedSecretFields(Strict):
         return self
 
 
+class FilesystemFields(Strict):
+    throughput: Literal["elastic", "bursting"] | None = Field(None, description="EFS throughput mode: elastic (pay per GB read and written, scales with the workload; AWS's recommendation for spiky or unknown loads) or bursting (throughput grows with the stored size, no per-GB transfer charge). Default elastic.")
+    infrequent_access_after_days: Literal[0, 1, 7, 14, 30, 60, 90, 180, 270, 365] | None = Field(None, description="Days without access before a file moves to the Infrequent Access storage class (cheaper storage, a charge per GB read back; it moves back on first access). `0`: never. Default: 30 in large environments, never in the others (the sizing pass).")
+    one_zone: bool = Field(False, description="EFS One Zone storage: the data lives in one availability zone (about half the price of Standard, lost with that zone). Refused in high-availability environments (IC-FS-005): set it in the overrides of the environments that may lose it. Default false (Standard, every zone of the region).")
+    contains_pii: bool = Field(False, description="Holds personal data: a dedicated customer-managed KMS key, tagging, data inventory.")
+
+
 def _created() -> list[BucketEvent]:
     return ["created"]
 
@@ -352,6 +376,7 @@ class FunctionFields(Strict):
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Environment variables (literals or placeholders).")
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names from the secret store.")
     uses: list[str] = Field(default_factory=list, description="Connections, as for services.")
+    mounts: list[MountSpec] = Field(default_factory=list, description="Not supported: a function cannot mount a file system (refused with IC-FS-004; Lambda would need the VPC and an access point). Mount it in a service or job, or keep the files in a bucket.")
 
 
 class SiteFields(Strict):

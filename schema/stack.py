@@ -10,6 +10,7 @@ from infracc.schema.components import (
     Cache,
     Database,
     External,
+    Filesystem,
     Function,
     Job,
     Queue,
@@ -89,6 +90,7 @@ class Stack(Strict):
     buckets: dict[ComponentName, Bucket] = Field(default_factory=dict, description="Object storage buckets.")
     queues: dict[ComponentName, Queue] = Field(default_factory=dict, description="Message queues.")
     tables: dict[ComponentName, Table] = Field(default_factory=dict, description="Key-value / document tables (DynamoDB): keys, global secondary indexes, TTL, streams; on-demand unless `capacity: provisioned`; point-in-time recovery and KMS encryption always; `uses` modes read, write, read-write.")
+    filesystems: dict[ComponentName, Filesystem] = Field(default_factory=dict, description="Shared file systems (EFS) that services and jobs mount with `mounts:`: encrypted with KMS, mount targets in the private subnets, NFS only from the workloads that mount them, one access point per workload and file system (its own user and `/<workload>` directory), TLS and IAM required; elastic throughput unless `throughput: bursting`; Infrequent Access after 30 days in large environments; automatic backups under soc2 or where the environment has deletion protection.")
     functions: dict[ComponentName, Function] = Field(default_factory=dict, description="Serverless functions.")
     sites: dict[ComponentName, Site] = Field(default_factory=dict, description="Static websites.")
     externals: dict[ComponentName, External] = Field(default_factory=dict, description="Dependencies outside the stack (third-party APIs) that workloads `use`: each user gets `<NAME>_URL`, `_HOST`, `_PORT`, `_TIMEOUT_MS`, `_RETRIES`, `_CB_FAILURES`, `_CB_WINDOW_S`, `_CB_OPEN_S` for its HTTP client (the application enforces them: no proxy is generated), egress to the port (security group / NetworkPolicy; not filtered by name), an error alarm from the logs and a runbook section.")

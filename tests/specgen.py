@@ -67,8 +67,8 @@ DEFAULT_ENVS = ("dev", "staging", "prod")
 TARGETS = ("terraform", "kubernetes", "helm", "docker", "compose", "ci", "docs")
 
 SECTIONS = {"services": "service", "jobs": "job", "databases": "database", "caches": "cache",
-            "buckets": "bucket", "queues": "queue", "tables": "table", "functions": "function", "sites": "site",
-            "externals": "external", "secrets": "secret"}
+            "buckets": "bucket", "queues": "queue", "tables": "table", "filesystems": "filesystem",
+            "functions": "function", "sites": "site", "externals": "external", "secrets": "secret"}
 USABLE = set(MODES)  # kinds a `uses` entry may name
 # Cycles across kinds (service -> function -> service) are valid: validate refuses cycles among
 # services and among functions only. INFRACC_GEN_ACYCLIC=1 keeps every `uses` graph acyclic.
@@ -86,6 +86,9 @@ IMAGES = ["nginx:1.27", "ghcr.io/acme/api:1.2.3", "public.ecr.aws/docker/library
           "nginx:1.27@sha256:" + "a" * 64, "ghcr.io/acme/ledger@sha256:" + "0123456789abcdef" * 4,
           "nginx", "ghcr.io/acme/api:latest"]  # the last two are unpinned: a warning, still valid
 WRITABLE = ["/tmp", "/var/cache/nginx", "/var/run", "/data", "/home/app/.cache", "/var/lib/app"]
+# Mount paths: none is /tmp or a WRITABLE path (IC-FS-006).
+MOUNT_PATHS = ["/srv/media", "/mnt/shared", "/var/lib/files", "/srv/uploads", "/opt/assets/"]
+IA_DAYS = [0, 1, 7, 14, 30, 60, 90, 180, 270, 365]
 RUN_AS_UIDS = [101, 999, 1000, 10001, 65534]
 ENV_KEYS = ["LOG_LEVEL", "NODE_ENV", "FEATURE_FLAGS", "APP_MODE", "REGION_HINT", "port", "http_proxy",
             "_UNDERSCORE", "X", "JAVA_TOOL_OPTIONS", "MEDIA_BASE", "CONFIG_JSON", "GREETING"]
@@ -388,9 +391,13 @@ class _Gen:
             spec["environments"] = envs
             self.envs = list(envs)
             self.sizes = {n: e.get("size") or DEFAULT_SIZE.get(n, "small") for n, e in envs.items()}
+            # high availability as the build decides it (a One Zone file system is refused there, IC-FS-005)
+            self.ha = {n: e.get("high_availability", self.sizes[n] == "large" and not e.get("preview"))
+                       for n, e in envs.items()}
         else:
             self.envs = list(DEFAULT_ENVS)
             self.sizes = dict(DEFAULT_SIZE)
+            self.ha = {n: self.sizes[n] == "large" for n in self.envs}
         self.components(spec, min_components, max_components)
         targets = spec.get("targets", TARGETS)
         if "pr" in envs_or_empty(spec) and "ci" in targets and (
@@ -503,7 +510,8 @@ class _Gen:
         self.streamed: list[str] = []  # tables with a stream (a function may be triggered by them)
         self.tcp_ports: set[int] = set()  # ports of the public tcp services (one NLB listener each)
         makers = {"databases": self.database, "caches": self.cache, "buckets": self.bucket, "queues": self.queue,
-                  "tables": self.table, "externals": self.external, "secrets": self.shared_secret,
+                  "tables": self.table, "filesystems": self.filesystem, "externals": self.external,
+                  "secrets": self.shared_secret,
                   "sites": self.site, "functions": self.function, "services": self.service, "jobs": self.job}
         for section in SECTIONS:
             if by_section[section]:
@@ -537,7 +545,7 @@ class _Gen:
                                              "two\nlines", "ünïcödé"])
         if self.flip(0.25):
             fields = {"service": ["transfer_gb"], "bucket": ["storage_gb", "requests"], "queue": ["requests"],
-                      "table": ["storage_gb", "reads", "writes"],
+                      "table": ["storage_gb", "reads", "writes"], "filesystem": ["storage_gb", "read_gb", "write_gb"],
                       "function": ["requests", "duration_ms"], "site": ["requests", "transfer_gb"]}.get(kind, [])
             if self.flip(0.2):
                 fields = ["storage_gb", "requests", "transfer_gb", "duration_ms", "reads", "writes"]
@@ -551,7 +559,7 @@ class _Gen:
         for f in fields:
             if not self.flip(0.7):
                 continue
-            if f in ("storage_gb", "transfer_gb"):
+            if f in ("storage_gb", "transfer_gb", "read_gb", "write_gb"):
                 out[f] = d(st.one_of(st.integers(0, 5000), st.floats(0, 5000, allow_nan=False).map(lambda x: round(x, 2))))
             elif f in ("requests", "reads", "writes"):
                 out[f] = d(st.integers(0, 50_000_000))
@@ -841,6 +849,37 @@ class _Gen:
             comp["overrides"] = o
         return comp
 
+    def filesystem(self, name: str) -> dict[str, Any]:
+        """Throughput, Infrequent Access days (0: never), One Zone only in the overrides of
+        environments without high availability (IC-FS-005), personal data."""
+        d = self.draw
+        comp: dict[str, Any] = {}
+        self.common(comp, "filesystem")
+        if self.flip(0.4):
+            comp["throughput"] = self.pick(["elastic", "bursting"])
+        if self.flip(0.3):
+            comp["infrequent_access_after_days"] = self.pick(IA_DAYS)
+        if self.flip(0.15):
+            comp["one_zone"] = False
+        if self.flip(0.3):
+            comp["contains_pii"] = d(st.booleans())
+
+        def over(env: str) -> dict[str, Any]:
+            o: dict[str, Any] = {}
+            if not self.ha.get(env, False) and self.flip(0.5):
+                o["one_zone"] = True
+            if self.flip(0.3):
+                o["infrequent_access_after_days"] = self.pick(IA_DAYS)
+            if self.flip(0.2):
+                o["throughput"] = self.pick(["elastic", "bursting"])
+            if self.flip(0.3):
+                o["usage"] = self.usage(["storage_gb", "read_gb", "write_gb"])
+            return o
+
+        if o := self.overrides_for(over):
+            comp["overrides"] = o
+        return comp
+
     def shared_secret(self, name: str) -> dict[str, Any]:
         """`generate` (with or without a length) or `value_from: external`; a `variable` that no
         other source of a user sets (IC-SECRET-004): `SHARED_<n>`, or the default name when it
@@ -856,6 +895,26 @@ class _Gen:
         if "-" in name or self.flip(0.4):
             comp["variable"] = f"SHARED_{self.shared_count}"
         return comp
+
+    def mounts(self, comp: dict[str, Any]) -> None:
+        """Each file system at most once, each on a path of its own: `fs:/path` or the object."""
+        filesystems = self.names_of("filesystem")
+        if not filesystems or not self.flip(0.4):
+            return
+        d = self.draw
+        chosen = d(st.lists(st.sampled_from(filesystems), min_size=1, max_size=2, unique=True))
+        paths = d(st.lists(st.sampled_from(MOUNT_PATHS), min_size=len(chosen), max_size=len(chosen),
+                           unique_by=lambda p: p.rstrip("/")))
+        out: list[Any] = []
+        for fs, path in zip(chosen, paths, strict=True):
+            if self.flip(0.5):
+                out.append(f"{fs}:{path}")
+            else:
+                entry: dict[str, Any] = {"filesystem": fs, "path": path}
+                if self.flip(0.6):
+                    entry["read_only"] = d(st.booleans())
+                out.append(entry)
+        comp["mounts"] = out
 
     def queue(self, name: str) -> dict[str, Any]:
         d = self.draw
@@ -1125,6 +1184,7 @@ class _Gen:
         self.fargate(comp)
         self.connections(comp, name)
         self.hardening(comp)
+        self.mounts(comp)
 
     def hardening(self, comp: dict[str, Any]) -> None:
         """`writable` (distinct absolute directories, sometimes with a trailing slash or /tmp,

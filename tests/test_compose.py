@@ -48,7 +48,8 @@ def test_standins_have_healthchecks_and_pinned_images(example: str) -> None:
     for name, svc in _compose(example)["services"].items():
         if "image" in svc:
             assert ":" in svc["image"].rsplit("/", 1)[-1] and not svc["image"].endswith(":latest"), name
-        if "image" in svc and name not in ("local-s3-init", "local-dynamodb-init") and name not in {c.name for c in _env(example).graph.components("service")}:
+        one_shot = ("local-s3-init", "local-dynamodb-init", *(f"{c.name}-init" for c in _env(example).graph.components("filesystem")))
+        if "image" in svc and name not in one_shot and name not in {c.name for c in _env(example).graph.components("service")}:
             assert "healthcheck" in svc, name
 
 

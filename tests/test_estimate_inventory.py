@@ -120,6 +120,8 @@ class Inventory:
         self.lines: list[Priced] = []
         self.storage_classes: list[dict[str, Any]] = []
         self.unpriced: list[tuple[str, str]] = []   # (resource, "service item") without a row here
+        # Usage-priced resources whose line must exist (no quantity to compare): (resource, service, item).
+        self.usage_lines: list[tuple[str, str, str]] = []
 
     def add(self, resource: str, service: str, item: str, quantity: float, region: str | None = None,
             **attrs: str) -> None:
@@ -228,10 +230,22 @@ class Inventory:
                      H * sum(h["write_capacity"] for h in holders))
             self.add(f"aws_dynamodb_table.{name} RCU", "dynamodb", "provisioned-read-capacity-unit",
                      H * sum(h["read_capacity"] for h in holders))
+        self._filesystems(res)
         for rtype in res:
             assert rtype not in ("aws_instance", "aws_launch_template", "aws_ebs_volume", "aws_nat_instance",
                                  "aws_db_cluster", "aws_rds_cluster", "aws_elasticache_cluster",
                                  "aws_elasticache_serverless_cache", "aws_lb_nlb"), f"price {rtype} in this test"
+
+    def _filesystems(self, res: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """EFS bills stored GB-months by storage class (One Zone when the file system names an
+        availability zone, else Standard) and, with automatic backups ENABLED in its backup
+        policy, the backups' warm storage: each needs its line in the estimate."""
+        for name, fs in res.get("aws_efs_file_system", {}).items():
+            item = "one-zone-storage" if fs.get("availability_zone_name") else "standard-storage"
+            self.usage_lines.append((f"aws_efs_file_system.{name}", "efs", item))
+        for name, policy in res.get("aws_efs_backup_policy", {}).items():
+            if policy["backup_policy"]["status"] == "ENABLED":
+                self.usage_lines.append((f"aws_efs_backup_policy.{name}", "efs", "efs-warm-storage"))
 
     @staticmethod
     def schedules(res: dict[str, dict[str, dict[str, Any]]]) -> dict[str, float]:
@@ -318,6 +332,36 @@ def estimated(env: EnvIR) -> dict[str, tuple[float, float, list[str]]]:
     return out
 
 
+def usage_line_problems(inv: Inventory, env: EnvIR) -> list[str]:
+    """Each usage-priced resource (EFS storage, backups) has one estimate line at its price row,
+    or the estimate reports that row missing; and no such line lacks its resource."""
+    assert env.cost is not None
+    rows = rows_by_citation()
+    cited: dict[tuple[str, str], int] = defaultdict(int)
+    for line in env.cost.items:
+        row = rows.get(line.source or "")
+        if row is not None:
+            cited[(row.service, row.item)] += 1
+    wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for resource, service, item in inv.usage_lines:
+        wanted[(service, item)].append(resource)
+    missing = " | ".join(env.cost.missing_prices)
+    problems = []
+    for (service, item), resources in sorted(wanted.items()):
+        if lib.price(service, item, inv.region) is None:
+            if f"{service} {item}" not in missing:
+                problems.append(f"no price for {service} {item} ({', '.join(resources)}) and the estimate does not "
+                                "report it missing")
+        elif cited[(service, item)] != len(resources):
+            problems.append(f"{service} {item}: {len(resources)} deployed ({', '.join(resources)}), "
+                            f"{cited[(service, item)]} estimate line(s)")
+    for (service, item), count in sorted(cited.items()):
+        if service == "efs" and item in ("standard-storage", "one-zone-storage", "efs-warm-storage") \
+                and (service, item) not in wanted:
+            problems.append(f"estimated but not deployed: {count} {service} {item} line(s)")
+    return problems
+
+
 def compare(files: dict[str, str], env: EnvIR) -> tuple[list[str], float, float]:
     """Problems (both directions), the independently priced fixed total, the estimate's."""
     # Commitments are purchases, not resources: read them from the spec as written.
@@ -347,6 +391,7 @@ def compare(files: dict[str, str], env: EnvIR) -> tuple[list[str], float, float]
     for citation, (qty, _, labels) in sorted(estimate.items()):
         if citation not in deployed:
             problems.append(f"estimated but not deployed: {'; '.join(labels)} ({qty:g} at {citation})")
+    problems += usage_line_problems(inv, env)
     return problems, round(sum(p.monthly for p in inv.lines), 2), round(sum(m for _, m, _ in estimate.values()), 2)
 
 
@@ -395,6 +440,19 @@ def test_the_inventory_check_can_fail() -> None:
     problems, _, _ = compare({**files, path: json.dumps(doc)}, env)
     assert any("quantity differs" in p and "nat" in p.lower() for p in problems), problems
     assert any("estimated but not deployed" in p and "KMS" in p for p in problems), problems
+
+
+def test_the_file_system_check_can_fail() -> None:
+    """An EFS file system the estimate does not know about is reported: as an unpriced line the
+    estimate does not call missing, or as a count that differs once the row exists."""
+    result = compiled(EXAMPLES[0])
+    env = next(iter(result.ir.envs.values()))
+    files = _files(result)
+    path = next(p for p in files if p.startswith(f"terraform/{env.name}/") and p.endswith(".tf.json"))
+    doc = json.loads(files[path])
+    doc["resource"].setdefault("aws_efs_file_system", {})["extra"] = {"encrypted": True}
+    problems, _, _ = compare({**files, path: json.dumps(doc)}, env)
+    assert any("efs standard-storage" in p and "aws_efs_file_system.extra" in p for p in problems), problems
 
 
 def report() -> str:

@@ -115,6 +115,9 @@ def test_generator_round_trips_and_covers_every_field() -> None:
                "buckets.allow=IC-SEC-010", "databases.allow=IC-SEC-011", "databases.allow=IC-SOC2-001",
                "services.allow=IC-SEC-009", "services.allow=IC-SEC-002",
                "overrides.services.uses=plain", "overrides.services.env=placeholder"}
+    # A function's `mounts` exists only to be refused with a clear error (IC-FS-004, an invalid spec
+    # under tests/invalid/); the generator draws valid specs.
+    wanted -= {"functions.mounts"}
     wanted |= {f"services.build={lang}" for lang in ("python", "node", "go", "java", "static", "dockerfile")}
     wanted |= {f"services.uses:{m}" for m in ("read", "write", "read-write", "send", "consume", "send-consume", "invoke")}
     # Rare forms the first sample happened to miss: search for each on its own (fixed seed).
@@ -202,6 +205,7 @@ WRONG_TYPE = {
     "buckets": {"versioning": [1], "lifecycle": "90d", "cors": "https://x.example.com", "public_read": {"a": 1}},
     "queues": {"fifo": [1], "visibility_timeout": 30, "dead_letter": 5},
     "tables": {"partition_key": 5, "indexes": ["by-user"], "stream": True, "capacity": 3, "contains_pii": [1]},
+    "filesystems": {"throughput": [1], "one_zone": "yes", "infrequent_access_after_days": "30d", "contains_pii": [1]},
     "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1]},
     "sites": {"spa": [1], "source": ["dist"], "host": 5},
     "externals": {"host": ["api.example.com"], "port": "https", "timeout": 5, "retries": "two", "critical": [1],
@@ -218,6 +222,7 @@ OUT_OF_RANGE = {
     "queues": {"dead_letter": {"max_receives": 0}, "visibility_timeout": "0s"},
     "tables": {"read_units": 0, "write_units": 40001, "stream": "all-images", "capacity": "serverless",
                "ttl_attribute": "bad name!", "partition_key": {"name": "", "type": "string"}},
+    "filesystems": {"throughput": "provisioned", "infrequent_access_after_days": 45},
     "functions": {"memory": 64, "runtime": "python2.7", "handler": ""},
     "sites": {},
     "externals": {"port": 0, "protocol": "udp", "timeout": "1h", "retries": 11, "circuit_breaker": {"failures": 0},

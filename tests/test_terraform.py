@@ -209,6 +209,11 @@ def test_eks_pod_identity_per_workload() -> None:
         ebs = associations.pop("ebs_csi_identity")
         assert (ebs["namespace"], ebs["service_account"]) == ("kube-system", "ebs-csi-controller-sa")
         assert "aws-ebs-csi-driver" in {a["addon_name"] for a in doc["resource"]["aws_eks_addon"].values()}
+        # the EFS CSI driver's controller and node (the catalog-files mounts), one role for both
+        efs = [associations.pop(f"efs_csi_{part}_identity") for part in ("controller", "node")]
+        assert {(a["namespace"], a["service_account"]) for a in efs} == {
+            ("kube-system", "efs-csi-controller-sa"), ("kube-system", "efs-csi-node-sa")}
+        assert "aws-efs-csi-driver" in {a["addon_name"] for a in doc["resource"]["aws_eks_addon"].values()}
         accounts = {a["service_account"] for a in associations.values()}
         assert accounts == {c.name for c in ir.envs[env].graph.components("service", "job")}
         assert {a["namespace"] for a in associations.values()} == {f"marketplace-{env}"}

@@ -13,6 +13,7 @@ from infracc.backends.ci.pins import uses
 from infracc.backends.ci.pull_request import aws_login, checkout, setup_terraform
 from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, EnvIR, StackIR
+from infracc.compiler.tasks import efs_handles
 
 ON_PUSH = "github.event_name == 'push'"
 OIDC = {"contents": "read", "id-token": "write"}
@@ -158,7 +159,9 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
              {"name": "helm upgrade --install (migrate runs as a pre-upgrade hook)",
               "run": (f'helm upgrade --install {ir.name} "{chart}" --namespace {ns} {values}'
                       ' --set-string image.registry="$REGISTRY" --set-string image.tag="$IMAGE_TAG"'
-                      " --atomic --wait --timeout 20m")}]
+                      + "".join(f' --set-string persistentVolumes.{pv}.spec.csi.volumeHandle="${v}"'
+                                for v, _, pv in efs_handles(ir, env))
+                      + " --atomic --wait --timeout 20m")}]
     for svc in cx.rollout_services(ir):
         if strategy(svc) != "rolling":
             steps.append({"name": f"Wait for {svc.name} ({strategy(svc)}, Argo Rollouts)",
@@ -168,14 +171,22 @@ def _eks_steps(ir: StackIR, env: EnvIR) -> list[dict[str, Any]]:
 
 def release_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
     """Roll the commit's images out to the environment's cluster from inside its VPC."""
+    handles = {v: f"${{{{ needs.deploy-{env.name}.outputs.{v} }}}}" for v, _, _ in efs_handles(ir, env)}
     return {
         "name": f"Release {env.name} (runner in the VPC)", "if": ON_PUSH, "needs": needs,
         "runs-on": cluster_runner(ir, env), "timeout-minutes": 60, "permissions": OIDC,
         "environment": {"name": env.name},
         "concurrency": {"group": f"{ir.name}-{env.name}", "cancel-in-progress": False},
-        "env": {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"},
+        "env": {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}", **handles},
         "steps": [checkout(), *cluster_login(ir, env), *_eks_steps(ir, env)],
     }
+
+
+def _efs_step(ir: StackIR, env: EnvIR, tf: str) -> list[dict[str, Any]]:
+    lines = [f'echo "{v}=$(terraform -chdir="{tf}" output -raw {o})" >> "$GITHUB_OUTPUT"'
+             for v, o, _ in efs_handles(ir, env)]
+    return [{"name": "EFS volume handles (for the release's PersistentVolumes)", "id": "efs",
+             "run": " && ".join(lines)}] if lines else []
 
 
 # Lambda architecture (`comp.optimization.arch`) → the manylinux wheel platform pip installs for.
@@ -242,6 +253,7 @@ def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
         steps += _function_packages(ir, env, tf)
         steps += [{"name": "terraform apply", "run": f'terraform -chdir="{tf}" apply -input=false -auto-approve'}]
         steps += _site_uploads(ir, env, tf)
+        steps += _efs_step(ir, env, tf)
     job: dict[str, Any] = {
         "name": f"Deploy {env.name}", "if": ON_PUSH, "needs": needs, "runs-on": "ubuntu-24.04",
         "timeout-minutes": 60, "permissions": OIDC, "environment": {"name": env.name},
@@ -250,6 +262,8 @@ def deploy_job(ir: StackIR, env: EnvIR, needs: list[str]) -> dict[str, Any]:
     }
     if not needs:
         del job["needs"]
+    if efs_handles(ir, env) and cx.uses_terraform(ir):
+        job["outputs"] = {v: f"${{{{ steps.efs.outputs.{v} }}}}" for v, _, _ in efs_handles(ir, env)}
     if cx.rollout_services(ir) and ir.platform == "ecs":
         job["env"] = {"REGISTRY": registry_ref(ir), "IMAGE_TAG": "${{ github.sha }}"}
         steps += _ecs_steps(ir, env)

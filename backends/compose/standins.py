@@ -197,3 +197,22 @@ def function(comp: Component, source: str) -> dict[str, Any]:
 # Caches use the major tag only (ElastiCache "7.1" has no redis:7.1 image; redis:7 does).
 def _health(test: list[str]) -> dict[str, Any]:
     return {"test": test, "interval": "10s", "timeout": "5s", "retries": 10, "start_period": "10s"}
+
+
+# A file system's local stand-in: a named volume, opened once by a short container (Docker creates
+# named volumes owned by root, 0755, so a non-root workload could not write them). Root only
+# because root owns the volume: chmod by the owner needs no capability, and every one is dropped.
+# Mode 1777 as /tmp (every local workload writes, only owners delete); the cloud's access points
+# give each workload its own user and the shared group instead. Docker's official busybox, pinned.
+VOLUME_INIT_IMAGE = "busybox:1.36.1"
+VOLUME_INIT_MODE = "1777"
+
+
+def filesystem_volume(comp: Component) -> str:
+    return f"{comp.name}-files"
+
+
+def filesystem_init(comp: Component) -> dict[str, Any]:
+    """`<fs>-init`: makes the volume's root writable for the mounting workloads' users."""
+    return {"image": VOLUME_INIT_IMAGE, "user": "0:0", "command": ["chmod", VOLUME_INIT_MODE, "/files"],
+            "volumes": [f"{filesystem_volume(comp)}:/files"], **HARDENED}

@@ -7,6 +7,7 @@ from infracc.backends.terraform import functions, stores
 from infracc.compiler import decided, naming, resolved
 from infracc.compiler import tasks as t
 from infracc.compiler.ir import Component, EnvIR, StackIR
+from infracc.compiler.tasks import efs_handles
 
 ECS_SCRIPT = "bash out/ci/scripts/ecs.sh"
 
@@ -163,6 +164,17 @@ def _backup(comp: Component) -> Backup | None:
                       "`aws dynamodb restore-table-to-point-in-time --source-table-name <table> --target-table-name "
                       "<new> --restore-date-time <time>`, then move the data back or point the workloads at the new "
                       "table (its KMS key, PITR, TTL, stream and auto scaling are not restored: re-apply Terraform)")
+    if comp.kind == "filesystem":
+        if r is None or not r.automatic_backups:
+            return Backup(comp.name, comp.kind, "none in this environment (EFS automatic backups are on under soc2 "
+                          "and where the environment has deletion protection)", "not recoverable", "n/a",
+                          "re-create the files from their source")
+        return Backup(comp.name, comp.kind, "EFS automatic backups (AWS Backup's default EFS plan: daily, kept 35 "
+                      "days, vault `aws/efs/automatic-backup-vault`)", "24 hours", "minutes to hours, with the size",
+                      "`aws backup start-restore-job` with a recovery point of the file system (metadata "
+                      "`newFileSystem=false` restores into a directory `aws-backup-restore_<time>` at its root, or "
+                      "`ItemsToRestore` for single paths); move the files under /shared, or restore to a new file "
+                      "system and re-apply Terraform")
     if comp.kind == "queue":
         return Backup(comp.name, comp.kind, "messages kept until consumed; failures go to the DLQ", "n/a",
                       "n/a", "redrive the dead-letter queue")
@@ -243,10 +255,13 @@ def deploy(ir: StackIR, env: EnvIR) -> list[str]:
     e, cluster = env.name, naming.prefix(ir.name, env.name)
     if ir.platform == "eks":
         chart = f"out/helm/{ir.name}"
+        volumes = "".join(f' --set-string persistentVolumes.{pv}.spec.csi.volumeHandle='
+                          f'"$(terraform -chdir={t.terraform_dir(e)} output -raw {output})"'
+                          for _, output, pv in efs_handles(ir, env))
         return [f"aws eks update-kubeconfig --name {cluster} --region {env.settings.region}",
                 f"helm upgrade --install {ir.name} {chart} --namespace {naming.namespace(ir.name, e)} "
                 f"-f {chart}/values-{e}.yaml --set-string image.registry={t.REGISTRY} "
-                f"--set-string image.tag={t.RELEASE} --atomic --wait --timeout 20m"]
+                f"--set-string image.tag={t.RELEASE}{volumes} --atomic --wait --timeout 20m"]
     out = []
     for svc in built:
         if resolved.service(svc).migrate:
@@ -264,6 +279,29 @@ def alarms(ir: StackIR, env: EnvIR) -> list[tuple[str, str, str, str]]:
     return [(c.name, a, naming.resource(ir.name, env.name, c.name, a),
              ALARM_ACTIONS.get(a, "Investigate the component's logs and metrics."))
             for c in env.graph for a in (c.retention.alarms if c.retention else [])]
+
+
+@dataclass(frozen=True)
+class MountFact:
+    filesystem: str
+    workload: str
+    path: str
+    access: str
+    identity: str
+
+
+def mounts(env: EnvIR) -> list[MountFact]:
+    """What is mounted where in one environment, with the access point's POSIX identity."""
+    out = []
+    for fs in env.graph.components("filesystem"):
+        for conn in env.graph.users(fs.id):
+            ap, workload = conn.access_point, env.graph.component(conn.source)
+            mount = next(m for m in resolved.workload(workload).mounts if m.filesystem == fs.name)
+            identity = f"{ap.uid}:{ap.gid}" + (f" (+ group {', '.join(map(str, ap.secondary_gids))})"
+                                                if ap and ap.secondary_gids else "") if ap else "—"
+            out.append(MountFact(fs.name, workload.name, mount.path, "read-only" if mount.read_only else "read-write",
+                                 identity))
+    return out
 
 
 def facts(ir: StackIR) -> dict[str, object]:
@@ -291,4 +329,5 @@ def facts(ir: StackIR) -> dict[str, object]:
         "prefix": {e: naming.prefix(ir.name, e) for e in ir.envs},
         "images": {c.name: naming.image_repository(ir.name, c.name) for c in t.built_workloads(last)},
         "pii": [(c, getattr(resolved.of(c), "description", None)) for c in last.graph if resolved.contains_pii(c)],
+        "mounts": {env.name: mounts(env) for env in envs},
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from infracc.backends.helm.values import KINDS
 
-CLUSTER_SCOPED = ("Namespace", "StorageClass")
+CLUSTER_SCOPED = ("Namespace", "StorageClass", "PersistentVolume")
 
 HELPERS = '''{{/* The release's image tag: required, there is no default (CI pushes only the commit SHA). */}}
 {{- define "infracc.imageTag" -}}
@@ -80,6 +80,10 @@ NOTES = '''{{ .Chart.Name }} installed in namespace {{ .Values.namespace }} (ima
 
 The cluster needs: AWS Load Balancer Controller >= 2.11 (TargetGroupBindings), External Secrets Operator
 (SecretStore/ExternalSecret), Argo Rollouts (canary / blue-green Rollouts) and metrics-server (HPA).
+{{- if .Values.persistentVolumes }}
+EFS volumes: each persistentVolumes.<name>.spec.csi.volumeHandle is the Terraform output
+efs_<workload>_<filesystem>_volume_handle (CI sets it with --set-string).
+{{- end }}
 
   kubectl -n {{ .Values.namespace }} get pods,targetgroupbindings,externalsecrets
 {{- if .Values.rollouts }}

@@ -20,8 +20,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "ResourceQuota": ("resourceQuotas", "v1"),
     "LimitRange": ("limitRanges", "v1"),
     "StorageClass": ("storageClasses", "storage.k8s.io/v1"),
+    "PersistentVolume": ("persistentVolumes", "v1"),
     "ServiceAccount": ("serviceAccounts", "v1"),
     "ConfigMap": ("configMaps", "v1"),
+    "PersistentVolumeClaim": ("persistentVolumeClaims", "v1"),
     "SecretStore": ("secretStores", "external-secrets.io/v1"),
     "ExternalSecret": ("externalSecrets", "external-secrets.io/v1"),
     "NetworkPolicy": ("networkPolicies", "networking.k8s.io/v1"),
@@ -65,15 +67,22 @@ def env_values(ir: StackIR, env: str) -> tuple[dict[str, Any], list[Diagnostic]]
 
 
 def _mark_hooks(values: dict[str, Any]) -> None:
-    """Migration Jobs run as hooks (weight 0) after what they need exists (weight -5)."""
+    """Migration Jobs run as hooks (weight 0) after what they need exists (weight -5): their
+    service account, env, secrets and the claims (and volumes) of their file systems."""
     for entry in values.get("jobs", {}).values():
         if entry["component"] != "migration":
             continue
         entry["hook"] = 0
-        app = entry["spec"]["template"]["spec"]["serviceAccountName"]
+        pod = entry["spec"]["template"]["spec"]
+        app = pod["serviceAccountName"]
         for key in ("serviceAccounts", "configMaps", "secretStores", "externalSecrets"):
             if app in values.get(key, {}):
                 values[key][app]["hook"] = -5
+        for volume in pod.get("volumes", []):  # a mounted file system's claim and its volume
+            claim = values.get("persistentVolumeClaims", {}).get(volume.get("persistentVolumeClaim", {}).get("claimName"))
+            if claim is not None:
+                claim["hook"] = -5
+                values["persistentVolumes"][claim["spec"]["volumeName"]]["hook"] = -5
 
 
 def _entry(obj: dict[str, Any], repos: dict[str, str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from infracc.backends.kubernetes import config, meta, namespace, network, workloads
+from infracc.backends.kubernetes import config, meta, namespace, network, volumes, workloads
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.backends.kubernetes.pods import env_sources
 from infracc.backends.serialize import dump_yaml
@@ -92,6 +92,7 @@ def _workload(ctx: Ctx, component: Component) -> tuple[list[dict[str, Any]], lis
     env_from = env_sources(component, bool(plan.config), has_secret)
     skips = _skips(ctx, component, has_secret)
     objects.append(network.workload_policy(ctx, component))
+    objects += volumes.claims(ctx, component)
     if component.kind == "job":
         objects.append(workloads.job(ctx, component, env_from, skips))
         return objects, diagnostics

@@ -73,8 +73,8 @@ def _tcp(port: int) -> list[dict[str, Any]]:
 def _egress(ctx: Ctx, edge: Connection) -> dict[str, Any] | None:
     rule = edge.network
     target = ctx.env.graph.get(edge.target)
-    if rule is None or rule.port is None or target is None:
-        return None
+    if rule is None or rule.port is None or target is None or target.kind == "filesystem":
+        return None  # NFS to a file system leaves from the node: the EFS CSI driver mounts it
     if target.kind in WORKLOADS:
         return {"to": [{"podSelector": {"matchLabels": meta.selector(target.name)}}], "ports": _tcp(rule.port)}
     if rule.protocol == "aws-api":
@@ -116,7 +116,7 @@ def _ingress_rules(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
 def workload_policy(ctx: Ctx, component: Component) -> dict[str, Any]:
     """Allow exactly this workload's `uses` edges (egress) and its users (ingress)."""
     egress = [e for e in (_egress(ctx, edge) for edge in ctx.env.graph.uses(component.id)) if e]
-    if any(edge.grant is not None for edge in ctx.env.graph.uses(component.id)):
+    if any(edge.grant is not None and edge.grant.mounted_by is None for edge in ctx.env.graph.uses(component.id)):
         egress.append({"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": _tcp(80)})
     unique = {json.dumps(e, sort_keys=True): e for e in egress}
     egress = [unique[k] for k in sorted(unique)]

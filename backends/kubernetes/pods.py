@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infracc.backends.kubernetes import meta
+from infracc.backends.kubernetes import meta, volumes
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.compiler import resolved
 from infracc.compiler.decisions import WorkloadSecurity
@@ -95,7 +95,8 @@ def container(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
         "imagePullPolicy": "Always",
         "resources": resources(component),
         "securityContext": container_security(sec),
-        "volumeMounts": [{"name": name, "mountPath": path} for name, path in writable(sec)],
+        "volumeMounts": [{"name": name, "mountPath": path} for name, path in writable(sec)]
+        + volumes.volume_mounts(component),
     }
     spec = resolved.workload(component)
     cmd = command or list(spec.command)
@@ -114,13 +115,13 @@ def container(ctx: Ctx, component: Component, env_from: list[dict[str, Any]],
 def pod_spec(ctx: Ctx, component: Component, main: dict[str, Any], restart: str = "Always") -> dict[str, Any]:
     sec = component.security
     assert sec is not None
-    volumes: list[dict[str, Any]] = [{"name": name, "emptyDir": {"sizeLimit": "256Mi"}} for name, _ in writable(sec)]
+    scratch: list[dict[str, Any]] = [{"name": name, "emptyDir": {"sizeLimit": "256Mi"}} for name, _ in writable(sec)]
     return {
         "serviceAccountName": component.name,
         "automountServiceAccountToken": sec.automount_service_account_token,
         "securityContext": pod_security(sec),
         "containers": [main],
-        "volumes": volumes,
+        "volumes": scratch + volumes.pod_volumes(component),
         "restartPolicy": restart,
     }
 

@@ -15,6 +15,7 @@ from infracc.backends.terraform import (
     ecs,
     edge,
     eks,
+    filesystems,
     firewall,
     functions,
     keys,
@@ -97,7 +98,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     if env.graph.components("function"):
         functions.artifacts(ctx)
     emitters = {"database": stores.database, "cache": stores.cache, "bucket": storage.bucket, "queue": storage.queue,
-                "table": tables.table}
+                "table": tables.table, "filesystem": filesystems.filesystem}
     for comp in env.graph:
         if comp.kind in emitters:
             emitters[comp.kind](ctx, comp)
@@ -119,6 +120,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     elif workloads:
         for comp in workloads:
             ctx.unsupported(comp, f"the {comp.kind} on platform `{ir.platform}`")
+    filesystems.policies(ctx)
     schedules.schedules(ctx)
     cdn.sites(ctx)
     _classification_tags(ctx)
@@ -155,6 +157,7 @@ def outputs(ctx: Env) -> None:
         block = ctx.parts.get(comp.id)
         if block is not None:
             doc.output(f"{comp.kind}_{comp.name}_arn".replace("-", "_"), block.ref("arn"), f"ARN of {comp.kind} {comp.name}")
+    filesystems.outputs(ctx)
     for comp in ctx.env.graph.components("service", "site"):
         url = _url(ctx, comp)
         if url is not None:

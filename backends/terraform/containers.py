@@ -75,7 +75,9 @@ def container(ctx: Env, comp: Component, log_group: str, command: list[str] | No
         "readonlyRootFilesystem": sec.read_only_root_filesystem, "privileged": False,
         "user": f"{sec.run_as_user}:{sec.run_as_group}",
         "linuxParameters": {"capabilities": {"drop": list(sec.drop_capabilities)}, "initProcessEnabled": True},
-        "mountPoints": [{"sourceVolume": _volume(p), "containerPath": p, "readOnly": False} for p in sec.writable_paths],
+        "mountPoints": [{"sourceVolume": _volume(p), "containerPath": p, "readOnly": False} for p in sec.writable_paths]
+        + [{"sourceVolume": efs_volume(m.filesystem), "containerPath": m.path, "readOnly": m.read_only}
+           for m in spec.mounts],
         "logConfiguration": {"logDriver": "awslogs", "options": {
             "awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": comp.name}},
     }
@@ -93,8 +95,25 @@ def container(ctx: Env, comp: Component, log_group: str, command: list[str] | No
     return out
 
 
-def volumes(comp: Component) -> list[dict[str, str]]:
-    return [{"name": _volume(p)} for p in decided.security(comp).writable_paths]
+def volumes(ctx: Env, comp: Component) -> list[dict[str, Any]]:
+    """The task's scratch volumes, and an EFS volume per mount: TLS in transit, IAM authorization
+    with the task role, through the workload's access point (IC-SEC-002, IC-SEC-003)."""
+    out: list[dict[str, Any]] = [{"name": _volume(p)} for p in decided.security(comp).writable_paths]
+    for m in resolved.workload(comp).mounts:
+        point = ctx.parts[f"ap.{comp.id}.filesystem.{m.filesystem}"]
+        out.append({"name": efs_volume(m.filesystem), "efs_volume_configuration": {
+            "file_system_id": ctx.parts[f"filesystem.{m.filesystem}"].ref("id"), "transit_encryption": "ENABLED",
+            "authorization_config": {"access_point_id": point.ref("id"), "iam": "ENABLED"}}})
+    return out
+
+
+def efs_volume(filesystem: str) -> str:
+    return f"efs-{filesystem}"
+
+
+def scratch_mounts(container: dict[str, Any]) -> list[dict[str, Any]]:
+    """The container's empty writable volumes (not its EFS mounts)."""
+    return [m for m in container["mountPoints"] if str(m["sourceVolume"]).startswith("scratch")]
 
 
 def _volume(path: str) -> str:

@@ -36,6 +36,7 @@ def workload(ctx: Env, comp: Component) -> None:
     ctx.parts[f"logs.{comp.id}"] = logs  # externals' metric filters read it (ops.external_alarm)
     policy = iam.workload_policy(ctx, comp)
     task_role = ctx.role(f"{n}_task", "ecs-tasks.amazonaws.com", policy)
+    ctx.parts[f"role.task.{comp.id}"] = task_role  # a file system policy names it (filesystems.py)
     secrets = iam.read_secrets_statements(ctx, comp)
     exec_policy = ctx.policy_document(f"{n}_execution", secrets) if secrets else None
     exec_role = ctx.role(f"{n}_execution", "ecs-tasks.amazonaws.com", exec_policy,
@@ -63,12 +64,13 @@ VOLUME_INIT_MODE = "1777"  # what /tmp has on a Linux system: everyone writes, o
 
 
 def volume_init(main: dict[str, Any]) -> dict[str, Any]:
-    """The container that makes the task's writable volumes writable for the workload's user."""
+    """The container that makes the task's writable volumes writable for the workload's user (its
+    scratch volumes only: EFS mounts belong to the access point's user already)."""
     return {"name": f"{main['name']}-volumes", "image": VOLUME_INIT_IMAGE, "essential": False, "user": "0:0",
-            "command": ["chmod", VOLUME_INIT_MODE, *(m["containerPath"] for m in main["mountPoints"])],
+            "command": ["chmod", VOLUME_INIT_MODE, *(m["containerPath"] for m in containers.scratch_mounts(main))],
             "environment": [], "secrets": [], "readonlyRootFilesystem": True, "privileged": False,
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": False},
-            "mountPoints": main["mountPoints"], "logConfiguration": main["logConfiguration"]}
+            "mountPoints": containers.scratch_mounts(main), "logConfiguration": main["logConfiguration"]}
 
 
 def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple[Block, Block],
@@ -77,7 +79,7 @@ def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple
     arch = decided.optimization(comp).arch
     spec = containers.container(ctx, comp, logs.ref("name"), command, name=suffix and f"{comp.name}-{suffix}")
     defs = [spec]
-    if spec["mountPoints"]:  # listed after the workload: readers take the first container as the workload
+    if containers.scratch_mounts(spec):  # listed after the workload: readers take the first container as the workload
         init = volume_init(spec)
         spec["dependsOn"] = [{"containerName": init["name"], "condition": "SUCCESS"}]
         defs.append(init)
@@ -86,7 +88,7 @@ def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple
         "cpu": str(int(cpu * 1024)), "memory": str(memory),
         "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "ARM64" if arch == "arm64" else "X86_64"},
         "task_role_arn": roles[0].ref("arn"), "execution_role_arn": roles[1].ref("arn"),
-        "volume": containers.volumes(comp), "container_definitions": json_text(defs)})
+        "volume": containers.volumes(ctx, comp), "container_definitions": json_text(defs)})
 
 
 def _compute(comp: Component) -> tuple[float, int]:

@@ -37,6 +37,7 @@ def cluster(ctx: Env) -> None:
             "cluster_name": eks.ref("name"), "addon_name": addon, "resolve_conflicts_on_update": "OVERWRITE",
             **({"depends_on": [nodes.address]} if addon in ("coredns", "amazon-cloudwatch-observability") else {})})
     _ebs_csi_driver(ctx, eks, nodes)
+    _efs_csi_driver(ctx, eks, nodes)
     controller = _secrets_controller(ctx, eks)
     roles = [_pod_identity(ctx, comp, eks, controller) for comp in ctx.env.graph.components("service", "job")]
     policy = ctx.policy_document("external_secrets_assume", [{
@@ -76,6 +77,24 @@ def _ebs_csi_driver(ctx: Env, eks: Block, nodes: Block) -> None:
     ctx.doc.resource("aws_eks_addon", label("addon", "aws-ebs-csi-driver"), {
         "cluster_name": eks.ref("name"), "addon_name": "aws-ebs-csi-driver", "resolve_conflicts_on_update": "OVERWRITE",
         "depends_on": [nodes.address, identity.address]})
+
+
+def _efs_csi_driver(ctx: Env, eks: Block, nodes: Block) -> None:
+    """The EFS CSI driver add-on, for the PersistentVolumes of the workloads' mounts: EKS clusters
+    do not include it. Its node DaemonSet makes the NFS mounts with the `iam` option, so one Pod
+    Identity role with AWS's managed AmazonEFSCSIDriverPolicy serves the controller and the node
+    service accounts (add-on v3.0.0+; without it the node would mount as the EC2 instance role);
+    the file system policies admit that role through the stack's access points only."""
+    if not ctx.env.graph.components("filesystem"):
+        return
+    role = ctx.role("efs_csi", "pods.eks.amazonaws.com", managed=("service-role/AmazonEFSCSIDriverPolicy",))
+    ctx.parts["role.efs_csi"] = role
+    identities = [ctx.doc.resource("aws_eks_pod_identity_association", label("efs_csi", account.split("-")[2], "identity"), {
+        "cluster_name": eks.ref("name"), "namespace": naming.EFS_CSI_NAMESPACE, "service_account": account,
+        "role_arn": role.ref("arn")}) for account in naming.EFS_CSI_ACCOUNTS]
+    ctx.doc.resource("aws_eks_addon", label("addon", "aws-efs-csi-driver"), {
+        "cluster_name": eks.ref("name"), "addon_name": "aws-efs-csi-driver", "resolve_conflicts_on_update": "OVERWRITE",
+        "depends_on": [nodes.address, *(i.address for i in identities)]})
 
 
 def _secrets_controller(ctx: Env, eks: Block) -> Block:

@@ -10,7 +10,7 @@ from infracc.compiler.ir import Component
 
 CLUSTER_SG = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
 # Components that live in the VPC and therefore get a security group.
-IN_VPC = ("service", "job", "database", "cache")
+IN_VPC = ("service", "job", "database", "cache", "filesystem")
 
 
 def has_group(ctx: Env, comp: Component) -> bool:
@@ -35,6 +35,7 @@ def groups(ctx: Env) -> None:
         ctx.parts["sg.alb"] = _group(ctx, "alb", "application load balancer of the public services")
     if nlb_services(ctx):
         ctx.parts["sg.nlb"] = _group(ctx, "nlb", "network load balancer of the public tcp services")
+    pods_in: set[tuple[str, int | None]] = set()  # eks: one rule per store and port admits every pod
     for conn in ctx.env.graph.connections():
         rule = conn.network
         if rule is None or rule.protocol != "tcp":
@@ -42,7 +43,14 @@ def groups(ctx: Env) -> None:
         source, target = ctx.parts.get(f"sg.{conn.source}"), ctx.parts.get(f"sg.{conn.target}")
         name = label(conn.source.split(".")[1], "to", conn.target.split(".")[1])
         if target is not None and source is None and ctx.ir.platform == "eks" and conn.source.split(".")[0] in ("service", "job"):
-            _rule(ctx, f"{name}_in", "ingress", target, rule.port, rule.description, cluster_sg=True)
+            # Pods (and the nodes, which make EFS mounts) share the cluster security group: a second
+            # identical rule for another workload would be refused by EC2 (InvalidPermission.Duplicate).
+            if (conn.target, rule.port) not in pods_in:
+                pods_in.add((conn.target, rule.port))
+                users = sorted(c.source for c in ctx.env.graph.users(conn.target)
+                               if c.network is not None and c.network.port == rule.port)
+                _rule(ctx, label("pods", "to", conn.target.split(".")[1], "in"), "ingress", target, rule.port,
+                      f"{', '.join(users)} (cluster security group) to {conn.target}", cluster_sg=True)
             continue
         if source is None or target is None:
             continue

@@ -15,11 +15,16 @@ def grant_statements(ctx: Env, comp: Component) -> list[dict[str, Any]]:
     """One statement per `uses` edge with a grant, scoped to that one resource (and its key)."""
     out: list[dict[str, Any]] = []
     for conn in ctx.env.graph.uses(comp.id):
-        if conn.grant is None:
+        if conn.grant is None or conn.grant.mounted_by == "csi-driver":  # eks: the CSI driver's role mounts
             continue
         target = ctx.env.graph.component(conn.target)
-        out.append({"sid": label(conn.grant.resource_kind, target.name).replace("_", "").title()[:60],
-                    "effect": "Allow", "actions": sorted(conn.grant.actions), "resources": _resources(ctx, comp, conn)})
+        statement: dict[str, Any] = {"sid": label(conn.grant.resource_kind, target.name).replace("_", "").title()[:60],
+                                     "effect": "Allow", "actions": sorted(conn.grant.actions),
+                                     "resources": _resources(ctx, comp, conn)}
+        if conn.grant.mounted_by == "workload":  # the mount only through the workload's own access point
+            statement["condition"] = [{"test": "StringEquals", "variable": "elasticfilesystem:AccessPointArn",
+                                       "values": [ctx.parts[f"ap.{conn.source}.{conn.target}"].ref("arn")]}]
+        out.append(statement)
         if conn.grant.index_actions:  # a table's global secondary indexes: queried, never written
             out.append({"sid": label(conn.grant.resource_kind, target.name, "indexes").replace("_", "").title()[:60],
                         "effect": "Allow", "actions": sorted(conn.grant.index_actions),

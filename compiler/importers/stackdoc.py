@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "tables", "functions", "sites", "externals",
-            "secrets")
+SECTIONS = ("services", "jobs", "databases", "caches", "buckets", "queues", "tables", "filesystems", "functions",
+            "sites", "externals", "secrets")
 Value = str | int | float | bool | Sequence["Value"] | Mapping[str, "Value"] | None
 
 

@@ -474,9 +474,37 @@ def _table(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool
     return items
 
 
+def _filesystem(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
+    """EFS: storage (Standard or One Zone) for `usage.storage_gb`, Infrequent Access when the
+    sizing pass turned it on (how much moves there depends on how files are read), elastic
+    throughput per GB read and written (`usage.read_gb`/`write_gb`), and the automatic backups'
+    warm storage (about the file system's size: backups are incremental)."""
+    spec, usage, name = resolved.filesystem(comp), comp.spec.usage, comp.name
+    gb = usage.storage_gb if usage and usage.storage_gb is not None else None
+    needs = None if gb is not None else "usage-dependent: set usage.storage_gb"
+    storage = ("one-zone-storage", "EFS One Zone storage") if spec.one_zone else ("standard-storage", "EFS Standard storage")
+    items = [est.item(name, storage[1], "efs", storage[0], gb, assumption=needs)]
+    days = decided.sizing(comp).infrequent_access_after_days
+    if days is not None and not naive:
+        items.append(est.item(name, f"EFS Infrequent Access storage (after {days} days)", "efs", "ia-storage", None,
+                              assumption="usage-dependent: the share of files not read for "
+                                         f"{days} days; the storage line prices every GB at the Standard rate"))
+    if spec.throughput == "elastic":
+        for what, field in (("read", "read_gb"), ("write", "write_gb")):
+            qty = getattr(usage, field) if usage is not None else None
+            items.append(est.item(name, f"EFS elastic throughput ({what}s)", "efs", f"elastic-throughput-{what}", qty,
+                                  assumption=None if qty is not None else f"usage-dependent: set usage.{field}"))
+    if decided.retention(comp).automatic_backups:
+        items.append(est.item(name, "EFS automatic backups (warm storage)", "efs", "efs-warm-storage", gb,
+                              assumption="incremental daily backups kept 35 days: about the file system's size"
+                              if gb is not None else "usage-dependent: grows with the file system"))
+    return items
+
+
 Pricer = Callable[[StackIR, EnvIR, Component, Estimator, bool], list[LineItem]]
 _PRICERS: dict[str, Pricer] = {"service": _workload, "job": _workload, "database": _database, "cache": _cache,
-                               "bucket": _bucket, "queue": _queue, "table": _table, "function": _function,
+                               "bucket": _bucket, "queue": _queue, "table": _table, "filesystem": _filesystem,
+                               "function": _function,
                                "site": _site}
 
 

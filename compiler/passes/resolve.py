@@ -44,13 +44,14 @@ def resolve_component(comp: Component) -> r.Resolved:
     common: dict[str, Any] = {"name": comp.name, "description": spec.description}
     if kind == "service":
         port = spec.port
-        return r.Service(**common, **_workload(spec, port, spec.protocol), port=port, protocol=spec.protocol,
+        return r.Service(**common, **_workload(spec, port, spec.protocol), mounts=_mounts(comp), port=port,
+                         protocol=spec.protocol,
                          public=_exposure(spec.public) if port is not None else None,
                          rollout=_rollout(spec.deploy), stateful=spec.stateful,
                          volume_gb=(spec.volume_gb or r.VOLUME_GB) if spec.stateful else None,
                          migrate=tuple(spec.migrate or ()), singleton=spec.singleton)
     if kind == "job":
-        return r.Job(**common, **_workload(spec, None, "http"), schedule=spec.schedule,
+        return r.Job(**common, **_workload(spec, None, "http"), mounts=_mounts(comp), schedule=spec.schedule,
                      timeout_seconds=duration_seconds(spec.timeout) if spec.timeout else r.JOB_TIMEOUT_SECONDS,
                      retries=spec.retries, singleton=spec.singleton)
     if kind == "database":
@@ -75,6 +76,9 @@ def resolve_component(comp: Component) -> r.Resolved:
                                                   projection=i.projection)
                                      for n, i in sorted(spec.indexes.items())),
                        ttl_attribute=spec.ttl_attribute, stream=spec.stream, contains_pii=spec.contains_pii)
+    if kind == "filesystem":
+        return r.Filesystem(**common, throughput=spec.throughput or "elastic", one_zone=spec.one_zone,
+                            contains_pii=spec.contains_pii)
     if kind == "function":
         return r.Function(**common, runtime=spec.runtime, source=spec.source, handler=spec.handler,
                           memory_mb=spec.memory, timeout_seconds=duration_seconds(spec.timeout),
@@ -139,6 +143,15 @@ def _local(url: str) -> tuple[str, int, str]:
     return host, port or r.SCHEME_PORTS[scheme or "https"], url.rstrip("/")
 
 
+def _mounts(comp: Component) -> tuple[r.Mount, ...]:
+    """Each file system once (validation refused a second mount of one), paths normalised."""
+    out: dict[str, r.Mount] = {}
+    for m in comp.mounts:
+        out.setdefault(m.filesystem, r.Mount(filesystem=m.filesystem, path=posixpath.normpath(m.path),
+                                             read_only=m.read_only))
+    return tuple(out.values())
+
+
 def _table_key(key: Any) -> r.TableKey:
     """`name` is a string attribute; `{name, type}` as written."""
     return r.TableKey(name=key) if isinstance(key, str) else r.TableKey(name=key.name, type=key.type)
@@ -148,7 +161,7 @@ def _workload(spec: Any, port: int | None, protocol: str) -> dict[str, Any]:
     image = str(spec.image) if spec.image is not None else None
     return {"image": image, "command": tuple(spec.command or ()),
             "secrets": tuple(spec.secrets), "probe": _probe(spec.health, port, protocol),
-            **_hardening(spec.writable, spec.run_as, image)}
+            **hardening(spec.writable, spec.run_as, image)}
 
 
 # Registry hosts that serve Docker Hub's official images under the same repository names.
@@ -173,7 +186,7 @@ def image_repository(ref: str) -> str:
     return "nginx" if name == "nginx/nginx" else name  # the official image's mirror on ECR Public
 
 
-def _hardening(writable: list[str] | None, run_as: Any, image: str | None) -> dict[str, Any]:
+def hardening(writable: list[str] | None, run_as: Any, image: str | None) -> dict[str, Any]:
     """Writable directories and user: as written, else from the prebuilt-image table for a known
     image, else /tmp only and UID 10001. Written paths are normalised and kept once each (the
     security pass refuses unsafe ones at their position)."""

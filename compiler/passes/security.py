@@ -1,6 +1,7 @@
 """Security pass: the baseline and the soc2/gdpr packs, decided per environment.
 
-For every `uses` edge: the network rule and the least-privilege IAM grant. For every
+For every `uses` edge: the network rule and the least-privilege IAM grant; for every mount,
+also the EFS access point (`filesystem_access`). For every
 component: encryption, retention/protection, the workload hardening profile, and the
 allowances the spec declared. A spec asking for something weaker than a rule is an error
 unless the component (or environment) carries `allow` for that rule.
@@ -26,13 +27,14 @@ from infracc.compiler.decisions import (
 )
 from infracc.compiler.diagnostics import Diagnostic, Path, error, note, warning
 from infracc.compiler.ir import Component, Connection, EnvIR, StackIR
+from infracc.compiler.passes import filesystem_access
 from infracc.compiler.passes.resolve import image_repository
 from infracc.schema.models import Allow
 
 REQUIRES = frozenset({"valid", "resolved"})  # workload_security reads the resolved model
 PROVIDES = frozenset({"security"})
 
-DATA_STORES = ("database", "cache", "bucket", "queue", "table")
+DATA_STORES = ("database", "cache", "bucket", "queue", "table", "filesystem")
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "redis": 6379, "valkey": 6379}
 ALARMS = {
     "service": ["cpu-high", "memory-high"],
@@ -88,7 +90,8 @@ def security(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     for env in ir.envs.values():
         diags += _environment(ir, env, data)
         for conn in env.graph.connections():
-            _edge(env, conn)
+            _edge(ir, env, conn)
+        filesystem_access.access_points(env)
         for comp in env.graph:
             diags += _component(ir, env, comp)
         env.controls = controls(ir, env)
@@ -133,7 +136,7 @@ def _environment(ir: StackIR, env: EnvIR, data: dict[str, Any]) -> list[Diagnost
     return out
 
 
-def _edge(env: EnvIR, conn: Connection) -> None:
+def _edge(ir: StackIR, env: EnvIR, conn: Connection) -> None:
     target = env.graph.component(conn.target)
     if target.kind == "secret":
         # No rule of its own: ECS reads it when a task starts, the External Secrets Operator's
@@ -141,8 +144,12 @@ def _edge(env: EnvIR, conn: Connection) -> None:
         # granted where it happens (backends/terraform/iam.read_secrets_statements).
         return
     port, protocol = _port(target)
+    verb = "mounts" if target.kind == "filesystem" else "uses"
     conn.network = NetworkRule(source=conn.source, target=conn.target, port=port, protocol=protocol,
-                               description=f"{conn.source} uses {conn.target}" + (f" ({conn.mode})" if conn.mode else ""))
+                               description=f"{conn.source} {verb} {conn.target}" + (f" ({conn.mode})" if conn.mode else ""))
+    if target.kind == "filesystem":
+        conn.grant = filesystem_access.mount_grant(ir, conn)
+        return
     actions = ACTIONS.get((target.kind, conn.mode))
     if actions:
         indexes = (list(TABLE_INDEX_READ) if target.kind == "table" and conn.mode in ("read", "read-write")
@@ -159,6 +166,8 @@ def _port(target: Component) -> tuple[int | None, str]:
         return target.spec.port, "tcp"
     if target.kind == "external":  # anywhere on the internet: address ranges cannot name a DNS name
         return resolved.external(target).port, "external"
+    if target.kind == "filesystem":
+        return filesystem_access.NFS_PORT, "tcp"
     return 443, "aws-api"
 
 
@@ -357,6 +366,7 @@ def _retention(ir: StackIR, env: EnvIR, comp: Component, sink: list[Allowance]) 
         alarms=external_alarms(ir, env, comp) if comp.kind == "external" else alarms(comp, ir.platform),
         backup_plan_days=_backup_plan_days(ir, env, comp, backup),
         point_in_time_recovery=comp.kind == "table",
+        automatic_backups=filesystem_access.automatic_backups(ir, env, comp),
     ), out
 
 
@@ -443,8 +453,8 @@ def controls(ir: StackIR, env: EnvIR) -> list[ControlDecision]:
 
 
 IMPLEMENTED_BY = {
-    "IC-SEC-001": "KMS keys (terraform); RDS/ElastiCache/S3/SQS/DynamoDB/log-group encryption settings",
-    "IC-SEC-002": "ALB HTTPS listener + redirect; NLB TLS listener (ACM) for public tcp services with a domain; RDS parameter group (force TLS); ElastiCache transit encryption; S3 TLS-only bucket policy",
+    "IC-SEC-001": "KMS keys (terraform); RDS/ElastiCache/S3/SQS/DynamoDB/EFS/log-group encryption settings",
+    "IC-SEC-002": "ALB HTTPS listener + redirect; NLB TLS listener (ACM) for public tcp services with a domain; RDS parameter group (force TLS); ElastiCache transit encryption; S3 TLS-only bucket policy; EFS file system policy denying non-TLS clients, ECS/CSI mounts with TLS",
     "IC-SEC-003": "IAM policy documents per workload role (terraform); Pod Identity associations on eks",
     "IC-SEC-004": "VPC subnet tiers: public (load balancers), private (workloads), isolated (data stores)",
     "IC-SEC-005": "ECS container definitions; Kubernetes securityContext; Dockerfile USER",
@@ -454,7 +464,8 @@ IMPLEMENTED_BY = {
     "IC-SEC-009": "AWS WAF web ACLs on ALB and CloudFront (none can attach to the NLB of public tcp services: each needs an allowance)",
     "IC-SOC2-003": "CloudTrail trail (terraform)",
     "IC-SOC2-001": "RDS backup_retention_period per environment (raised, never lowered), plus a daily AWS Backup plan "
-                   "(KMS-encrypted vault) for databases, versioned buckets and tables",
+                   "(KMS-encrypted vault) for databases, versioned buckets and tables; EFS automatic backups (daily, 35 days) "
+                   "for file systems",
     "IC-SOC2-002": "RDS/ALB/NLB/DynamoDB deletion protection, final snapshots, S3 and load-balancer access logs in the last environment",
     "IC-SOC2-004": "CloudWatch log group retention ≥ 365 days",
     "IC-SEC-010": "S3 public access block on every bucket; public content only through CloudFront with origin access control",

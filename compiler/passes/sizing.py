@@ -192,7 +192,30 @@ def size_component(comp: Component, env: EnvIR, p: lib.Profile) -> tuple[Sizing,
         return Sizing(**base, lambda_memory_mb=spec.memory), []
     if comp.kind == "table":
         return table_sizing(spec.capacity, spec.read_units, spec.write_units, env.settings.size), []
+    if comp.kind == "filesystem":
+        return Sizing(**base, infrequent_access_after_days=infrequent_access(
+            spec.infrequent_access_after_days, env.settings.size)), []
     return Sizing(**base), []
+
+
+# EFS Infrequent Access in large (production-size) environments: after 30 days without access,
+# EFS's own default lifecycle for new file systems ("Managing storage lifecycle", Amazon EFS User
+# Guide). Smaller environments hold little and short-lived data, where the per-GB read charge of
+# IA buys nothing.
+IA_DAYS_LARGE = 30
+
+
+def infrequent_access(days: int | None, size: str) -> int | None:
+    """Days before files move to Infrequent Access: as written (`0` never), else 30 when large.
+
+    >>> infrequent_access(None, "large"), infrequent_access(None, "small"), infrequent_access(0, "large")
+    (30, None, None)
+    >>> infrequent_access(7, "small")
+    7
+    """
+    if days is not None:
+        return days or None
+    return IA_DAYS_LARGE if size == "large" else None
 
 
 # Provisioned tables: capacity units per environment size when the spec names none, and how far

@@ -1,6 +1,6 @@
 """Validate pass: semantic errors the schema cannot see, each pointing at its spec line.
 
-References (`uses`, triggers, placeholders), cycles among services, overrides for unknown
+References (`uses`, `mounts`, triggers, placeholders), cycles among services, overrides for unknown
 environments, cron, Fargate pairs, CIDRs, regions, paths, secret-looking literals, service
 shape rules and `allow` ids. Read-only: it provides the fact `valid`.
 """
@@ -18,6 +18,7 @@ from infracc.compiler.cron import cron_problem
 from infracc.compiler.diagnostics import Diagnostic, Path, did_you_mean, error, warning
 from infracc.compiler.ir import MODES, OUTPUTS, Component, EnvIR, StackIR
 from infracc.compiler.passes import validate_externals
+from infracc.compiler.passes.mount_checks import filesystem_problems, mount_problems
 from infracc.schema.components import SECTION_OF_KIND
 from infracc.schema.types import duration_seconds, memory_mib
 
@@ -44,6 +45,7 @@ def validate(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
         diags += _nlb_ports(ir, env)
         for comp in env.graph:
             diags += _component(ir, env, comp)
+    diags += filesystem_problems(ir)
     return list(dict.fromkeys(diags))
 
 
@@ -136,6 +138,7 @@ def _graph(env: EnvIR) -> list[Diagnostic]:
 def _component(ir: StackIR, env: EnvIR, comp: Component) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     out += _references(env, comp)
+    out += mount_problems(env, comp)
     out += _placeholders(env, comp)
     out += _no_address(env, comp)
     out += _env_literals(comp)
@@ -160,8 +163,10 @@ def _references(env: EnvIR, comp: Component) -> list[Diagnostic]:
             out.append(error("IC-REF-004", f"`{comp.name}` uses itself", ref.origin, "remove this entry"))
             continue
         if target.kind not in MODES:
+            hint = (f"mount it instead: `mounts: [{ref.name}:/data]`" if target.kind == "filesystem"
+                    else "remove this entry")
             out.append(error("IC-REF-003", f"`{ref.name}` is a {target.kind}; a {target.kind} cannot be used by other components",
-                             ref.origin, "remove this entry"))
+                             ref.origin, hint))
             continue
         modes = MODES[target.kind]
         if ref.mode is not None and ref.mode not in modes:
