@@ -245,7 +245,7 @@ class Inventory:
             self.usage_lines.append((f"aws_efs_file_system.{name}", "efs", item))
         for name, policy in res.get("aws_efs_backup_policy", {}).items():
             if policy["backup_policy"]["status"] == "ENABLED":
-                self.usage_lines.append((f"aws_efs_backup_policy.{name}", "efs", "efs-warm-storage"))
+                self.usage_lines.append((f"aws_efs_backup_policy.{name}", "backup", "efs-warm-storage"))
 
     @staticmethod
     def schedules(res: dict[str, dict[str, dict[str, Any]]]) -> dict[str, float]:
@@ -356,7 +356,7 @@ def usage_line_problems(inv: Inventory, env: EnvIR) -> list[str]:
             problems.append(f"{service} {item}: {len(resources)} deployed ({', '.join(resources)}), "
                             f"{cited[(service, item)]} estimate line(s)")
     for (service, item), count in sorted(cited.items()):
-        if service == "efs" and item in ("standard-storage", "one-zone-storage", "efs-warm-storage") \
+        if (service, item) in (("efs", "standard-storage"), ("efs", "one-zone-storage"), ("backup", "efs-warm-storage")) \
                 and (service, item) not in wanted:
             problems.append(f"estimated but not deployed: {count} {service} {item} line(s)")
     return problems

@@ -113,9 +113,13 @@ COUNTS = {"1k ": 10**3, "10k ": 10**4, "100k ": 10**5, "1M ": 10**6}
 # Storage GB Mo" (IA under Bursting/Provisioned throughput; the row is the Elastic Throughput
 # rate, "IATimedStorage-ET"); X-Ray "Traces Scanned" (same rate as retrieved) and "Traces Stored
 # Insights"; Config "Config Custom" (third-party resource types) and
-# "configurationItemRecordedDaily" (periodic recording). No backup `efs-warm-storage` row:
-# backup.json's only EFS storage keys are the logically air-gapped vault's ("Storage EFS Warm
-# LAGVault"), and its generic "Backup Storage Warm per GB-month" names no resource type.
+# "configurationItemRecordedDaily" (periodic recording). Backup `efs-warm-storage` is the generic
+# "Backup Storage Warm per GB-month": the standard-vault warm rate of the resource type AWS Backup
+# started with, EFS. Every other warm type has its own key (S3, DDB, VMware, SAP HANA, Timestream;
+# EBS and RDS are billed as their services' snapshots), the EFS-only restore keys ("Warm Backup
+# Restore Data Size EFS per GB") sit beside it, and its us-east-1 value is the $0.05/GB-month AWS
+# publishes for EFS warm backup storage (aws.amazon.com/backup/pricing); "Storage EFS Warm
+# LAGVault" is the logically air-gapped vault's, not taken.
 Q_EXTRA: tuple[tuple[str, str, str, str, str, dict[str, str]], ...] = (
     ("dynamodb", "write-request-units", "1M write request units", "dynamodb", "PayPerRequest Write Request Units", {}),
     ("dynamodb", "read-request-units", "1M read request units", "dynamodb", "PayPerRequest Read Request Units", {}),
@@ -129,6 +133,7 @@ Q_EXTRA: tuple[tuple[str, str, str, str, str, dict[str, str]], ...] = (
     ("efs", "one-zone-storage", "GB-month", "efs", "One Zone General Purpose Storage GB Mo", {}),
     ("efs", "elastic-throughput-read", "GB", "efs", "EFS Storage Requests Read per GB", {}),
     ("efs", "elastic-throughput-write", "GB", "efs", "EFS Storage Requests Write per GB", {}),
+    ("backup", "efs-warm-storage", "GB-month", "backup", "Backup Storage Warm per GB-month", {}),
     ("xray", "traces-stored", "1M traces", "xray", "Traces Stored", {}),
     ("xray", "traces-retrieved", "1M traces", "xray", "Traces Retrieved", {}),
     ("config", "configuration-items", "1k configuration items", "config", "Config", {}),

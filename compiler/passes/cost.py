@@ -495,7 +495,7 @@ def _filesystem(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive:
             items.append(est.item(name, f"EFS elastic throughput ({what}s)", "efs", f"elastic-throughput-{what}", qty,
                                   assumption=None if qty is not None else f"usage-dependent: set usage.{field}"))
     if decided.retention(comp).automatic_backups:
-        items.append(est.item(name, "EFS automatic backups (warm storage)", "efs", "efs-warm-storage", gb,
+        items.append(est.item(name, "EFS automatic backups (warm storage)", "backup", "efs-warm-storage", gb,
                               assumption="incremental daily backups kept 35 days: about the file system's size"
                               if gb is not None else "usage-dependent: grows with the file system"))
     return items
