@@ -319,8 +319,9 @@ _READS: dict[str, frozenset[str]] = {
 # component it names: a follow-on when that component lost one of them or became a stub (a stub
 # keeps its kind, so rules reading only the kind are not listed).
 _ACROSS: dict[str, frozenset[str]] = {"IC-PH-004": frozenset({"port"}), "IC-TABLE-004": frozenset({"stream"})}
-# Rules saying a component is used by nothing: a follow-on when any component lost `uses`.
-_UNUSED = frozenset({"IC-EXT-004", "IC-SECRET-003"})
+# Rules saying a component is used by nothing (or only read): a follow-on when any component
+# lost `uses` or `mounts`.
+_UNUSED = frozenset({"IC-EXT-004", "IC-SECRET-003", "IC-FS-003", "IC-FS-007"})
 # The same for top-level keys, whose defaults apply to every component once pruned.
 _TOP_READS: dict[str, frozenset[str]] = {
     "IC-SVC-003": frozenset({"platform"}),
@@ -389,7 +390,7 @@ class _Gaps:
                                         for n in _names_at(data, origin)):
             return True  # e.g. `${peer.url}` "has no address" because peer's `port` was pruned
         if diag.code in _UNUSED:  # "used by nothing" once some component lost its `uses` (or all of it)
-            return self.opaque or any("uses" in f or "*" in f for f in self.changed.values())
+            return self.opaque or any("uses" in f or "mounts" in f or "*" in f for f in self.changed.values())
         if diag.code == "IC-ENV-001" and len(origin) >= 4:
             return ("environments",) in self.removed or ("environments", origin[3]) in self.removed
         return False

@@ -399,7 +399,9 @@ class _Gen:
             self.sizes = dict(DEFAULT_SIZE)
             self.ha = {n: self.sizes[n] == "large" for n in self.envs}
         self.components(spec, min_components, max_components)
-        targets = spec.get("targets", TARGETS)
+        # `targets: []` (or none) is the platform's default targets, as compiler/build.py decides.
+        from infracc.compiler.build import default_targets
+        targets = spec.get("targets") or default_targets(spec.get("platform") or "ecs")
         if "pr" in envs_or_empty(spec) and "ci" in targets and (
                 "terraform" not in targets or spec.get("functions") or spec.get("sites")):
             spec["environments"]["pr"]["preview"] = False  # IC-CI-001: CI cannot copy it; a plain environment

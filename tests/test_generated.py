@@ -205,7 +205,7 @@ WRONG_TYPE = {
     "buckets": {"versioning": [1], "lifecycle": "90d", "cors": "https://x.example.com", "public_read": {"a": 1}},
     "queues": {"fifo": [1], "visibility_timeout": 30, "dead_letter": 5},
     "tables": {"partition_key": 5, "indexes": ["by-user"], "stream": True, "capacity": 3, "contains_pii": [1]},
-    "filesystems": {"throughput": [1], "one_zone": "yes", "infrequent_access_after_days": "30d", "contains_pii": [1]},
+    "filesystems": {"throughput": [1], "one_zone": [1], "infrequent_access_after_days": "30d", "contains_pii": [1]},
     "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1]},
     "sites": {"spa": [1], "source": ["dist"], "host": 5},
     "externals": {"host": ["api.example.com"], "port": "https", "timeout": 5, "retries": "two", "critical": [1],

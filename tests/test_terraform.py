@@ -242,7 +242,7 @@ def test_security_groups_follow_uses_exactly() -> None:
     ir = compiled("three-tier").ir
     doc = stacks("three-tier")["prod"]
     rules = doc["resource"]["aws_security_group_rule"]
-    tcp = [c for c in ir.envs["prod"].graph.connections() if c.network.protocol == "tcp"]
+    tcp = [c for c in ir.envs["prod"].graph.connections() if c.network is not None and c.network.protocol == "tcp"]
     between = {n for n, r in rules.items() if "source_security_group_id" in r and not n.startswith("rule_alb")}
     assert len(between) == 2 * len(tcp)
     assert all(r["from_port"] == r["to_port"] and r["protocol"] == "tcp" for r in rules.values())
