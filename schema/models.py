@@ -113,6 +113,19 @@ class Deploy(Strict):
         return self
 
 
+class Tracing(Strict):
+    """Distributed tracing with an explicit sampling rate."""
+
+    sample_rate: float | None = Field(None, ge=0, le=1, description="Fraction of traces recorded, 0.0 to 1.0 (services and jobs: the OpenTelemetry SDK's `parentbased_traceidratio` sampler; functions: an X-Ray sampling rule for the function). Default from the environment's size: 1.0 small, 0.5 medium, 0.1 large (functions without it: X-Ray's default rule, the first request each second and 5% of the rest).")
+
+
+TracingSpec = Annotated[Annotated[bool, Tag("Scalar")] | Annotated[Tracing, Tag("Object")], Discriminator(_shape)]
+TRACING_DESCRIPTION = ("`true`, `false` or `{sample_rate}`: OpenTelemetry traces to AWS X-Ray. Services and jobs get an "
+                       "ADOT collector (an ECS sidecar, or one `otel-collector` Deployment per namespace on eks) and the "
+                       "`OTEL_*` environment of the OpenTelemetry SDKs; functions get Lambda active tracing. Default: the "
+                       "stack's `tracing`; without it, functions on and services/jobs off.")
+
+
 class Common(Strict):
     """Fields every component has."""
 
@@ -143,6 +156,7 @@ class WorkloadFields(Strict):
     health: Annotated[Annotated[str, Tag("Scalar")] | Annotated[HealthCommand, Tag("Object")], Discriminator(_shape)] | None = Field(None, description="HTTP path (services with a port; default `/`) or `{command: [...]}` exec probe.")
     writable: list[WritablePath] | None = Field(None, description="Absolute directories the image writes (e.g. `[/var/cache/nginx, /var/run]`). The root filesystem stays read-only; each path becomes an empty writable volume (Kubernetes emptyDir, an ECS task volume, a compose tmpfs); `/tmp` always is one. Not `/`, not under /proc, /sys or /dev, no duplicates. Absent: only /tmp, or for a prebuilt image infracc knows (library/prebuilt_images.json) the paths that image writes, with a warning saying what was assumed.")
     run_as: RunAs | None = Field(None, description="`{user: UID, group: GID}` the container runs as, for a prebuilt image that needs its own user. Absent: UID/GID 10001, or the image's own user for the prebuilt images infracc knows.")
+    tracing: TracingSpec | None = Field(None, description=TRACING_DESCRIPTION)
 
 
 class ServiceFields(WorkloadFields):
@@ -304,6 +318,7 @@ class FunctionFields(Strict):
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Environment variables (literals or placeholders).")
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names from the secret store.")
     uses: list[str] = Field(default_factory=list, description="Connections, as for services.")
+    tracing: TracingSpec | None = Field(None, description=TRACING_DESCRIPTION)
 
 
 class SiteFields(Strict):

@@ -23,7 +23,7 @@ from infracc.schema.models import Usage
 
 Arch = Literal["arm64", "x86_64"]
 
-REQUIRES = frozenset({"sizing", "security", "endpoints", "levers"})
+REQUIRES = frozenset({"sizing", "tracing", "security", "aws_config", "endpoints", "levers"})
 PROVIDES = frozenset({"cost"})
 
 GRAVITON_LANGUAGES = ("python", "node", "go", "java", "static")
