@@ -32,7 +32,28 @@ def aws_config(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
                                   "remove `aws_config`"))
             continue
         env.aws_config = decide(ir, env)
-    return diags
+    return diags + shared_recorders(ir)
+
+
+def shared_recorders(ir: StackIR) -> list[Diagnostic]:
+    """IC-ENV-007: two environments that create a recorder in one region, in what may be one
+    account (the same `account_id`, or neither pinned): the second apply would fail, since AWS
+    allows one recorder per account and region. A note: infracc cannot know the accounts."""
+    out: list[Diagnostic] = []
+    seen: dict[tuple[str, str | None], str] = {}
+    for env in ir.envs.values():
+        if env.aws_config is None or not env.aws_config.recorder:
+            continue
+        key = (env.settings.region, env.settings.account_id)
+        first = seen.setdefault(key, env.name)
+        if first != env.name:
+            out.append(note("IC-ENV-007", f"environments `{first}` and `{env.name}` both create an AWS Config recorder "
+                            f"in {env.settings.region}" + ("" if env.settings.account_id else
+                                                           " and pin no `account_id`") +
+                            ": AWS allows one recorder per account and region, so if they share an account the "
+                            "second apply fails", env.settings.origin,
+                            f"set `aws_config: existing` on `{env.name}` if it shares `{first}`'s account"))
+    return out
 
 
 def scopes(ir: StackIR, env: EnvIR) -> set[str]:
