@@ -251,7 +251,6 @@ class TracingData(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     image: str
-    user: int
     health_command: tuple[str, ...]
     health_port: int
     otlp_grpc_port: int
@@ -270,7 +269,7 @@ def tracing() -> TracingData:
     data = _json("tracing.json")
     collector, sidecar, cluster = data["collector"], data["sidecar"], data["cluster_collector"]
     return TracingData(
-        image=collector["image"], user=collector["user"], health_command=tuple(collector["health_command"]),
+        image=collector["image"], health_command=tuple(collector["health_command"]),
         health_port=collector["health_port"], otlp_grpc_port=collector["otlp_grpc_port"],
         otlp_http_port=collector["otlp_http_port"], xray_actions=tuple(data["xray_actions"]["actions"]),
         sample_rates={k: float(v) for k, v in data["sample_rates"].items() if k != "reason"},

@@ -80,12 +80,12 @@ def volume_init(main: dict[str, Any]) -> dict[str, Any]:
 def otel_collector(tracing: Tracing, log_group: str) -> dict[str, Any]:
     """The ADOT collector sidecar (library/tracing.json): not essential (a collector failure never
     stops the workload; spans are dropped instead), its own log group, hardened like the workload
-    (read-only root, no capabilities, the image's non-root user), the CPU weight and memory cap
+    (read-only root, no capabilities, UID 10001), the CPU weight and memory cap
     the tracing pass reserved, its configuration in AOT_CONFIG_CONTENT (backends/tracing.py)."""
     data = lib.tracing()
     return {"name": naming.OTEL_COLLECTOR, "image": data.image, "essential": False,
             "cpu": tracing.collector_cpu_units, "memory": tracing.collector_memory_mib,
-            "user": f"{data.user}:{data.user}",
+            "user": f"{resolved.RUN_AS_UID}:{resolved.RUN_AS_UID}",
             "environment": [{"name": "AOT_CONFIG_CONTENT", "value": collector_config_text(sidecar=True)}],
             "secrets": [], "readonlyRootFilesystem": True, "privileged": False,
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
