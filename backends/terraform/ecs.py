@@ -107,10 +107,13 @@ def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple
         spec["dependsOn"] = [{"containerName": init["name"], "condition": "SUCCESS"}]
         defs.append(init)
     collector_logs = ctx.parts.get(f"logs.otel.{comp.id}")
-    if collector_logs is not None and suffix is None:  # the migration task sends no traces
+    if collector_logs is not None and suffix is None:
         sidecar = otel_collector(decided.tracing(comp), collector_logs.ref("name"))
         spec["dependsOn"] = [*spec.get("dependsOn", []), {"containerName": sidecar["name"], "condition": "START"}]
         defs.append(sidecar)
+    elif collector_logs is not None:  # the migration task has no collector: its SDK stays off
+        spec["environment"] = sorted([*spec["environment"], {"name": "OTEL_SDK_DISABLED", "value": "true"}],
+                                     key=lambda e: e["name"])
     return ctx.doc.resource("aws_ecs_task_definition", label(n, "task"), {
         "family": ctx.aws_name(comp.name, suffix or ""), "requires_compatibilities": ["FARGATE"], "network_mode": "awsvpc",
         "cpu": str(int(cpu * 1024)), "memory": str(memory),

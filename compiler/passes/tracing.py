@@ -59,12 +59,13 @@ def rate_warnings(ir: StackIR, env: EnvIR) -> list[Diagnostic]:
         written = resolved.tracing(comp)
         if written is None or written.sample_rate is None:
             continue
-        where = comp.where("tracing", "sample_rate") if comp.spec.tracing is not None else ("tracing", "sample_rate")
-        if comp.kind == "function":
+        own = comp.spec.tracing is not None
+        where = comp.where("tracing", "sample_rate") if own else ("tracing", "sample_rate")
+        if comp.kind == "function" and own:  # the stack's rate is for its services and jobs
             out.append(warning("IC-TRACE-002", f"`{comp.name}`: Lambda active tracing samples at its own rate; "
                                f"`sample_rate: {written.sample_rate:g}` is not applied to the function", where,
                                "write `tracing: true` on the function"))
-        elif written.sample_rate == 0:
+        elif comp.kind != "function" and written.sample_rate == 0:
             out.append(warning("IC-TRACE-001", f"`{comp.name}` runs a trace collector with `sample_rate: 0`: only "
                                "requests a caller already sampled are recorded", where,
                                "use `tracing: false`, or a rate above 0 such as 0.01"))
