@@ -201,13 +201,15 @@ WRONG_TYPE = {
     "buckets": {"versioning": [1], "lifecycle": "90d", "cors": "https://x.example.com", "public_read": {"a": 1}},
     "queues": {"fifo": [1], "visibility_timeout": 30, "dead_letter": 5},
     "tables": {"partition_key": 5, "indexes": ["by-user"], "stream": True, "capacity": 3, "contains_pii": [1]},
-    "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1]},
+    "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1],
+                  "tracing": [1]},
     "sites": {"spa": [1], "source": ["dist"], "host": 5},
 }
 OUT_OF_RANGE = {
     "services": {"port": 70000, "volume_gb": 0, "replicas": {"min": 5, "max": 2}, "deploy": {"strategy": "canary", "steps": [50, 10]},
-                 "protocol": "udp", "cpu": 3, "memory": "512MB", "image": "Nginx:Latest!"},
-    "jobs": {"retries": 11, "timeout": "5w", "cpu": 0.3},
+                 "protocol": "udp", "cpu": 3, "memory": "512MB", "image": "Nginx:Latest!",
+                 "tracing": {"sample_rate": -0.1}},
+    "jobs": {"retries": 11, "timeout": "5w", "cpu": 0.3, "tracing": {"sample_rate": 1.5}},
     "databases": {"storage_gb": 10, "backup_retention_days": 40, "engine": "oracle", "instance": "m5.large"},
     "caches": {"engine": "memcached", "node": "t4g.small"},
     "buckets": {"lifecycle": {"archive_after_days": 30, "expire_after_days": 10}},
