@@ -195,3 +195,10 @@ def test_terraform_checkov_has_no_unsuppressed_failure(out: Path, tmp_path: Path
     assert {"CKV_AWS_145", "CKV_AWS_21", "CKV2_AWS_6", "CKV_AWS_18"} <= bucket  # KMS, versioning, public block, logs
     recorder = {f["check_id"] for f in data["results"]["passed_checks"] if "aws_config" in f["resource"]}
     assert {"CKV2_AWS_45", "CKV2_AWS_48"} <= recorder  # enabled, recording all supported resources
+
+
+def test_preview_environments_get_no_recorder() -> None:
+    body = SPEC.replace("environments:\n", "environments:\n  pr: {preview: true}\n")
+    found = analyze(text=body, source_dir=str(ROOT))
+    assert found.ok, [d.message for d in found.diagnostics if d.is_error]
+    assert found.ir.envs["pr"].aws_config is None and found.ir.envs["dev"].aws_config is not None

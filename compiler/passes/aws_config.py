@@ -31,6 +31,10 @@ def aws_config(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
                                   "soc2 pack", (*env.settings.origin, "aws_config"), "add soc2 to `compliance`, or "
                                   "remove `aws_config`"))
             continue
+        if env.settings.preview:
+            # A pull request's copy lives in its template's account and region, whose recorder and
+            # rules (account-wide: they evaluate every resource of their types) already watch it.
+            continue
         env.aws_config = decide(ir, env)
     return diags + shared_recorders(ir)
 
