@@ -202,3 +202,14 @@ def test_preview_environments_get_no_recorder() -> None:
     found = analyze(text=body, source_dir=str(ROOT))
     assert found.ok, [d.message for d in found.diagnostics if d.is_error]
     assert found.ir.envs["pr"].aws_config is None and found.ir.envs["dev"].aws_config is not None
+
+
+def test_tasks_check_the_recorders_before_the_apply(result: Any) -> None:
+    from infracc.compiler.tasks import breakdown
+
+    tasks = {t.id: t for t in breakdown(result.ir)}
+    dev, staging = tasks["dev:check:aws-config"], tasks["staging:check:aws-config"]
+    assert "expect no recorder" in dev.title and "expect a recorder" in staging.title
+    assert dev.command == ("aws configservice describe-configuration-recorders --region eu-west-1 "
+                           "--query 'ConfigurationRecorders[].name' --output text")
+    assert "dev:check:aws-config" in tasks["dev:apply"].depends_on
