@@ -79,7 +79,7 @@ def build(stack: Stack, data: dict[str, Any], file: str, source_dir: str) -> tup
     ir = StackIR(
         name=stack.name, description=stack.description, owner=stack.owner, region=stack.region,
         platform=stack.platform, compliance=list(stack.compliance), domain=stack.domain,
-        tags=dict(stack.tags), targets=list(stack.targets or default_targets(stack.platform)), source_dir=source_dir,
+        tags=dict(stack.tags), tracing=stack.tracing, targets=list(stack.targets or default_targets(stack.platform)), source_dir=source_dir,
         file=file, envs=envs)
     return ir, _dedupe(diags)
 
@@ -104,7 +104,7 @@ def _env_settings(stack: Stack) -> list[EnvSettings]:
             deletion_protection=env.deletion_protection if env.deletion_protection is not None else large,
             is_last=last, origin=("environments", name), allow=list(env.allow),
             off_hours=env.off_hours, nat_gateway=env.nat_gateway, commitments=env.commitments,
-            budget=env.budget))
+            budget=env.budget, aws_config=env.aws_config))
     return out
 
 

@@ -45,6 +45,8 @@ class Rule:
     allowable: bool = False
     # checkov ids this rule's allowance may suppress.
     checkov: list[str] = field(default_factory=list)
+    # soc2: AWS Config managed rule identifiers that monitor the control, per component kind.
+    config_rules: dict[str, list[str]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +66,8 @@ def rule_schema() -> type[BaseModel]:
         controls: list[str] = Field(default_factory=list)
         allowable: bool = False
         checkov: list[str] = Field(default_factory=list, description="checkov ids this rule's allowance may suppress")
+        config_rules: dict[str, list[str]] = Field(default_factory=dict, description="AWS Config managed rules "
+                                                   "monitoring the control, per component kind (`environment`: once)")
 
     return RuleSchema
 

@@ -49,6 +49,11 @@ def optimization(comp: Component) -> d.Optimization:
     return _need(comp.optimization, comp.id, "optimization", "cost")
 
 
+def tracing(comp: Component) -> d.Tracing:
+    """The tracing decision of a service, job or function."""
+    return _need(comp.tracing, comp.id, "tracing", "tracing")
+
+
 def endpoint(comp: Component) -> d.Endpoint:
     """Where a public service or site answers."""
     return _need(comp.endpoint, comp.id, "endpoint", "endpoints")

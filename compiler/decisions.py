@@ -61,6 +61,48 @@ class Sizing(_D):
                            "(CronJob `Forbid`; ECS cannot enforce it) unless `singleton: false`")
 
 
+class Tracing(_D):
+    """Tracing of one service, job or function in one environment (sizing pass): one decision for
+    every target (ECS sidecar, the namespace's collector on eks, Lambda active tracing)."""
+
+    enabled: bool
+    collector: Literal["sidecar", "cluster", "lambda", "none"] = Field(
+        description="sidecar: an ADOT collector container in the ECS task; cluster: the namespace's `otel-collector` "
+                    "Deployment (eks); lambda: Lambda active tracing; none: not traced")
+    sample_rate: float | None = Field(None, description="fraction of traces recorded; None for a function without "
+                                      "an explicit rate (X-Ray's default rule: 1 request a second and 5% of the rest)")
+    sample_rate_source: Literal["spec", "size", "xray-default", "none"] = "none"
+    collector_cpu_units: int = Field(0, description="sidecar: CPU units reserved for the collector in the task")
+    collector_memory_mib: int = Field(0, description="sidecar: the collector's hard memory limit in the task")
+    memory_added_mib: int = Field(0, description="sidecar: how much the task's memory grew to fit the collector")
+    cpu_added: float = Field(0, description="sidecar: how much the task's vCPU grew (only when no memory at its CPU fits)")
+    actions: list[str] = Field(default_factory=list, description="X-Ray actions the role that sends traces needs")
+    env: dict[str, str] = Field(default_factory=dict, description="the OTEL_* variables of the workload's SDK "
+                                "(services and jobs); empty for functions and untraced workloads")
+    reason: str
+
+
+class ConfigRule(_D):
+    """One AWS Config managed rule of the soc2 pack (aws_config pass)."""
+
+    identifier: str = Field(description="the managed rule's source identifier, e.g. RDS_STORAGE_ENCRYPTED")
+    name: str = Field(description="the rule's name in the account: the environment's prefix and the identifier")
+    controls: list[str] = Field(description="the catalogue rules (IC-*) whose control it monitors")
+    kinds: list[str] = Field(description="component kinds of the stack it evaluates; `environment` for account-wide")
+    parameters: dict[str, str] = Field(default_factory=dict, description="the rule's input parameters")
+
+
+class AwsConfig(_D):
+    """AWS Config in one environment under soc2 (aws_config pass)."""
+
+    recorder: bool = Field(description="Terraform creates the recorder, its delivery channel and bucket (`aws_config: "
+                                       "create`); False: the account's existing recorder is used, rules only")
+    global_resources: bool = Field(description="the recorder also records global resource types (IAM): only in the "
+                                               "stack's own region, so they are recorded once")
+    rules: list[ConfigRule]
+    reason: str
+
+
 class NetworkRule(_D):
     """Traffic allowed by one `uses` edge (security pass)."""
 

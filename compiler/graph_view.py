@@ -14,6 +14,16 @@ SHAPES = {  # Mermaid node shapes per kind: stores are cylinders, entry points a
 }
 
 
+XRAY = "xray"
+
+
+def traced(env: EnvIR) -> list[str]:
+    """Ids of the components that send traces to X-Ray (`infracc graph` runs no sizing, so the
+    resolved `tracing`, which the tracing pass's decision always follows)."""
+    return [c.id for c in env.graph.components("service", "job", "function")
+            if (t := resolved.tracing(c)) is not None and t.enabled]
+
+
 def node_key(node_id: str) -> str:
     return node_id.replace(".", "_").replace("-", "_")
 
@@ -51,6 +61,10 @@ def mermaid(env: EnvIR) -> str:
                 if isinstance(trig, resolved.QueueTrigger) else trig.table if isinstance(trig, resolved.TableTrigger) else None)
         if trig is not None and name and env.graph.get(f"{trig.kind}.{name}"):
             lines.append(f"  {node_key(f'{trig.kind}.{name}')} -.->|triggers| {node_key(comp.id)}")
+    sends = traced(env)
+    if sends:
+        lines.append(f'  {XRAY}{{{{"AWS X-Ray"}}}}')
+        lines += [f"  {node_key(i)} -.->|traces| {XRAY}" for i in sends]
     return "\n".join(lines) + "\n"
 
 
@@ -69,6 +83,10 @@ def dot(env: EnvIR) -> str:
     for conn in sorted(env.graph.connections(), key=lambda c: (c.source, c.target)):
         label = f' [label="{conn.mode}"]' if conn.mode else ""
         lines.append(f'  "{conn.source}" -> "{conn.target}"{label};')
+    sends = traced(env)
+    if sends:
+        lines.append(f'  "{XRAY}" [label="AWS X-Ray", shape=hexagon];')
+        lines += [f'  "{i}" -> "{XRAY}" [label="traces", style=dashed];' for i in sends]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -79,5 +97,6 @@ def as_json(env: EnvIR) -> str:
         "nodes": [{"id": c.id, "kind": c.kind, "name": c.name} for c in env.graph.components()],
         "edges": [{"source": c.source, "target": c.target, "mode": c.mode}
                   for c in sorted(env.graph.connections(), key=lambda c: (c.source, c.target))],
+        "traced": traced(env),
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"

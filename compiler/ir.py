@@ -133,6 +133,7 @@ class Component(_Model):
     allowances: list[d.Allowance] = Field(default_factory=list)
     endpoint: d.Endpoint | None = None
     build: d.BuildPlan | None = None
+    tracing: d.Tracing | None = Field(None, description="services, jobs, functions: the tracing decision (sizing pass)")
     trigger_grant: d.Grant | None = Field(None, description="functions triggered by a table's stream: what the "
                                           "function's role may do on `<table arn>/stream/*` (security pass)")
 
@@ -184,6 +185,8 @@ class EnvSettings(_Model):
     nat_gateway: bool | None = None
     commitments: Commitments | None = None
     budget: bool | Budget | None = Field(None, description="as written; the cost pass decides the budget")
+    aws_config: Literal["create", "existing"] = Field("create", description="soc2: create the AWS Config recorder, or "
+                                                      "use the account's existing one (rules only)")
 
 
 class EnvGraph:
@@ -299,6 +302,7 @@ class EnvIR(_Model):
     levers: d.EnvLevers | None = Field(None, description="off-hours schedule and commitments (levers pass)")
     cost: d.EnvCost | None = None
     controls: list[d.ControlDecision] = Field(default_factory=list)
+    aws_config: d.AwsConfig | None = Field(None, description="soc2: the AWS Config recorder and rules (aws_config pass)")
 
     @property
     def name(self) -> str:
@@ -314,6 +318,7 @@ class StackIR(_Model):
     compliance: list[str]
     domain: str | None
     tags: dict[str, str]
+    tracing: Any = Field(None, description="the stack's `tracing` as written (the resolve pass folds it into each workload's)")
     targets: list[str]
     source_dir: str = Field(description="directory of stack.yaml (absolute; never written into output)")
     file: str

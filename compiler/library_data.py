@@ -244,3 +244,34 @@ class PrebuiltImage(BaseModel):
 def prebuilt_images() -> dict[str, PrebuiltImage]:
     """Repository (no registry host, tag or digest) → its row."""
     return {name: PrebuiltImage.model_validate(row) for name, row in _json("prebuilt_images.json")["images"].items()}
+
+
+class TracingData(BaseModel):
+    """library/tracing.json: the collector image, the X-Ray actions and the tracing defaults."""
+
+    model_config = ConfigDict(frozen=True)
+    image: str
+    health_command: tuple[str, ...]
+    health_port: int
+    otlp_grpc_port: int
+    otlp_http_port: int
+    xray_actions: tuple[str, ...]
+    sample_rates: dict[str, float]
+    sidecar_cpu_units: int
+    sidecar_memory_mib: int
+    cluster_replicas: int
+    cluster_cpu: str
+    cluster_memory_mib: int
+
+
+@lru_cache(maxsize=1)
+def tracing() -> TracingData:
+    data = _json("tracing.json")
+    collector, sidecar, cluster = data["collector"], data["sidecar"], data["cluster_collector"]
+    return TracingData(
+        image=collector["image"], health_command=tuple(collector["health_command"]),
+        health_port=collector["health_port"], otlp_grpc_port=collector["otlp_grpc_port"],
+        otlp_http_port=collector["otlp_http_port"], xray_actions=tuple(data["xray_actions"]["actions"]),
+        sample_rates={k: float(v) for k, v in data["sample_rates"].items() if k != "reason"},
+        sidecar_cpu_units=sidecar["cpu_units"], sidecar_memory_mib=sidecar["memory_mib"],
+        cluster_replicas=cluster["replicas"], cluster_cpu=cluster["cpu"], cluster_memory_mib=cluster["memory_mib"])

@@ -44,6 +44,9 @@ def secrets_controller_role(stack: str, env: str) -> str:
 
 # Where the External Secrets Operator's controller runs (its Helm chart's defaults).
 SECRETS_CONTROLLER = ("external-secrets", "external-secrets")
+# eks: the namespace's OpenTelemetry collector (Deployment, Service, ServiceAccount, ConfigMap) and
+# the ECS sidecar container: one name, so `OTEL_EXPORTER_OTLP_ENDPOINT` and the runbook agree.
+OTEL_COLLECTOR = "otel-collector"
 # Where the EBS CSI driver's controller runs (the `aws-ebs-csi-driver` EKS add-on's service account).
 EBS_CSI_CONTROLLER = ("kube-system", "ebs-csi-controller-sa")
 # The EFS CSI driver's service accounts (the `aws-efs-csi-driver` EKS add-on): the controller,
@@ -120,3 +123,9 @@ def target_group(stack: str, env: str, service: str, suffix: str = "") -> str:
     The Kubernetes TargetGroupBinding finds it by this name, so Terraform and the manifests agree.
     """
     return resource(stack, env, service)[: 32 - len(suffix)] + suffix
+
+
+def config_rule(stack: str, env: str, identifier: str) -> str:
+    """An AWS Config rule's name: unique per account and region (two environments may share one),
+    at most 128 characters: `shop-prod-rds-storage-encrypted`."""
+    return f"{stack}-{env}-{identifier.lower().replace('_', '-')}"[:128]

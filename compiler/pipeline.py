@@ -39,6 +39,7 @@ class Pass:
 
 def _passes() -> tuple[Pass, ...]:
     from infracc.compiler.passes import (
+        aws_config,
         build_context,
         cost,
         endpoints,
@@ -47,12 +48,13 @@ def _passes() -> tuple[Pass, ...]:
         security,
         sizing,
         targets,
+        tracing,
     )
     from infracc.compiler.passes import validate as v
 
     return tuple(
         Pass(m.__name__.rsplit(".", 1)[-1], getattr(m, m.__name__.rsplit(".", 1)[-1]), m.REQUIRES, m.PROVIDES)
-        for m in (v, resolve, endpoints, security, sizing, levers, cost, build_context, targets)
+        for m in (v, resolve, endpoints, security, aws_config, sizing, tracing, levers, cost, build_context, targets)
     )
 
 

@@ -100,6 +100,20 @@ class Mount(_R):
     read_only: bool = False
 
 
+# Tracing when neither the workload nor the stack says: Lambda active tracing costs nothing but
+# the traces it records, so functions keep it; a container's collector takes memory in every
+# task or a Deployment per namespace, so services and jobs are traced only when asked.
+FUNCTION_TRACING = True
+WORKLOAD_TRACING = False
+
+
+class Tracing(_R):
+    """Tracing as written: the component's own `tracing`, else the stack's, else the kind's default."""
+
+    enabled: bool
+    sample_rate: float | None = Field(None, description="as written; None: the sizing pass picks one per environment size")
+
+
 class Workload(_R):
     """Fields services and jobs share."""
 
@@ -121,6 +135,7 @@ class Workload(_R):
     assumed: tuple[Literal["writable", "run_as"], ...] = Field((), description="which fields that row filled")
     mounts: tuple[Mount, ...] = Field((), description="file systems mounted, as written (one per file system; "
                                                       "`fs:/path` is read-write)")
+    tracing: Tracing = Field(Tracing(enabled=WORKLOAD_TRACING), description=f"default {WORKLOAD_TRACING} (see WORKLOAD_TRACING)")
 
     @property
     def built(self) -> bool:
@@ -291,6 +306,7 @@ class Function(_R):
     timeout_seconds: int
     trigger: Trigger | None = Field(description="None: invoked only by its users")
     secrets: tuple[str, ...] = ()
+    tracing: Tracing = Field(Tracing(enabled=FUNCTION_TRACING), description=f"default {FUNCTION_TRACING} (see FUNCTION_TRACING)")
 
     @property
     def family(self) -> Literal["python", "nodejs"] | None:
@@ -481,6 +497,12 @@ def public(comp: Resolvable) -> Exposure | None:
 def rollout(comp: Resolvable) -> Rollout | None:
     r = of(comp)
     return r.rollout if isinstance(r, Service) else None
+
+
+def tracing(comp: Resolvable) -> Tracing | None:
+    """Tracing as written for a service, job or function; None for the other kinds."""
+    r = of(comp)
+    return r.tracing if isinstance(r, Workload | Function) else None
 
 
 def contains_pii(comp: Resolvable) -> bool:

@@ -207,6 +207,7 @@ def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[T
     # Images first (as CI does): the apply points the task definitions at `image_tag`.
     tasks += [_image(ir, env, c, first) for c in built_workloads(env)]
     tasks += _packages(ir, env)
+    tasks += _config_recorder(env)
     tasks.append(Task(f"{e}:apply", "apply", f"Apply the Terraform stack of `{e}` (review the plan before the apply)",
                       env=e, command=_and(terraform_commands(terraform_dir(e), ENV_VARIABLES))))
     tasks += _secrets(ir, env)
@@ -221,6 +222,22 @@ def _env_tasks(ir: StackIR, env: EnvIR, first: bool, after: list[str]) -> list[T
     tasks += _purchases(env)
     _chain(tasks, after)
     return tasks
+
+
+def _config_recorder(env: EnvIR) -> list[Task]:
+    """soc2: AWS allows one AWS Config recorder per account and region, so before the apply check
+    what the account has: none for `aws_config: create` (the apply would fail on a second one),
+    one for `existing` (its rules need it)."""
+    decision = env.aws_config
+    if decision is None:
+        return []
+    want = ("no recorder (this apply creates it; with one, set `aws_config: existing`)" if decision.recorder else
+            "a recorder (`aws_config: existing`: this apply creates only the rules)")
+    region = env.settings.region
+    return [Task(f"{env.name}:check:aws-config", "check",
+                 f"Check the AWS Config recorders of `{env.name}`'s account in {region}: expect {want}", env=env.name,
+                 command=f"aws configservice describe-configuration-recorders --region {region} "
+                         "--query 'ConfigurationRecorders[].name' --output text")]
 
 
 def _purchases(env: EnvIR) -> list[Task]:

@@ -117,6 +117,19 @@ class Deploy(Strict):
         return self
 
 
+class Tracing(Strict):
+    """Distributed tracing with an explicit sampling rate."""
+
+    sample_rate: float | None = Field(None, ge=0, le=1, description="Fraction of traces recorded, 0.0 to 1.0 (services and jobs: the OpenTelemetry SDK's `parentbased_traceidratio` sampler; functions: an X-Ray sampling rule for the function). Default from the environment's size: 1.0 small, 0.5 medium, 0.1 large (functions without it: X-Ray's default rule, the first request each second and 5% of the rest).")
+
+
+TracingSpec = Annotated[Annotated[bool, Tag("Scalar")] | Annotated[Tracing, Tag("Object")], Discriminator(_shape)]
+TRACING_DESCRIPTION = ("`true`, `false` or `{sample_rate}`: OpenTelemetry traces to AWS X-Ray. Services and jobs get an "
+                       "ADOT collector (an ECS sidecar, or one `otel-collector` Deployment per namespace on eks) and the "
+                       "`OTEL_*` environment of the OpenTelemetry SDKs; functions get Lambda active tracing. Default: the "
+                       "stack's `tracing`; without it, functions on and services/jobs off.")
+
+
 class Common(Strict):
     """Fields every component has."""
 
@@ -162,6 +175,7 @@ class WorkloadFields(Strict):
     writable: list[WritablePath] | None = Field(None, description="Absolute directories the image writes (e.g. `[/var/cache/nginx, /var/run]`). The root filesystem stays read-only; each path becomes an empty writable volume (Kubernetes emptyDir, an ECS task volume, a compose tmpfs); `/tmp` always is one. Not `/`, not under /proc, /sys or /dev, no duplicates. Absent: only /tmp, or for a prebuilt image infracc knows (library/prebuilt_images.json) the paths that image writes, with a warning saying what was assumed.")
     run_as: RunAs | None = Field(None, description="`{user: UID, group: GID}` the container runs as, for a prebuilt image that needs its own user. Absent: UID/GID 10001, or the image's own user for the prebuilt images infracc knows.")
     mounts: list[MountSpec] = Field(default_factory=list, description="Shared file systems (`filesystems:`) mounted into the containers: `filesystem:/path` (read-write) or `{filesystem, path, read_only}`. Each becomes an EFS access point for this workload (its `run_as` user, root directory `/<workload>`), NFS from this workload only, IAM mount (and write unless read-only) permissions; an ECS EFS volume, a Kubernetes PersistentVolume + claim, a compose named volume.")
+    tracing: TracingSpec | None = Field(None, description=TRACING_DESCRIPTION)
 
 
 class ServiceFields(WorkloadFields):
@@ -377,6 +391,7 @@ class FunctionFields(Strict):
     secrets: list[EnvVarName] = Field(default_factory=list, description="Env var names from the secret store.")
     uses: list[str] = Field(default_factory=list, description="Connections, as for services.")
     mounts: list[MountSpec] = Field(default_factory=list, description="Not supported: a function cannot mount a file system (refused with IC-FS-004; Lambda would need the VPC and an access point). Mount it in a service or job, or keep the files in a bucket.")
+    tracing: TracingSpec | None = Field(None, description=TRACING_DESCRIPTION)
 
 
 class SiteFields(Strict):

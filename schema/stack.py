@@ -19,7 +19,7 @@ from infracc.schema.components import (
     Site,
     Table,
 )
-from infracc.schema.models import Allow, Platform, Size, Strict, Target
+from infracc.schema.models import Allow, Platform, Size, Strict, Target, TracingSpec
 from infracc.schema.types import ENV_RE, STACK_RE, ComponentName
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
@@ -66,6 +66,7 @@ class Environment(Strict):
     off_hours: bool | OffHours | None = Field(None, description="Off-hours schedule: `true` or `{active, timezone}` stops compute outside the active hours, `false` keeps the environment always on. Default: on (`Mon-Fri 07:00-20:00` in the region's zone) for every environment except the last one (production), and off for an environment with `high_availability`.")
     nat_gateway: bool | None = Field(None, description="Internet egress through NAT gateways. Default: NAT gateways (one, or one per AZ with `high_availability`) only where something in the VPC needs egress: services, jobs or functions that join the VPC; a function/site-only stack gets none. `true` keeps them anyway; `false` refuses them: functions in the VPC then reach the AWS APIs they use (Secrets Manager, SQS, Lambda) through interface endpoints and have no internet route; an error where services or jobs need egress.")
     commitments: Commitments | None = Field(None, description="Reserved capacity / Savings Plans to buy for this environment (see `Commitments`). Default: none (on-demand).")
+    aws_config: Literal["create", "existing"] = Field("create", description="soc2 only: AWS Config in this environment's account and region. `create`: Terraform creates the configuration recorder, its delivery channel (to a dedicated encrypted bucket) and the managed rules of the soc2 controls; `existing`: the account already has a recorder (AWS allows one per account and region, e.g. another stack or environment in the same account created it, or AWS Organizations / Control Tower did), so only the rules are created. Default create.")
     budget: bool | Budget | None = Field(None, description="AWS Budgets alert on the environment's monthly cost (resources tagged `env: <name>`): `{monthly_usd: N}` sets the limit, `false` creates no budget. Notifications at 100% of the forecast and 120% of the actual spend go to the alarm SNS topic. Default: a budget at the estimate rounded up to the next 10 USD.")
 
 
@@ -81,6 +82,7 @@ class Stack(Strict):
     compliance: list[str] = Field(default_factory=list, description="Policy packs to enforce: soc2, gdpr.")
     domain: str | None = Field(None, max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", description="DNS name: Route 53 zone, ACM certificates and HTTPS everywhere.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags added to every taggable resource.")
+    tracing: TracingSpec | None = Field(None, description="Default `tracing` of every service, job and function (`true`, `false` or `{sample_rate}`); a workload's own `tracing` wins. Absent: functions traced (Lambda active tracing), services and jobs not.")
     targets: list[Target] | None = Field(None, description="Backends `compile` runs. Default: the ones the platform uses, every backend for `eks`; for `ecs` all but `kubernetes` and `helm` (list them to get manifests and a chart for a cluster of your own). CLI `--target` narrows further.")
     environments: dict[str, Environment] = Field(default_factory=lambda: {n: Environment() for n in DEFAULT_ENVIRONMENTS}, description="Ordered map of environments; order is promotion order. Default dev, staging, prod.")
     services: dict[ComponentName, Service] = Field(default_factory=dict, description="Long-running workloads.")

@@ -386,6 +386,8 @@ class _Gen:
             spec["targets"] = list(self.targets_choice)
         elif self.flip(0.15):
             spec["targets"] = d(st.lists(st.sampled_from(TARGETS), unique=True, max_size=7))
+        if self.flip(0.2):
+            spec["tracing"] = self.tracing(rate=True)
         envs = self.environments()
         if envs is not None:
             spec["environments"] = envs
@@ -449,6 +451,8 @@ class _Gen:
             if "gdpr" in self.compliance and region not in EEA:
                 allow.append({"rule": "IC-GDPR-001", "reason": "customers outside the EU; legal basis: SCCs"})
             self.cost_options(env, name)
+            if "soc2" in self.compliance and self.flip(0.15):
+                env["aws_config"] = self.pick(["create", "existing"])
             if allow:
                 env["allow"] = allow
             out[name] = env
@@ -992,6 +996,8 @@ class _Gen:
         trigger = self.trigger()
         if trigger is not None:
             comp["trigger"] = trigger
+        if self.flip(0.2):
+            comp["tracing"] = self.tracing(rate=False)
         self.connections(comp, name)
 
         def over(env: str) -> dict[str, Any]:
@@ -1178,8 +1184,17 @@ class _Gen:
             if key not in (base.get("secrets") or []):
                 o.setdefault("env", {})[key] = self.literal()
 
+    def tracing(self, rate: bool) -> bool | dict[str, Any]:
+        """`tracing`: a bool, or (services, jobs, the stack) `{sample_rate}` above 0 (0 warns,
+        IC-TRACE-001; a function's own rate warns, IC-TRACE-002)."""
+        if not rate or self.flip(0.5):
+            return self.draw(st.booleans())
+        return {"sample_rate": self.pick([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 1])}
+
     def workload(self, comp: dict[str, Any], name: str) -> None:
         self.source(comp, name)
+        if self.flip(0.2):
+            comp["tracing"] = self.tracing(rate=True)
         if self.flip(0.4):
             comp["command"] = self.pick([["python", "-m", "worker"], ["node", "server.js"], ["/app/server", "--flag=x y"],
                                          ["sh", "-c", "echo 'quoted' && exit 0"], ["gunicorn", "app:app"]])
@@ -1291,6 +1306,8 @@ class _Gen:
                 o["usage"] = self.usage(["transfer_gb"])
             if role != "worker" and self.flip(0.1):
                 o["health"] = "/deep-health"
+            if self.flip(0.1):
+                o["tracing"] = self.tracing(rate=True)
             self.extra_uses(comp, name, o)
             self.override_env(comp, o)
             return o

@@ -206,7 +206,8 @@ WRONG_TYPE = {
     "queues": {"fifo": [1], "visibility_timeout": 30, "dead_letter": 5},
     "tables": {"partition_key": 5, "indexes": ["by-user"], "stream": True, "capacity": 3, "contains_pii": [1]},
     "filesystems": {"throughput": [1], "one_zone": [1], "infrequent_access_after_days": "30d", "contains_pii": [1]},
-    "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1]},
+    "functions": {"memory": "lots", "trigger": "uploads", "runtime": 3.12, "handler": ["app"], "timeout": [1],
+                  "tracing": [1]},
     "sites": {"spa": [1], "source": ["dist"], "host": 5},
     "externals": {"host": ["api.example.com"], "port": "https", "timeout": 5, "retries": "two", "critical": [1],
                   "circuit_breaker": "5/60s", "local": ["http://mock"]},
@@ -214,8 +215,9 @@ WRONG_TYPE = {
 }
 OUT_OF_RANGE = {
     "services": {"port": 70000, "volume_gb": 0, "replicas": {"min": 5, "max": 2}, "deploy": {"strategy": "canary", "steps": [50, 10]},
-                 "protocol": "udp", "cpu": 3, "memory": "512MB", "image": "Nginx:Latest!"},
-    "jobs": {"retries": 11, "timeout": "5w", "cpu": 0.3},
+                 "protocol": "udp", "cpu": 3, "memory": "512MB", "image": "Nginx:Latest!",
+                 "tracing": {"sample_rate": -0.1}},
+    "jobs": {"retries": 11, "timeout": "5w", "cpu": 0.3, "tracing": {"sample_rate": 1.5}},
     "databases": {"storage_gb": 10, "backup_retention_days": 40, "engine": "oracle", "instance": "m5.large"},
     "caches": {"engine": "memcached", "node": "t4g.small"},
     "buckets": {"lifecycle": {"archive_after_days": 30, "expire_after_days": 10}},

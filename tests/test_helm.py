@@ -15,6 +15,8 @@ from ruamel.yaml import YAML
 from test_kubernetes import K8S_EXAMPLES, objects
 
 from infracc.backends.kubernetes import meta
+from infracc.compiler import library_data as lib
+from infracc.compiler.passes.tracing import cluster_collector
 
 HELM_ANNOTATIONS = ("helm.sh/hook", "helm.sh/hook-weight", "helm.sh/hook-delete-policy")
 SHA = "3f786850e387550fdab836ed7e6dc881de23001b"  # what CI passes: --set-string image.tag=$GITHUB_SHA
@@ -175,6 +177,8 @@ def test_every_built_image_is_the_given_tag(example: str, charts: dict[str, Path
     for env in ir.env_names():
         built = {c.name for c in ir.envs[env].graph.components("service", "job") if c.resolved.built}
         prebuilt = {c.resolved.image for c in ir.envs[env].graph.components("service", "job") if not c.resolved.built}
+        if cluster_collector(ir.envs[env]):  # the namespace's tracing collector, pinned by tag
+            prebuilt.add(lib.tracing().image)
         rendered = render(charts[example], env, "ns", {"createNamespace": True})
         images = {c["image"] for o in rendered.values() for c in _containers(o)}
         assert {i for i in images if not i.endswith(f":{SHA}")} == prebuilt, images

@@ -158,3 +158,17 @@ def test_service_addons_bucket_table_and_policy_modes(tmp_path: Path) -> None:
     assert data["services"]["api"]["env"] == {"REPORTS": "${reports.bucket}"}
     table = [d for _, d in imported.report.findings if d.code == "IC-IMPORT-003"]
     assert len(table) == 1 and "DynamoDB table `sessions`" in table[0].message and table[0].position == (4, 3)
+
+
+def test_xray_tracing_becomes_tracing_true(tmp_path: Path) -> None:
+    svc = tmp_path / "copilot" / "api"
+    svc.mkdir(parents=True)
+    (svc / "manifest.yml").write_text("name: api\ntype: Backend Service\nimage:\n  location: ghcr.io/acme/api:1.0.0\n"
+                                      "  port: 8080\nobservability:\n  tracing: awsxray\n")
+    imported = import_copilot(tmp_path)
+    data = load_text(imported.text or "").data or {}
+    assert data["services"]["api"]["tracing"] is True
+    changed = [d for _, d in imported.report.findings if "X-Ray tracing becomes `tracing: true`" in d.message]
+    assert len(changed) == 1 and category(changed[0]) == "changed"
+    result = analyze(text=imported.text or "", source_dir=str(tmp_path))
+    assert result.ok and result.ir.envs[result.ir.env_names()[0]].graph.by_name()["api"].tracing.collector == "sidecar"

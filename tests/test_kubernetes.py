@@ -19,9 +19,11 @@ from conftest import ALL_TARGETS, EXAMPLES, ORACLES, ROOT, compiled, output_file
 from ruamel.yaml import YAML
 
 from infracc.backends.kubernetes import meta
+from infracc.compiler import library_data as lib
 from infracc.compiler import naming
 from infracc.compiler.build import default_targets
 from infracc.compiler.catalogue import registry
+from infracc.compiler.passes.tracing import cluster_collector
 
 CRDS = ROOT / "tests" / "data" / "crds"
 CRD_SCHEMAS = {
@@ -234,6 +236,8 @@ def test_network_policies_follow_uses(example: str) -> None:
                      for rule in policy["egress"] for peer in rule["to"] if "podSelector" in peer}
             wanted = {(env.graph.component(e.target).name, e.network.port) for e in env.graph.uses(component.id)
                       if env.graph.component(e.target).kind == "service" and e.network and e.network.port}
+            if component.tracing is not None and component.tracing.collector == "cluster":  # OTLP to the collector
+                wanted.add((naming.OTEL_COLLECTOR, lib.tracing().otlp_grpc_port))
             assert peers == wanted, (env_name, component.name)
 
 
@@ -269,7 +273,8 @@ def test_built_images_take_the_release_tag_at_apply_time(example: str) -> None:
         registry_host = meta.Ctx(ir, env).registry
         workloads = env.graph.components("service", "job")
         allowed = ({f"{registry_host}/{naming.image_repository(ir.name, c.name)}:{meta.IMAGE_TAG}"
-                    for c in workloads if c.resolved.built} | {c.resolved.image for c in workloads if not c.resolved.built})
+                    for c in workloads if c.resolved.built} | {c.resolved.image for c in workloads if not c.resolved.built}
+                   | ({lib.tracing().image} if cluster_collector(env) else set()))  # the pinned tracing collector
         for pod in pod_specs(obj):
             for container in pod["containers"] + pod.get("initContainers", []):
                 assert container["image"] in allowed, (path, container["image"])

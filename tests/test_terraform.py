@@ -157,11 +157,16 @@ def test_container_definitions_are_hardened(example: str) -> None:
     for env, doc in stacks(example).items():
         secret_names = {v.name for c in ir.envs[env].graph for v in c.env if v.secret}
         for _, name, attrs in blocks(doc, type_="aws_ecs_task_definition"):
-            workload, *init = json.loads(attrs["container_definitions"])
+            workload, *others = json.loads(attrs["container_definitions"])
+            # The tracing collector sidecar (tests/test_tracing.py checks it) when the workload is traced.
+            sidecars = [c for c in others if c["name"] == "otel-collector"]
+            init = [c for c in others if c["name"] != "otel-collector"]
             # The one other container opens the writable volumes (root-owned on Fargate): chmod only.
             assert [(c["name"], c["essential"], c["command"][:2], c["user"]) for c in init] == [
                 (f"{workload['name']}-volumes", False, ["chmod", "1777"], "0:0")], name
-            assert workload["dependsOn"] == [{"containerName": init[0]["name"], "condition": "SUCCESS"}], name
+            assert workload["dependsOn"] == [{"containerName": init[0]["name"], "condition": "SUCCESS"}] + [
+                {"containerName": c["name"], "condition": "START"} for c in sidecars], name
+            init += sidecars
             assert workload["user"].split(":")[0] not in ("0", "root") and workload["user"].split(":")[0].isdigit()
             for container in (workload, *init):
                 assert container["readonlyRootFilesystem"] is True and container["privileged"] is False, name
@@ -214,6 +219,9 @@ def test_eks_pod_identity_per_workload() -> None:
         assert {(a["namespace"], a["service_account"]) for a in efs} == {
             ("kube-system", "efs-csi-controller-sa"), ("kube-system", "efs-csi-node-sa")}
         assert "aws-efs-csi-driver" in {a["addon_name"] for a in doc["resource"]["aws_eks_addon"].values()}
+        # the namespace's tracing collector (the example traces its workloads: tests/test_tracing.py)
+        collector = associations.pop("otel_collector_identity")
+        assert collector["service_account"] == "otel-collector"
         accounts = {a["service_account"] for a in associations.values()}
         assert accounts == {c.name for c in ir.envs[env].graph.components("service", "job")}
         assert {a["namespace"] for a in associations.values()} == {f"marketplace-{env}"}

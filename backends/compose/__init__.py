@@ -190,6 +190,10 @@ def _environment(ir: StackIR, env: EnvIR, comp: Component, secrets: set[str]) ->
         values["AWS_ENDPOINT_URL_SQS"] = f"http://{s.SQS}:9324"
     if "table" in uses:
         values["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{s.DYNAMODB}:8000"
+    if comp.tracing is not None and comp.tracing.enabled:
+        # No collector runs locally: the SDK is switched off (the OpenTelemetry SDK environment
+        # specification's OTEL_SDK_DISABLED), so the app neither blocks on nor logs a missing endpoint.
+        values["OTEL_SDK_DISABLED"] = "true"
     return dict(sorted(values.items()))
 
 

@@ -304,6 +304,38 @@ def mounts(env: EnvIR) -> list[MountFact]:
     return out
 
 
+@dataclass(frozen=True)
+class Traced:
+    component: str
+    kind: str
+    collector: str
+    sampling: str
+
+
+COLLECTOR_TEXT = {"sidecar": f"`{naming.OTEL_COLLECTOR}` sidecar container in the task (its own log group "
+                             f"`.../{naming.OTEL_COLLECTOR}`)",
+                  "cluster": f"the namespace's `{naming.OTEL_COLLECTOR}` Deployment and Service",
+                  "lambda": "Lambda active tracing"}
+
+
+def tracing(env: EnvIR) -> list[Traced]:
+    """What is traced in one environment, through what, at which sample rate (tracing pass)."""
+    out = []
+    for comp in env.graph.components("service", "job", "function"):
+        d = comp.tracing
+        if d is None or not d.enabled:
+            continue
+        rate = ("Lambda's own: the first request each second and 5% of the others" if d.sample_rate is None else
+                f"{d.sample_rate:g} ({'as written' if d.sample_rate_source == 'spec' else 'the ' + env.settings.size + ' default'}), parent-based")
+        out.append(Traced(comp.name, comp.kind, COLLECTOR_TEXT[d.collector], rate))
+    return out
+
+
+def trace_console(region: str) -> str:
+    """Where the traces are: the X-Ray trace map and traces in the CloudWatch console of the region."""
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#xray:service-map/map"
+
+
 def facts(ir: StackIR) -> dict[str, object]:
     envs = list(ir.envs.values())
     last = envs[-1]
@@ -330,4 +362,7 @@ def facts(ir: StackIR) -> dict[str, object]:
         "images": {c.name: naming.image_repository(ir.name, c.name) for c in t.built_workloads(last)},
         "pii": [(c, getattr(resolved.of(c), "description", None)) for c in last.graph if resolved.contains_pii(c)],
         "mounts": {env.name: mounts(env) for env in envs},
+        "tracing": {env.name: tracing(env) for env in envs},
+        "trace_console": {env.name: trace_console(env.settings.region) for env in envs},
+        "aws_config": {env.name: env.aws_config for env in envs},
     }

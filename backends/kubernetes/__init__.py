@@ -8,7 +8,15 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from infracc.backends.kubernetes import config, meta, namespace, network, volumes, workloads
+from infracc.backends.kubernetes import (
+    collector,
+    config,
+    meta,
+    namespace,
+    network,
+    volumes,
+    workloads,
+)
 from infracc.backends.kubernetes.meta import Ctx
 from infracc.backends.kubernetes.pods import env_sources
 from infracc.backends.serialize import dump_yaml
@@ -43,7 +51,8 @@ def env_objects(ir: StackIR, env: str) -> tuple[list[dict[str, Any]], list[Diagn
     loads = ctx.env.graph.components(*network.WORKLOADS)
     if not loads:
         return [], []
-    objects = [namespace.namespace(ctx), namespace.quota(ctx, loads), namespace.limit_range(ctx, loads)]
+    objects = [namespace.namespace(ctx), namespace.quota(ctx, loads, collector.quota(ctx)),
+               namespace.limit_range(ctx, loads)]
     storage = workloads.storage_class(ctx)
     if storage is not None:
         objects.append(storage)
@@ -53,6 +62,7 @@ def env_objects(ir: StackIR, env: str) -> tuple[list[dict[str, Any]], list[Diagn
         objs, diags = _workload(ctx, component)
         objects += objs
         diagnostics += diags
+    objects += collector.objects(ctx)
     return objects, diagnostics
 
 

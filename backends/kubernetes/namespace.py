@@ -29,11 +29,14 @@ def _pods(component: Component) -> int:
     return count + (1 if migrates else 0)
 
 
-def quota(ctx: Ctx, workloads: list[Component]) -> dict[str, Any]:
-    """Sum of every workload at its maximum scale, times the surge factor."""
-    pods = sum(_pods(c) for c in workloads) * SURGE_FACTOR
-    milli = sum(round(c.sizing.cpu * 1000) * _pods(c) for c in workloads if c.sizing and c.sizing.cpu) * SURGE_FACTOR
-    mib = sum(c.sizing.memory_mib * _pods(c) for c in workloads if c.sizing and c.sizing.memory_mib) * SURGE_FACTOR
+def quota(ctx: Ctx, workloads: list[Component], extra: tuple[int, int, int] = (0, 0, 0)) -> dict[str, Any]:
+    """Sum of every workload at its maximum scale, plus `extra` (pods, milli-CPU, MiB: the
+    tracing collector), times the surge factor."""
+    pods = (sum(_pods(c) for c in workloads) + extra[0]) * SURGE_FACTOR
+    milli = (sum(round(c.sizing.cpu * 1000) * _pods(c) for c in workloads if c.sizing and c.sizing.cpu)
+             + extra[1]) * SURGE_FACTOR
+    mib = (sum(c.sizing.memory_mib * _pods(c) for c in workloads if c.sizing and c.sizing.memory_mib)
+           + extra[2]) * SURGE_FACTOR
     hard = {
         "pods": str(pods),
         "requests.cpu": meta.cpu(milli / 1000), "limits.cpu": meta.cpu(milli / 1000),

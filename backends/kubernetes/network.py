@@ -4,16 +4,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infracc.backends.kubernetes import meta
+from infracc.backends.kubernetes import collector, meta
 from infracc.backends.kubernetes.meta import Ctx
+from infracc.backends.kubernetes.pods import POD_IDENTITY_AGENT_CIDR
 from infracc.backends.kubernetes.workloads import preview_service, strategy
 from infracc.compiler import naming, resolved
 from infracc.compiler.ir import Component, Connection
 
 NP_API = "networking.k8s.io/v1"
 TGB_API = "elbv2.k8s.aws/v1beta1"  # AWS Load Balancer Controller
-# EKS Pod Identity agent: where the SDK fetches the workload's AWS credentials.
-POD_IDENTITY_AGENT = "169.254.170.23/32"
+POD_IDENTITY_AGENT = POD_IDENTITY_AGENT_CIDR
 METADATA = "169.254.169.254/32"  # the EC2 instance metadata service
 WORKLOADS = ("service", "job")
 
@@ -116,6 +116,7 @@ def _ingress_rules(ctx: Ctx, component: Component) -> list[dict[str, Any]]:
 def workload_policy(ctx: Ctx, component: Component) -> dict[str, Any]:
     """Allow exactly this workload's `uses` edges (egress) and its users (ingress)."""
     egress = [e for e in (_egress(ctx, edge) for edge in ctx.env.graph.uses(component.id)) if e]
+    egress += collector.egress(ctx, component.name)
     if any(edge.grant is not None and edge.grant.mounted_by is None for edge in ctx.env.graph.uses(component.id)):
         egress.append({"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": _tcp(80)})
     unique = {json.dumps(e, sort_keys=True): e for e in egress}

@@ -9,6 +9,8 @@ from infracc.compiler import resolved
 from infracc.compiler.decisions import WorkloadSecurity
 from infracc.compiler.ir import Component
 
+# EKS Pod Identity agent: where the SDK fetches the workload's AWS credentials.
+POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
 TMP_VOLUME = "tmp"
 DATA_VOLUME = "data"
 # Mount point of a stateful service's volume.

@@ -10,6 +10,7 @@ from typing import Any
 
 from infracc.backends.serialize import dump_json
 from infracc.backends.terraform import (
+    awsconfig,
     budgets,
     cdn,
     ecs,
@@ -127,6 +128,7 @@ def build(ir: StackIR, env: EnvIR) -> Env:
     ops.alarms(ctx)
     budgets.budget(ctx)
     ops.cloudtrail(ctx)
+    awsconfig.aws_config(ctx)
     ops.backup_plan(ctx)
     outputs(ctx)
     return ctx

@@ -4,11 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from infracc.backends.terraform import containers, edge, iam
-from infracc.backends.terraform.context import Env, json_text
+from infracc.backends.terraform.context import REGION, Env, json_text
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
+from infracc.backends.tracing import collector_config_text
 from infracc.compiler import decided, naming, resolved
+from infracc.compiler import library_data as lib
 from infracc.compiler.cron import to_eventbridge
+from infracc.compiler.decisions import Tracing
 from infracc.compiler.ir import Component
 
 
@@ -34,7 +37,7 @@ def workload(ctx: Env, comp: Component) -> None:
     n = label(comp.kind, comp.name)
     logs = ctx.log_group(n, f"/ecs/{ctx.aws_name()}/{comp.name}", decided.retention(comp).log_retention_days)
     ctx.parts[f"logs.{comp.id}"] = logs  # externals' metric filters read it (ops.external_alarm)
-    policy = iam.workload_policy(ctx, comp)
+    policy = iam.workload_policy(ctx, comp, iam.tracing_statements(comp))
     task_role = ctx.role(f"{n}_task", "ecs-tasks.amazonaws.com", policy)
     ctx.parts[f"role.task.{comp.id}"] = task_role  # a file system policy names it (filesystems.py)
     secrets = iam.read_secrets_statements(ctx, comp)
@@ -43,6 +46,10 @@ def workload(ctx: Env, comp: Component) -> None:
                          managed=("service-role/AmazonECSTaskExecutionRolePolicy",))
     roles = (task_role, exec_role)
     r = resolved.workload(comp)
+    if decided.tracing(comp).collector == "sidecar":  # the collector's own log group
+        ctx.parts[f"logs.otel.{comp.id}"] = ctx.log_group(
+            label(n, "otel"), f"/ecs/{ctx.aws_name()}/{comp.name}/{naming.OTEL_COLLECTOR}",
+            decided.retention(comp).log_retention_days)
     td = task_definition(ctx, comp, n, logs, roles, list(r.command) or None, None)
     ctx.parts[f"td.{comp.id}"] = td
     if isinstance(r, resolved.Service) and r.migrate:
@@ -73,6 +80,25 @@ def volume_init(main: dict[str, Any]) -> dict[str, Any]:
             "mountPoints": containers.scratch_mounts(main), "logConfiguration": main["logConfiguration"]}
 
 
+def otel_collector(tracing: Tracing, log_group: str) -> dict[str, Any]:
+    """The ADOT collector sidecar (library/tracing.json): not essential (a collector failure never
+    stops the workload; spans are dropped instead), its own log group, hardened like the workload
+    (read-only root, no capabilities, UID 10001), the CPU weight and memory cap
+    the tracing pass reserved, its configuration in AOT_CONFIG_CONTENT (backends/tracing.py)."""
+    data = lib.tracing()
+    return {"name": naming.OTEL_COLLECTOR, "image": data.image, "essential": False,
+            "cpu": tracing.collector_cpu_units, "memory": tracing.collector_memory_mib,
+            "user": f"{resolved.RUN_AS_UID}:{resolved.RUN_AS_UID}",
+            "environment": [{"name": "AOT_CONFIG_CONTENT", "value": collector_config_text(sidecar=True)}],
+            "secrets": [], "readonlyRootFilesystem": True, "privileged": False,
+            "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
+            "mountPoints": [],
+            "healthCheck": {"command": ["CMD", *data.health_command], "interval": 30, "timeout": 5, "retries": 3,
+                            "startPeriod": 10},
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": naming.OTEL_COLLECTOR}}}
+
+
 def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple[Block, Block],
                     command: list[str] | None, suffix: str | None) -> Block:
     cpu, memory = _compute(comp)
@@ -83,6 +109,14 @@ def task_definition(ctx: Env, comp: Component, n: str, logs: Block, roles: tuple
         init = volume_init(spec)
         spec["dependsOn"] = [{"containerName": init["name"], "condition": "SUCCESS"}]
         defs.append(init)
+    collector_logs = ctx.parts.get(f"logs.otel.{comp.id}")
+    if collector_logs is not None and suffix is None:
+        sidecar = otel_collector(decided.tracing(comp), collector_logs.ref("name"))
+        spec["dependsOn"] = [*spec.get("dependsOn", []), {"containerName": sidecar["name"], "condition": "START"}]
+        defs.append(sidecar)
+    elif collector_logs is not None:  # the migration task has no collector: its SDK stays off
+        spec["environment"] = sorted([*spec["environment"], {"name": "OTEL_SDK_DISABLED", "value": "true"}],
+                                     key=lambda e: e["name"])
     return ctx.doc.resource("aws_ecs_task_definition", label(n, "task"), {
         "family": ctx.aws_name(comp.name, suffix or ""), "requires_compatibilities": ["FARGATE"], "network_mode": "awsvpc",
         "cpu": str(int(cpu * 1024)), "memory": str(memory),

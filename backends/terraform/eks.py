@@ -8,6 +8,7 @@ from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
 from infracc.compiler import decided, naming
 from infracc.compiler.ir import Component
+from infracc.compiler.passes.tracing import cluster_collector
 
 CLUSTER_SG = "${aws_eks_cluster.cluster.vpc_config[0].cluster_security_group_id}"
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -40,6 +41,7 @@ def cluster(ctx: Env) -> None:
     _efs_csi_driver(ctx, eks, nodes)
     controller = _secrets_controller(ctx, eks)
     roles = [_pod_identity(ctx, comp, eks, controller) for comp in ctx.env.graph.components("service", "job")]
+    _collector_identity(ctx, eks)
     policy = ctx.policy_document("external_secrets_assume", [{
         "sid": "AssumeWorkloadRoles", "effect": "Allow", "actions": ["sts:AssumeRole"], "resources": roles}])
     ctx.doc.resource("aws_iam_role_policy", label("external_secrets", "policy"), {
@@ -118,3 +120,17 @@ def _pod_identity(ctx: Env, comp: Component, eks: Block, controller: Block) -> s
         "cluster_name": eks.ref("name"), "namespace": naming.namespace(ctx.ir.name, ctx.name),
         "service_account": naming.service_account(comp.name), "role_arn": role.ref("arn")})
     return role.ref("arn")
+
+
+def _collector_identity(ctx: Env, eks: Block) -> None:
+    """The namespace's OpenTelemetry collector (tracing pass): its Pod Identity may only send
+    traces, the X-Ray actions every traced workload shares (iam.tracing_statements)."""
+    if not cluster_collector(ctx.env):
+        return
+    traced = next(c for c in ctx.env.graph.components("service", "job") if c.tracing and c.tracing.collector == "cluster")
+    policy = ctx.policy_document("otel_collector_pod", iam.tracing_statements(traced))
+    role = ctx.role("otel_collector_pod", "pods.eks.amazonaws.com", policy,
+                    role_name=naming.pod_role(ctx.ir.name, ctx.name, "tracing", naming.OTEL_COLLECTOR))
+    ctx.doc.resource("aws_eks_pod_identity_association", label("otel_collector", "identity"), {
+        "cluster_name": eks.ref("name"), "namespace": naming.namespace(ctx.ir.name, ctx.name),
+        "service_account": naming.service_account(naming.OTEL_COLLECTOR), "role_arn": role.ref("arn")})

@@ -10,7 +10,7 @@ from infracc.backends.terraform.firewall import in_vpc
 from infracc.backends.terraform.model import Block, label
 from infracc.backends.terraform.network import subnet_ids
 from infracc.backends.terraform.storage import bucket_core, queue_policy, tls_only
-from infracc.compiler import naming, resolved
+from infracc.compiler import decided, naming, resolved
 from infracc.compiler.cron import to_eventbridge
 from infracc.compiler.decisions import Optimization, Retention, Sizing
 from infracc.compiler.diagnostics import Diagnostic
@@ -63,15 +63,17 @@ def function(ctx: Env, comp: Component) -> None:
     # secrets and the connection secrets of the databases and caches it uses, and their key.
     own += iam.read_secrets_statements(ctx, comp)
     own += _stream_statements(ctx, comp)
+    own += iam.tracing_statements(comp)
     vpc = in_vpc(ctx, comp)
-    managed = ("AWSXRayDaemonWriteAccess",) + (("service-role/AWSLambdaVPCAccessExecutionRole",) if vpc else ())
+    managed = ("service-role/AWSLambdaVPCAccessExecutionRole",) if vpc else ()
+    traced = decided.tracing(comp).enabled
     role = ctx.role(n, "lambda.amazonaws.com", iam.workload_policy(ctx, comp, own), managed=managed)
     variables = environment(ctx, comp)
     attrs: dict[str, Any] = {
         "function_name": fname, "role": role.ref("arn"), "runtime": spec.runtime, "handler": spec.handler,
         "architectures": [_optimization(comp).arch], "memory_size": _sizing(comp).lambda_memory_mb,
         "timeout": spec.timeout_seconds, "s3_bucket": ctx.parts["bucket.artifacts"].ref("id"),
-        "s3_key": f"functions/{comp.name}/${{var.image_tag}}.zip", "tracing_config": {"mode": "Active"},
+        "s3_key": f"functions/{comp.name}/${{var.image_tag}}.zip", "tracing_config": {"mode": "Active" if traced else "PassThrough"},
         "dead_letter_config": {"target_arn": dlq.ref("arn")},
         "logging_config": {"log_format": "JSON", "log_group": logs.ref("name")}, "depends_on": [logs.address]}
     if variables:  # the key encrypts the variables; without any, a key is a perpetual diff (CKV_AWS_173)
@@ -79,7 +81,7 @@ def function(ctx: Env, comp: Component) -> None:
         attrs["kms_key_arn"] = ctx.parts["kms.env"].ref("arn")
     if vpc:
         attrs["vpc_config"] = {"subnet_ids": subnet_ids(ctx, "private"), "security_group_ids": [ctx.parts[f"sg.{comp.id}"].ref("id")]}
-    skip = ("IC-SKIP-012",) + (() if vpc else ("IC-SKIP-013",))
+    skip = ("IC-SKIP-012",) + (() if vpc else ("IC-SKIP-013",)) + (() if traced else ("IC-SKIP-023",))
     fn = ctx.doc.resource("aws_lambda_function", n, attrs, skip=skip)
     ctx.parts[comp.id] = fn
     ctx.parts[f"dlq.{comp.id}"] = dlq

@@ -79,3 +79,12 @@ def read_secrets_statements(ctx: Env, comp: Component,
         return []
     return [{"sid": "ReadOwnSecrets", "effect": "Allow", "actions": ["secretsmanager:GetSecretValue"], "resources": arns},
             {"sid": "DecryptSecrets", "effect": "Allow", "actions": ["kms:Decrypt"], "resources": [ctx.parts["kms.env"].ref("arn")]}]
+
+
+def tracing_statements(comp: Component) -> list[dict[str, Any]]:
+    """What a traced workload's role needs to send traces (the tracing pass's X-Ray actions, those
+    of AWSXRayDaemonWriteAccess): X-Ray has no resource-level permissions for them, so `*`."""
+    decision = decided.tracing(comp)
+    if not decision.enabled or not decision.actions:
+        return []
+    return [{"sid": "SendTraces", "effect": "Allow", "actions": sorted(decision.actions), "resources": ["*"]}]

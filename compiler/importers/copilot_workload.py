@@ -26,7 +26,7 @@ P = tuple[str | int, ...]
 TYPES = {"Load Balanced Web Service": "services", "Backend Service": "services", "Worker Service": "services",
          "Request-Driven Web Service": "services", "Scheduled Job": "jobs", "Static Site": "sites"}
 HANDLED = {"name", "type", "image", "http", "cpu", "memory", "count", "variables", "secrets", "env_file", "command",
-           "entrypoint", "environments", "publish", "subscribe", "on", "timeout", "retries", "files"}
+           "entrypoint", "environments", "publish", "subscribe", "on", "timeout", "retries", "files", "observability"}
 WHY_DROPPED = {
     "platform": "infracc chooses the CPU architecture", "exec": "ECS Exec is not an infracc setting",
     "network": "network access follows `uses` (security groups, placement and Service Connect are infracc's)",
@@ -68,10 +68,29 @@ def translate(ws: Workspace, file: SourceFile, data: dict[str, object], raw: str
         _job(ws, file, data, comp, raw)
     _overrides(ws, file, data, comp, raw, per_env)
     _messaging(ws, file, data, name)
+    _tracing(ws, file, data, comp, raw)
     for key in data:
         if key not in HANDLED:
             why = WHY_DROPPED.get(str(key), "has no infracc equivalent")
             ws.report.lossy("decide" if key in _DECIDE else "dropped", file, (key,), f"`{raw}`.{key}: {why}")
+
+
+def _tracing(ws: Workspace, file: SourceFile, data: dict[str, object], comp: CommentedMap, raw: str) -> None:
+    """`observability: {tracing: awsxray}` (Copilot's X-Ray sidecar) is infracc's `tracing: true`
+    (an ADOT collector sidecar exporting to X-Ray); the rest of `observability` is infracc's."""
+    obs = data.get("observability")
+    if not isinstance(obs, dict):
+        if obs is not None:
+            ws.report.lossy("dropped", file, ("observability",), f"`{raw}`.observability: {WHY_DROPPED['observability']}")
+        return
+    if obs.get("tracing") == "awsxray":
+        ws.doc.put(comp, "tracing", True, ws.origin(file, ("observability", "tracing")))
+        ws.report.lossy("changed", file, ("observability", "tracing"), f"`{raw}`: X-Ray tracing becomes `tracing: true` "
+                        "(an ADOT collector sidecar; the app's SDK gets the OTEL_* environment, sampled by size)")
+    for key in obs:
+        if key != "tracing" or obs.get("tracing") != "awsxray":
+            ws.report.lossy("dropped", file, ("observability", key),
+                            f"`{raw}`.observability.{key}: {WHY_DROPPED['observability']}")
 
 
 def _site(ws: Workspace, file: SourceFile, data: dict[str, object], comp: CommentedMap) -> None:

@@ -23,7 +23,7 @@ from infracc.schema.models import Usage
 
 Arch = Literal["arm64", "x86_64"]
 
-REQUIRES = frozenset({"sizing", "security", "endpoints", "levers"})
+REQUIRES = frozenset({"sizing", "tracing", "security", "aws_config", "endpoints", "levers"})
 PROVIDES = frozenset({"cost"})
 
 GRAVITON_LANGUAGES = ("python", "node", "go", "java", "static")
@@ -270,27 +270,57 @@ def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, na
 
 def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
     if ir.platform == "eks":  # pods run on the environment's node group, priced at env level
-        return _stateful_volumes(comp, est) + _transfer(comp, est)
+        return _stateful_volumes(comp, est) + _transfer(comp, est) + _traces(comp, est)
     sz, opt = decided.sizing(comp), decided.optimization(comp)
     arch = (opt.arch or "x86_64") if est.on("graviton") else "x86_64"
     name = comp.name
     spot_note = upper_bound("Fargate Spot") if not naive and opt.capacity == "spot" else None
     if comp.kind == "job":
         note = "per vCPU-hour of run time; run time depends on the job"
+        note += _sidecar_note(comp)
         return [est.item(name, f"Fargate vCPU ({arch})", "fargate", "vcpu", None, assumption=note, arch=arch),
-                est.item(name, f"Fargate memory ({arch})", "fargate", "memory", None, assumption=note, arch=arch)]
+                est.item(name, f"Fargate memory ({arch})", "fargate", "memory", None, assumption=note, arch=arch),
+                *_traces(comp, est)]
     assert sz.cpu is not None and sz.memory_mib is not None, comp.id
     tasks = sz.replicas_min or (1 if comp.spec.port is None else 0)
     tasks = max(tasks, 1)
     running = est.active_hours("service", name)
     hours = running * tasks
     basis = (f"{tasks} task(s) × {running:g} h, at minimum replicas" + (f"; {spot_note}" if spot_note else "")
-             + ("; scaled to 0 off hours" if running != est.hours else ""))
+             + ("; scaled to 0 off hours" if running != est.hours else "") + _sidecar_note(comp))
     items = [
         est.item(name, f"Fargate vCPU ({arch})", "fargate", "vcpu", sz.cpu * hours, assumption=basis, arch=arch),
         est.item(name, f"Fargate memory ({arch})", "fargate", "memory", sz.memory_mib / 1024 * hours, assumption=basis, arch=arch),
     ]
-    return items + _transfer(comp, est)
+    return items + _transfer(comp, est) + _traces(comp, est)
+
+
+def _sidecar_note(comp: Component) -> str:
+    """The collector's share of a traced task (the tracing pass grew the task to hold it)."""
+    t = comp.tracing
+    if t is None or t.collector != "sidecar":
+        return ""
+    grown = f"; the task grew by {t.memory_added_mib} MiB" + (f" and {t.cpu_added:g} vCPU" if t.cpu_added else "")
+    return (f"; includes the ADOT collector sidecar ({t.collector_cpu_units} CPU units, {t.collector_memory_mib} MiB"
+            f"{grown if t.memory_added_mib or t.cpu_added else '; it fits in the task as sized'})")
+
+
+def _traces(comp: Component, est: Estimator) -> list[LineItem]:
+    """X-Ray traces recorded, per million: the workload's requests a month × its sample rate when
+    the spec gives `usage.requests`; Lambda's own sampling (1 a second + 5%) has no fixed rate."""
+    t = comp.tracing
+    if t is None or not t.enabled:
+        return []
+    usage = comp.spec.usage
+    requests = usage.requests if usage is not None else None
+    millions = None if requests is None or t.sample_rate is None else round(requests * t.sample_rate / 1e6, 6)
+    if millions is not None:
+        note = f"{requests:,} requests a month × sample rate {t.sample_rate:g}"
+    elif t.sample_rate is None:
+        note = "usage-dependent: Lambda records the first request each second and 5% of the others"
+    else:
+        note = f"usage-dependent: set usage.requests (recorded: requests × sample rate {t.sample_rate:g})"
+    return [est.item(comp.name, "X-Ray traces recorded", "xray", "traces-stored", millions, assumption=note)]
 
 
 def _stateful_volumes(comp: Component, est: Estimator) -> list[LineItem]:
@@ -419,7 +449,7 @@ def _function(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: b
                  assumption=None if reqs is not None else needs, arch=arch),
         est.item(comp.name, f"Lambda duration ({arch})", "lambda", "duration", gb_s,
                  assumption=None if gb_s is not None else needs, arch=arch),
-    ]
+    ] + _traces(comp, est)
 
 
 def _site(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
@@ -552,6 +582,26 @@ def env_items(ir: StackIR, env: EnvIR, est: Estimator, naive: bool) -> list[Line
     # The stack's Route 53 zone is looked up, not created (it holds the domain before infracc
     # runs), so it is no cost of this stack; its records and queries are usage.
     items += _backups(env, est, naive)
+    items += _aws_config(env, est, naive)
+    return items
+
+
+def _aws_config(env: EnvIR, est: Estimator, naive: bool) -> list[LineItem]:
+    """soc2's AWS Config (aws_config pass): configuration items the recorder records (only where
+    this environment creates it) and the managed rules' evaluations; both grow with how often
+    resources change, so both are usage-dependent, listed with their unit price."""
+    decision = env.aws_config
+    if naive or decision is None:
+        return []
+    items: list[LineItem] = []
+    if decision.recorder:
+        items.append(est.item("compliance", "AWS Config configuration items recorded", "config", "configuration-items",
+                              None, assumption="usage-dependent: one item per recorded change of a resource "
+                                               "(all supported types; priced per 1,000)"))
+    items.append(est.item("compliance", f"AWS Config rule evaluations ({len(decision.rules)} managed rules)", "config",
+                          "rule-evaluations", None,
+                          assumption="usage-dependent: each rule evaluates its resources on every change (priced per "
+                                     "1,000 evaluations)"))
     return items
 
 

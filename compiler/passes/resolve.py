@@ -22,7 +22,7 @@ def resolve(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for env in ir.envs.values():
         for comp in env.graph:
-            comp.resolved = resolve_component(comp)
+            comp.resolved = resolve_component(comp, ir.tracing)
             diags += _unprobed(comp, comp.resolved)
     return list(dict.fromkeys(diags))
 
@@ -39,9 +39,12 @@ def _unprobed(comp: Component, res: r.Resolved) -> list[Diagnostic]:
                     "progress, e.g. [celery, -A, app, inspect, ping]")]
 
 
-def resolve_component(comp: Component) -> r.Resolved:
+def resolve_component(comp: Component, stack_tracing: Any = None) -> r.Resolved:
     spec, kind = comp.spec, comp.kind
     common: dict[str, Any] = {"name": comp.name, "description": spec.description}
+    if kind in ("service", "job", "function"):
+        common["tracing"] = _tracing(spec.tracing if spec.tracing is not None else stack_tracing,
+                                     r.FUNCTION_TRACING if kind == "function" else r.WORKLOAD_TRACING)
     if kind == "service":
         port = spec.port
         return r.Service(**common, **_workload(spec, port, spec.protocol), mounts=_mounts(comp), port=port,
@@ -150,6 +153,15 @@ def _mounts(comp: Component) -> tuple[r.Mount, ...]:
         out.setdefault(m.filesystem, r.Mount(filesystem=m.filesystem, path=posixpath.normpath(m.path),
                                              read_only=m.read_only))
     return tuple(out.values())
+
+
+def _tracing(written: Any, default: bool) -> r.Tracing:
+    """`true`/`false`, `{sample_rate}` (tracing on at that rate) or nothing (the kind's default)."""
+    if written is None:
+        return r.Tracing(enabled=default)
+    if isinstance(written, bool):
+        return r.Tracing(enabled=written)
+    return r.Tracing(enabled=True, sample_rate=written.sample_rate)
 
 
 def _table_key(key: Any) -> r.TableKey:

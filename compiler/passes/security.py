@@ -477,5 +477,7 @@ IMPLEMENTED_BY = {
     "IC-GDPR-002": "dedicated KMS key per contains_pii store; `data-classification=pii` tag on the store and its key",
     "IC-GDPR-003": "CloudWatch log group retention capped at 400 days for workloads using PII stores",
     "IC-SOC2-005": "SNS alarm topic (KMS) and CloudWatch alarms",
+    "IC-SOC2-006": "AWS Config recorder, delivery channel and KMS-encrypted bucket (`aws_config: create`), and the "
+                   "managed Config rules of the controls (terraform)",
     "IC-GDPR-004": "docs: data inventory section",
 }

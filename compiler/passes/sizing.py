@@ -46,13 +46,15 @@ def sizing(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     return list(dict.fromkeys(diags))
 
 
-def fit_nodes(env: EnvIR, nodes: NodeGroup) -> NodeGroup:
+def fit_nodes(env: EnvIR, nodes: NodeGroup, extra_cpu: float = 0.0, extra_mib: int = 0) -> NodeGroup:
     """Grow the node group so the pods' requests fit: `min_size` (the size the group starts at)
     holds every service at its minimum replicas plus one run of each job and migration,
     `max_size` every service at its maximum. Allocatable capacity per node is the instance's
-    minus a system reservation (library/sizing.json `node_instances`)."""
+    minus a system reservation (library/sizing.json `node_instances`). `extra_*`: pods the
+    namespace runs besides the workloads (the tracing collector), in both bounds."""
     cpu, mib = lib.node_instance(nodes.instance_type)
-    low_cpu = low_mem = high_cpu = high_mem = 0.0
+    low_cpu = high_cpu = extra_cpu
+    low_mem = high_mem = float(extra_mib)
     for comp in env.graph.components("service", "job"):
         sz = comp.sizing
         assert sz is not None and sz.cpu is not None and sz.memory_mib is not None
