@@ -330,6 +330,8 @@ _TOP_READS: dict[str, frozenset[str]] = {
     "IC-DOMAIN-001": frozenset({"domain"}),
     "IC-GDPR-001": frozenset({"region", "compliance"}),
     "IC-COST-006": frozenset({"region", "platform"}),
+    "IC-COST-024": frozenset({"platform"}),  # reserved nodes need the eks node group
+    "IC-COST-023": frozenset({"region"}),  # the off-hours time zone defaults from the region
     "IC-SEC-013": frozenset({"platform"}),
     "IC-ALLOW-002": frozenset({"region", "compliance", "platform", "domain", "environments"}),
     "IC-K8S-001": frozenset({"platform", "targets"}),

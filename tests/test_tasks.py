@@ -15,7 +15,7 @@ from infracc.compiler.tasks import breakdown
 
 THREE_TIER = str(ROOT / "examples" / "three-tier" / "stack.yaml")
 # Images and function packages before the apply that points the stack at them (as CI does).
-KIND_ORDER = ["approval", "image", "package", "apply", "secret", "migrate", "deploy", "verify", "purchase"]
+KIND_ORDER = ["approval", "image", "package", "check", "apply", "secret", "migrate", "deploy", "verify", "purchase"]
 
 
 def _ir(example: str):
