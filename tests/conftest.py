@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -62,3 +63,15 @@ def compiled(example: str):
 def output_files(example: str, top: str) -> dict[str, str]:
     """Generated files of one example under one top-level output folder (e.g. `kubernetes`)."""
     return {str(p): t for p, t in compiled(example).files.items() if p.parts[0] == top}
+
+
+def write_emitted(result: Any, targets: list[str], root: Path) -> Path:
+    """Run the backends `targets` on an analyzed result and write its files under `root`, as
+    `compile -o root` would (feature tests then read them and hand the directory to oracles)."""
+    from infracc.compiler.pipeline import emit
+
+    emit(result, targets)
+    for rel, text in result.files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root

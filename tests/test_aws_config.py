@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import tf_real
-from conftest import ORACLES, ROOT
+from conftest import ORACLES, ROOT, write_emitted
 from test_terraform_real import toolchain, validate_and_mock  # noqa: F401 (fixture)
 
 from infracc.compiler.catalogue import registry
@@ -50,12 +50,7 @@ def result() -> Any:
 
 @pytest.fixture(scope="module")
 def out(result: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    emit(result, ["terraform", "docs"])
-    root = tmp_path_factory.mktemp("aws-config-out")
-    for rel, text in result.files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
+    return write_emitted(result, ["terraform", "docs"], tmp_path_factory.mktemp("aws-config-out"))
 
 
 def _doc(root: Path, env: str) -> dict[str, Any]:

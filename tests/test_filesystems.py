@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import tf_real
 import yaml
-from conftest import ORACLES, ROOT
+from conftest import ORACLES, ROOT, write_emitted
 from test_terraform_real import toolchain, validate_and_mock  # noqa: F401 (fixture)
 
-from infracc.compiler.pipeline import analyze, emit
+from infracc.compiler.pipeline import analyze
 from infracc.compiler.render import position
 
 BODY = """region: eu-west-1
@@ -65,22 +65,14 @@ def eks() -> Any:
     return _analyze(EKS)
 
 
-def _write(result: Any, targets: list[str], root: Path) -> Path:
-    emit(result, targets)
-    for rel, text in result.files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
-
-
 @pytest.fixture(scope="module")
 def ecs_out(ecs: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write(ecs, ["terraform", "compose", "docs"], tmp_path_factory.mktemp("efs-ecs"))
+    return write_emitted(ecs, ["terraform", "compose", "docs"], tmp_path_factory.mktemp("efs-ecs"))
 
 
 @pytest.fixture(scope="module")
 def eks_out(eks: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write(eks, ["terraform", "kubernetes", "helm", "ci", "docs"], tmp_path_factory.mktemp("efs-eks"))
+    return write_emitted(eks, ["terraform", "kubernetes", "helm", "ci", "docs"], tmp_path_factory.mktemp("efs-eks"))
 
 
 def _doc(root: Path, env: str) -> dict[str, Any]:

@@ -16,12 +16,12 @@ import kubernetes_validate
 import pytest
 import tf_real
 import yaml
-from conftest import ORACLES, ROOT
+from conftest import ORACLES, ROOT, write_emitted
 from test_kubernetes import CRD_SCHEMAS, VERSIONS, crd_validator
 from test_terraform_real import toolchain, validate_and_mock  # noqa: F401 (fixture)
 
 from infracc.compiler import graph_view, tasks
-from infracc.compiler.pipeline import analyze, emit
+from infracc.compiler.pipeline import analyze
 from infracc.compiler.render import position
 
 ALLOW_WAF = '{rule: IC-SEC-009, reason: "every client authenticates with a certificate; the broker caps connections"}'
@@ -74,11 +74,8 @@ def compiled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     platform, domain = request.param
     result = analyze(text=spec(platform, domain), source_dir=str(ROOT))
     assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics if d.is_error]
-    emit(result, ["terraform", "kubernetes", "compose", "docs"] if platform == "eks" else ["terraform", "compose", "docs"])
-    root = tmp_path_factory.mktemp(f"nlb-{platform}-{domain}")
-    for rel, text in result.files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
+    targets = ["terraform", "kubernetes", "compose", "docs"] if platform == "eks" else ["terraform", "compose", "docs"]
+    root = write_emitted(result, targets, tmp_path_factory.mktemp(f"nlb-{platform}-{domain}"))
     return result, root, platform, domain
 
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import tf_real
 import yaml
-from conftest import ORACLES, ROOT
+from conftest import ORACLES, ROOT, write_emitted
 from test_kubernetes import CRD_SCHEMAS, crd_validator
 from test_terraform_real import toolchain, validate_and_mock  # noqa: F401 (fixture)
 
 from infracc.compiler import naming, resolved
-from infracc.compiler.pipeline import analyze, emit
+from infracc.compiler.pipeline import analyze
 from infracc.compiler.render import position
 from infracc.compiler.tasks import breakdown
 
@@ -68,22 +68,14 @@ def eks() -> Any:
     return _analyze("eks")
 
 
-def _write(result: Any, targets: list[str], root: Path) -> Path:
-    emit(result, targets)
-    for rel, text in result.files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
-
-
 @pytest.fixture(scope="module")
 def ecs_out(ecs: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write(ecs, ["terraform", "compose", "docs"], tmp_path_factory.mktemp("shared-ecs"))
+    return write_emitted(ecs, ["terraform", "compose", "docs"], tmp_path_factory.mktemp("shared-ecs"))
 
 
 @pytest.fixture(scope="module")
 def eks_out(eks: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write(eks, ["terraform", "kubernetes", "docs"], tmp_path_factory.mktemp("shared-eks"))
+    return write_emitted(eks, ["terraform", "kubernetes", "docs"], tmp_path_factory.mktemp("shared-eks"))
 
 
 def _doc(root: Path, env: str) -> dict[str, Any]:

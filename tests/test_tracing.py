@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import tf_real
 import yaml
-from conftest import ORACLES, ROOT
+from conftest import ORACLES, ROOT, write_emitted
 from test_terraform_real import toolchain, validate_and_mock  # noqa: F401 (fixture)
 
 from infracc.compiler import graph_view
@@ -109,22 +109,14 @@ def _env(comp: Any) -> dict[str, str]:
     return {v.name: "".join(s for s in v.segments if isinstance(s, str)) for v in comp.env}
 
 
-def _write(result: Any, targets: list[str], root: Path) -> Path:
-    emit(result, targets)
-    for rel, text in result.files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
-
-
 @pytest.fixture(scope="module")
 def ecs_out(ecs: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write(ecs, ["terraform", "compose", "docs"], tmp_path_factory.mktemp("tracing-ecs"))
+    return write_emitted(ecs, ["terraform", "compose", "docs"], tmp_path_factory.mktemp("tracing-ecs"))
 
 
 @pytest.fixture(scope="module")
 def eks_out(eks: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write(eks, ["terraform", "kubernetes", "helm", "docs"], tmp_path_factory.mktemp("tracing-eks"))
+    return write_emitted(eks, ["terraform", "kubernetes", "helm", "docs"], tmp_path_factory.mktemp("tracing-eks"))
 
 
 def _doc(root: Path, env: str) -> dict[str, Any]:
