@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from infracc.compiler.corecache import PrebuiltModel
 
 
-class _D(BaseModel):
+class _D(PrebuiltModel):
     model_config = ConfigDict(frozen=True)
 
 
@@ -145,14 +147,22 @@ class AccessPoint(_D):
     permissions: str = Field(description="creation_info: mode of the root directory (setgid: new entries keep the group)")
 
 
+
+def _tmp_only() -> list[str]:
+    return ["/tmp"]
+
+
+def _all_capabilities() -> list[str]:
+    return ["ALL"]
+
 class WorkloadSecurity(_D):
     """Hardening profile of a workload's containers (security pass)."""
 
     run_as_user: int = 10001
     run_as_group: int = 10001
     read_only_root_filesystem: bool = True
-    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])
-    drop_capabilities: list[str] = Field(default_factory=lambda: ["ALL"])
+    writable_paths: list[str] = Field(default_factory=_tmp_only)
+    drop_capabilities: list[str] = Field(default_factory=_all_capabilities)
     allow_privilege_escalation: bool = False
     seccomp_profile: str = "RuntimeDefault"
     automount_service_account_token: bool = False

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from infracc.compiler import decisions as d
 from infracc.compiler import digraph
 from infracc.compiler import resolved as r
+from infracc.compiler.corecache import PrebuiltModel
 from infracc.compiler.diagnostics import Path
 from infracc.schema.stack import Budget, Commitments, OffHours
 
@@ -53,7 +54,7 @@ DEFAULT_MODE = {"bucket": "read-write", "queue": "send-consume", "table": "read-
 WORKLOAD_KINDS = ("service", "job")
 
 
-class _Model(BaseModel):
+class _Model(PrebuiltModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
 

@@ -9,7 +9,9 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from infracc.compiler.corecache import PrebuiltModel
 
 
 @cache
@@ -18,7 +20,7 @@ def _json(name: str) -> Any:
     return json.loads((resources.files("infracc.library") / name).read_text(encoding="utf-8"))
 
 
-class Region(BaseModel):
+class Region(PrebuiltModel):
     model_config = ConfigDict(extra="allow", frozen=True)
     name: str
     eu: bool
@@ -56,7 +58,7 @@ def fargate_cpu_steps() -> list[float]:
     return sorted(float(k) for k in _fargate())
 
 
-class Profile(BaseModel):
+class Profile(PrebuiltModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     cpu: float
     memory: str
@@ -143,7 +145,7 @@ def log_retention_steps() -> list[int]:
     return list(_json("sizing.json")["constraints"]["log_retention_days"])
 
 
-class Price(BaseModel):
+class Price(PrebuiltModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     service: str
     item: str
@@ -228,7 +230,7 @@ def hours_per_month() -> int:
     return int(_json("prices.json")["hours_per_month"])  # cached: parsing prices.json takes ~15 ms
 
 
-class PrebuiltImage(BaseModel):
+class PrebuiltImage(PrebuiltModel):
     """What a well-known prebuilt image needs to start hardened (library/prebuilt_images.json)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -246,7 +248,7 @@ def prebuilt_images() -> dict[str, PrebuiltImage]:
     return {name: PrebuiltImage.model_validate(row) for name, row in _json("prebuilt_images.json")["images"].items()}
 
 
-class TracingData(BaseModel):
+class TracingData(PrebuiltModel):
     """library/tracing.json: the collector image, the X-Ray actions and the tracing defaults."""
 
     model_config = ConfigDict(frozen=True)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from infracc.compiler.corecache import PrebuiltModel
 
 # Defaults decided once (SPEC.md names each one).
 PROBE_INTERVAL_SECONDS = 10
@@ -44,7 +46,7 @@ RUN_AS_UID = 10001
 ALWAYS_WRITABLE = "/tmp"
 
 
-class _R(BaseModel):
+class _R(PrebuiltModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from infracc.compiler.corecache import PrebuiltModel
 from infracc.schema.types import (
     ComponentName,
     Duration,
@@ -37,7 +38,7 @@ def _shape(value: object) -> str:
     return "Object" if isinstance(value, dict | BaseModel) else "Scalar"
 
 
-class Strict(BaseModel):
+class Strict(PrebuiltModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 

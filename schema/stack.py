@@ -70,6 +70,10 @@ class Environment(Strict):
     budget: bool | Budget | None = Field(None, description="AWS Budgets alert on the environment's monthly cost (resources tagged `env: <name>`): `{monthly_usd: N}` sets the limit, `false` creates no budget. Notifications at 100% of the forecast and 120% of the actual spend go to the alarm SNS topic. Default: a budget at the estimate rounded up to the next 10 USD.")
 
 
+
+def _default_environments() -> dict[str, Environment]:
+    return {n: Environment() for n in DEFAULT_ENVIRONMENTS}
+
 class Stack(Strict):
     """An application stack: workloads, data stores and environments."""
 
@@ -84,7 +88,7 @@ class Stack(Strict):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags added to every taggable resource.")
     tracing: TracingSpec | None = Field(None, description="Default `tracing` of every service, job and function (`true`, `false` or `{sample_rate}`); a workload's own `tracing` wins. Absent: functions traced (Lambda active tracing), services and jobs not.")
     targets: list[Target] | None = Field(None, description="Backends `compile` runs. Default: the ones the platform uses, every backend for `eks`; for `ecs` all but `kubernetes` and `helm` (list them to get manifests and a chart for a cluster of your own). CLI `--target` narrows further.")
-    environments: dict[str, Environment] = Field(default_factory=lambda: {n: Environment() for n in DEFAULT_ENVIRONMENTS}, description="Ordered map of environments; order is promotion order. Default dev, staging, prod.")
+    environments: dict[str, Environment] = Field(default_factory=_default_environments, description="Ordered map of environments; order is promotion order. Default dev, staging, prod.")
     services: dict[ComponentName, Service] = Field(default_factory=dict, description="Long-running workloads.")
     jobs: dict[ComponentName, Job] = Field(default_factory=dict, description="Scheduled or run-once workloads.")
     databases: dict[ComponentName, Database] = Field(default_factory=dict, description="Relational databases.")

@@ -12,12 +12,14 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from infracc.compiler.corecache import PrebuiltModel
 
 _USES = re.compile(r"^(?P<head>\s*(?:- )?uses: (?P<action>[\w./-]+)@(?P<sha>[0-9a-f]{40}))$")
 
 
-class Pin(BaseModel):
+class Pin(PrebuiltModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     sha: str = Field(pattern=r"^[0-9a-f]{40}$")
     version: str
