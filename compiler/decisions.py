@@ -3,7 +3,6 @@
 Every decision carries what a backend or the docs need to act on it, and nothing is a
 free-form dict. The pass that fills each type is named in its docstring.
 """
-from __future__ import annotations
 
 from typing import Literal
 

@@ -18,6 +18,11 @@ Two costs of a cold process that are not infracc's work, both measured on `valid
   entry points for `pydantic` plugins (~15 ms here, more in a crowded environment). infracc uses
   none, so `PYDANTIC_DISABLE_PLUGINS=__all__` is set unless the caller set it.
 
+- CDKTF's Node process starts ~0.5 s before Terraform can be synthesized. `compile` used to
+  start it when its command body ran, after the CLI and the models were imported (~0.2 s in);
+  `infracc compile` that will synthesize Terraform starts it here, before anything else is
+  imported, so Node starts while Python imports and runs the passes (`_prewarm`).
+
 `cli.run()` itself is unchanged for programs and tests that call it: it raises SystemExit.
 """
 from __future__ import annotations
@@ -34,6 +39,10 @@ GC_THRESHOLD = (100_000, 50, 100)
 def main() -> None:
     gc.set_threshold(*GC_THRESHOLD)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if _synthesizes(sys.argv[1:]):
+        from infracc.backends import cdk_warm
+
+        cdk_warm.prewarm()
     from infracc.compiler.cli import run
 
     try:
@@ -42,6 +51,18 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code
     _exit(code)
+
+
+def _synthesizes(args: list[str]) -> bool:
+    """Whether the command line is `infracc [flags] compile ...` that may synthesize Terraform:
+    not a help request, and no `--target` list leaving Terraform out. (The group's own options
+    are flags, so the first word that is not one is the command.)"""
+    words = [a for a in args if not a.startswith("-")]
+    if not words or words[0] != "compile" or "-h" in args or "--help" in args:
+        return False
+    targets = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--target"]
+    targets += [a.partition("=")[2] for a in args if a.startswith("--target=")]
+    return not targets or "terraform" in targets
 
 
 def _status(code: object) -> int:
@@ -57,6 +78,9 @@ def _status(code: object) -> int:
 
 def _exit(code: object) -> None:
     status = _status(code)
+    warm = sys.modules.get("infracc.backends.cdk_warm")
+    if warm is not None:
+        warm.settle()  # a prewarm still importing (a failed or refused compile): let it finish
     if threading.active_count() > 1:
         sys.exit(status)  # a thread is still running: the normal shutdown waits for it
     atexit._run_exitfuncs()

@@ -7,7 +7,6 @@ Nodes are keyed ``kind.name`` (``service.api``); edges are `uses` connections an
 filesystem, `mounts` (mode `read` or `read-write`). Passes attach
 their decisions as typed fields (see :mod:`infracc.compiler.decisions`).
 """
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, Literal

@@ -2,7 +2,6 @@
 
 The library holds facts (with their sources), never logic; this module is the only reader.
 """
-from __future__ import annotations
 
 import json
 from functools import cache, lru_cache
@@ -171,21 +170,33 @@ def _price_key(row: dict[str, Any]) -> tuple[str | None, ...]:
             get("support"), get("edge"), get("tier"))
 
 
-@lru_cache(maxsize=1)
 def _raw_prices() -> dict[tuple[str | None, ...], dict[str, Any]]:
-    """Rows of prices.json by lookup key, as parsed. Validating all ~4,000 rows with `Price`
-    took ~0.1 s of every run that prices anything (validate, cost, compile), so a row is
-    validated when a lookup returns it (`_row`); tests/test_library_data.py validates them all."""
-    return _price_tables()[0]
+    """Every row of prices.json by lookup key, as parsed (for tests and tools)."""
+    index: dict[tuple[str | None, ...], dict[str, Any]] = {}
+    for region in _rows_by_region():
+        index.update(_region_tables(region)[0])
+    return index
 
 
 @lru_cache(maxsize=1)
-def _price_tables() -> tuple[dict[tuple[str | None, ...], dict[str, Any]], dict[tuple[str | None, ...], list[tuple[str | None, ...]]]]:
-    """`_raw_prices()`, and its keys by (service, item, region) in file order: the rows a
-    lookup naming fewer attributes than the row has can match (one pass over the rows)."""
+def _rows_by_region() -> dict[str, list[dict[str, Any]]]:
+    """The rows of prices.json by region, in file order. A run prices one to three of the ~30
+    regions: keying every row (~4,000) took ~10 ms of each run, so only a looked-up region's
+    rows are keyed (`_region_tables`). Validating every row with `Price` took ~0.1 s, so a row is
+    validated when a lookup returns it (`_row`); tests/test_library_data.py validates them all."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for row in _json("prices.json")["prices"]:
+        rows.setdefault(row["region"], []).append(row)
+    return rows
+
+
+@cache
+def _region_tables(region: str) -> tuple[dict[tuple[str | None, ...], dict[str, Any]], dict[tuple[str | None, ...], list[tuple[str | None, ...]]]]:
+    """One region's rows by lookup key, and the keys by (service, item, region) in file order:
+    the rows a lookup naming fewer attributes than the row has can match."""
     index: dict[tuple[str | None, ...], dict[str, Any]] = {}
     by_item: dict[tuple[str | None, ...], list[tuple[str | None, ...]]] = {}
-    for row in _json("prices.json")["prices"]:
+    for row in _rows_by_region().get(region, ()):
         key = _price_key(row)
         if key not in index:
             by_item.setdefault(key[:3], []).append(key)
@@ -195,7 +206,7 @@ def _price_tables() -> tuple[dict[tuple[str | None, ...], dict[str, Any]], dict[
 
 @cache
 def _row(key: tuple[str | None, ...]) -> Price:
-    return Price.model_validate(_raw_prices()[key])
+    return Price.model_validate(_region_tables(str(key[2]))[0][key])
 
 
 def _price_index() -> dict[tuple[str | None, ...], Price]:
@@ -215,11 +226,11 @@ def price(service: str, item: str, region: str, **attrs: str) -> Price | None:
 @lru_cache(maxsize=4096)
 def _lookup(service: str, item: str, region: str, pairs: tuple[tuple[str, str], ...]) -> Price | None:
     attrs = dict(pairs)
-    index = _raw_prices()
+    index, by_item = _region_tables(region)
     key = (service, item, region, *(attrs.get(a) for a in _ATTRS))
     if key in index:
         return _row(key)
-    for found in _price_tables()[1].get((service, item, region), ()):
+    for found in by_item.get((service, item, region), ()):
         if all(v == attrs.get(a) or (a == "tier" and a not in attrs) for a, v in zip(_ATTRS, found[3:], strict=True)):
             return _row(found)
     return None

@@ -48,7 +48,11 @@ def run(ir: StackIR, names: Sequence[str], backends: dict[str, Backend],
     here = [n for n in names if n not in CHILD]
     if not (child and here and hasattr(os, "fork") and os.environ.get("INFRACC_JOBS") != "1"
             and workloads(ir) >= FORK_MIN_WORKLOADS):
-        return {n: _one(n, ir, backends, progress) for n in names}
+        # Terraform last: its synthesis waits for CDKTF's Node process (started with the
+        # command), and the other backends' work fills that wait. Merged in target order.
+        ordered = [n for n in names if n != "terraform"] + [n for n in names if n == "terraform"]
+        done = {n: _one(n, ir, backends, progress) for n in ordered}
+        return {n: done[n] for n in names}
     if "terraform" in names:
         from infracc.backends.terraform import synth
 

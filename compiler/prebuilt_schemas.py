@@ -11,15 +11,15 @@ from functools import cache
 from typing import Any
 
 SOURCES = {
-    'backends/ci/pins.py': '2e581737dd682d9fd727a6e9bd01d4a63d16f7202493725f14993aa7fbb019d2',
+    'backends/ci/pins.py': '37deeae7b6984bebb346c0414b00eb75d8d2057fd626a3739cb6f728ed54fae6',
     'compiler/corecache.py': '8a39f937e86e99b8a42ab956a5d9685d22c3c149ebd4eec54842d06d30cba59b',
-    'compiler/decisions.py': '550c77013861463eaf9ddbdc2dd3bf45ca783168f84907aef163232d2ad84e94',
-    'compiler/ir.py': '71160bcd9cf46e8a9d5d6b12418ad98b4e2a4ba9c0e6226a7587ecb64c694e7d',
-    'compiler/library_data.py': '0f6ea1451d5f09d7d43a58c49ea0358ee11c630f25e2588284cabe48d4a760e8',
-    'compiler/resolved.py': 'c85b324b9dec9bc6634af11fd87345a82c3f2d8c5d8b231b94e8d77b9dbb1f2b',
-    'schema/components.py': 'a203bef065bc88f673948ddfae9639b4145f43caa542f257d96a320d60e742ee',
-    'schema/models.py': 'ec06e91dec0432907fa510c216b1520062bdbc166da1306340666826fdc29be8',
-    'schema/stack.py': '73b663414cf4f2e4ec8cb9acabe4abce9097d101f717afd777b947bbabbb06cd',
+    'compiler/decisions.py': 'ed904895fb00292bb432ec72d164a39dc40d970d09920438e4ac9707f830bf9c',
+    'compiler/ir.py': '33be8ceb73dbba9683671fbc057f8bf40ec2820e72dfbefe92eb45935b042412',
+    'compiler/library_data.py': '915d195d34091bfa2e8324c09be6a1b62bf61cb03eca6aa6d1f85e61a5073909',
+    'compiler/resolved.py': '96d8c970a157db178f3e5b8c07baf8c04e70cc3fbd8448773ade6028a165f0d2',
+    'schema/components.py': '1ce6cb65deb8a19c044d5fde16e88855476708b59e86c4fe510686268af01854',
+    'schema/models.py': 'ced68553b3f6241e958d7c551094a1cf5f15e23ebdceb0e5436f98ee77913f6d',
+    'schema/stack.py': 'ade6254daf2ffae79f2864248e6de7471719396863b4e8032271d39f2bd3c10b',
     'schema/types.py': '523fa65125fd68c45c89e657227bbe9a4f13741c229253d4c735ecded8f6d3fd',
 }
 

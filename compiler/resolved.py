@@ -10,7 +10,6 @@ is decided here, once, and named on its field.
 Access is typed: ``service(comp)`` returns the `Service` of a service component and raises
 `ResolvedMissing` when the resolve pass has not run — a usage error, not an AttributeError.
 """
-from __future__ import annotations
 
 from typing import Annotated, Literal, Protocol, TypeVar
 

@@ -3,7 +3,6 @@
 An override is a *partial* component: the same fields, all optional. The build step merges
 it over the base and re-validates the result with the full model.
 """
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -83,7 +82,7 @@ class Service(Common, ServiceFields):
     overrides: dict[str, ServiceOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
     @model_validator(mode="after")
-    def _one_source(self) -> Service:
+    def _one_source(self) -> "Service":
         _check_image_or_build(self)
         return self
 
@@ -94,7 +93,7 @@ class Job(Common, JobFields):
     overrides: dict[str, JobOverride] = Field(default_factory=dict, description=_OVERRIDES)
 
     @model_validator(mode="after")
-    def _one_source(self) -> Job:
+    def _one_source(self) -> "Job":
         _check_image_or_build(self)
         return self
 

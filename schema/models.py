@@ -4,7 +4,6 @@ Strict: unknown keys are errors (``extra="forbid"``) and every field carries a d
 which becomes the JSON Schema editors use. Cross-field and cross-component rules (references,
 cycles, regions, CIDRs) live in the validate pass, where they can point at spec paths.
 """
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -95,7 +94,7 @@ class Replicas(Strict):
     cpu_target: int = Field(70, ge=10, le=95, description="Target average CPU utilisation (percent) for autoscaling.")
 
     @model_validator(mode="after")
-    def _bounds(self) -> Replicas:
+    def _bounds(self) -> "Replicas":
         if self.max < self.min:
             raise ValueError(f"replicas.max ({self.max}) is below replicas.min ({self.min})")
         return self
@@ -108,7 +107,7 @@ class Deploy(Strict):
     steps: list[Annotated[int, Field(ge=1, le=100)]] | None = Field(None, description="Canary traffic percentages, increasing, ending at 100. Default [10, 50, 100] for canary.")
 
     @model_validator(mode="after")
-    def _steps(self) -> Deploy:
+    def _steps(self) -> "Deploy":
         if self.steps is None:
             return self
         if self.strategy != "canary":
@@ -219,7 +218,7 @@ class Lifecycle(Strict):
     expire_after_days: int | None = Field(None, ge=1, description="Delete objects after this many days.")
 
     @model_validator(mode="after")
-    def _order(self) -> Lifecycle:
+    def _order(self) -> "Lifecycle":
         a, e = self.archive_after_days, self.expire_after_days
         if a is not None and e is not None and e <= a:
             raise ValueError("expire_after_days must be later than archive_after_days")
@@ -318,7 +317,7 @@ class SharedSecretFields(Strict):
     variable: EnvVarName | None = Field(None, description="Environment variable the using workloads read it from. Default: the name in upper case with `-` as `_` (`django-key` → `DJANGO_KEY`).")
 
     @model_validator(mode="after")
-    def _one_source(self) -> SharedSecretFields:
+    def _one_source(self) -> "SharedSecretFields":
         if (self.generate is None) == (self.value_from is None):
             raise ValueError("set exactly one of `generate` or `value_from`")
         return self

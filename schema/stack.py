@@ -1,5 +1,4 @@
 """The top-level `stack.yaml` model."""
-from __future__ import annotations
 
 from typing import Any, Literal
 

@@ -61,9 +61,8 @@ GENERATED = 60
 
 def _generated(root: Path) -> list[Path]:
     """GENERATED valid specs from the schema's space (tests/specgen.py), the same every run."""
-    from hypothesis import HealthCheck, given, settings
-
     import specgen
+    from hypothesis import HealthCheck, given, settings
 
     made: list[Path] = []
 

@@ -5,7 +5,6 @@
 >>> annotate("      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683")
 '      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2'
 """
-from __future__ import annotations
 
 import json
 import re

@@ -23,58 +23,18 @@ the prewarm (was 25; output byte-identical on the examples and a 50-service gene
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from infracc.backends import cdk_warm
+from infracc.backends.cdk_warm import SILENCE, node_available, prewarm, settle
 from infracc.backends.terraform.model import Document
 
-SILENCE = {"JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1", "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-           "JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION": "1",
-           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(str(v) for v in range(14, 40))}
-
-
-def node_available() -> bool:
-    return shutil.which("node") is not None
-
-
-def _cdk() -> ModuleType:
-    for key, value in SILENCE.items():
-        os.environ.setdefault(key, value)
-    import cdktn  # the archived `cdktf` package's API, maintained (issue #15)
-
-    return cdktn
-
-
-def _warm() -> None:
-    try:
-        _cdk()
-    except BaseException:  # noqa: BLE001 - `synthesize` imports again and reports the real error
-        return
-
-
-_warming: list[threading.Thread] = []
-
-
-def prewarm() -> None:
-    """Start importing cdktn (and so its Node process) in the background; idempotent, and a
-    no-op without Node. The import lock makes `synthesize` wait for it rather than start twice."""
-    if _warming or not node_available():
-        return
-    thread = threading.Thread(target=_warm, name="infracc-cdktn-prewarm", daemon=True)
-    _warming.append(thread)
-    thread.start()
-
-
-def settle() -> None:
-    """Wait for a prewarm still under way (before exiting without synthesis: a daemon thread
-    stopped mid-import at interpreter exit can leave jsii's Node process and files behind)."""
-    for thread in _warming:
-        thread.join()
+# Node's start and the prewarm live in `backends.cdk_warm` (started by `infracc compile` first).
+_cdk = cdk_warm.cdk
+__all__ = ["SILENCE", "node_available", "prewarm", "settle", "synthesize"]
 
 
 def synthesize(stacks: dict[str, tuple[dict[str, Any], Document]]) -> dict[str, dict[str, Any]]:
