@@ -49,6 +49,7 @@ typecheck: $(STAMP_DEV)
 
 schema: $(STAMP_RUN)
 	$(BIN)/infracc schema > schema/stack.schema.json
+	$(BIN)/python -m infracc.compiler.library_split
 	$(BIN)/python -m infracc.compiler.corecache
 
 golden: $(STAMP_DEV)

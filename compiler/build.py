@@ -30,7 +30,6 @@ from infracc.compiler.ir import (
     StackIR,
     UseRef,
 )
-from infracc.compiler.schema_errors import diagnostics_from
 from infracc.schema.components import KINDS
 from infracc.schema.models import TARGETS, Strict
 from infracc.schema.stack import Stack
@@ -136,6 +135,8 @@ def _effective(model: type[Strict], base: Strict, raw: dict[str, Any], env: str,
     try:
         return model.model_validate(merged)
     except ValidationError as exc:
+        from infracc.compiler.schema_errors import diagnostics_from  # errors only
+
         for diag in diagnostics_from(exc, merged, model):
             rel = diag.origin
             where = (*origin, "overrides", env, *rel) if rel and rel[0] in override else (*origin, *rel)

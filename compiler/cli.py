@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -467,6 +466,8 @@ def cost(stack: str, base_dir: str | None, env_name: str | None, fmt: str) -> No
 def _interrupted(exc: BaseException) -> None:
     """Exit 128 + the signal number after the `finally` blocks ran; the exit itself is quiet."""
     if os.environ.get("INFRACC_DEBUG"):
+        import traceback
+
         _say("".join(traceback.format_exception(exc)))
     _announce()
     sys.exit(128 + (_Interrupt.signum or signal.SIGINT))
@@ -474,6 +475,8 @@ def _interrupted(exc: BaseException) -> None:
 
 def _internal_error(exc: Exception) -> None:
     if os.environ.get("INFRACC_DEBUG"):
+        import traceback
+
         traceback.print_exception(exc)
         click.echo(f"infracc: internal error ({type(exc).__name__}: {exc}). This is a bug in infracc, not in "
                    "your spec; please report it with the traceback above.", err=True)

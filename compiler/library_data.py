@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from infracc.compiler import library_split
 from infracc.compiler.corecache import PrebuiltModel
 
 
@@ -173,30 +174,21 @@ def _price_key(row: dict[str, Any]) -> tuple[str | None, ...]:
 def _raw_prices() -> dict[tuple[str | None, ...], dict[str, Any]]:
     """Every row of prices.json by lookup key, as parsed (for tests and tools)."""
     index: dict[tuple[str | None, ...], dict[str, Any]] = {}
-    for region in _rows_by_region():
+    for region in library_split.regions("prices.json"):
         index.update(_region_tables(region)[0])
     return index
 
 
-@lru_cache(maxsize=1)
-def _rows_by_region() -> dict[str, list[dict[str, Any]]]:
-    """The rows of prices.json by region, in file order. A run prices one to three of the ~30
-    regions: keying every row (~4,000) took ~10 ms of each run, so only a looked-up region's
-    rows are keyed (`_region_tables`). Validating every row with `Price` took ~0.1 s, so a row is
-    validated when a lookup returns it (`_row`); tests/test_library_data.py validates them all."""
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for row in _json("prices.json")["prices"]:
-        rows.setdefault(row["region"], []).append(row)
-    return rows
-
-
 @cache
 def _region_tables(region: str) -> tuple[dict[tuple[str | None, ...], dict[str, Any]], dict[tuple[str | None, ...], list[tuple[str | None, ...]]]]:
-    """One region's rows by lookup key, and the keys by (service, item, region) in file order:
-    the rows a lookup naming fewer attributes than the row has can match."""
+    """One region's rows of prices.json by lookup key, and the keys by (service, item, region)
+    in file order: the rows a lookup naming fewer attributes than the row has can match. A run
+    prices one to three regions: only their rows are read (`library_split`) and keyed. A row is
+    validated with `Price` when a lookup returns it (`_row`; validating all ~4,000 took ~0.1 s);
+    tests/test_library_data.py validates them all."""
     index: dict[tuple[str | None, ...], dict[str, Any]] = {}
     by_item: dict[tuple[str | None, ...], list[tuple[str | None, ...]]] = {}
-    for row in _rows_by_region().get(region, ()):
+    for row in library_split.region_rows("prices.json", "prices", region):
         key = _price_key(row)
         if key not in index:
             by_item.setdefault(key[:3], []).append(key)
@@ -238,7 +230,7 @@ def _lookup(service: str, item: str, region: str, pairs: tuple[tuple[str, str], 
 
 @lru_cache(maxsize=1)
 def hours_per_month() -> int:
-    return int(_json("prices.json")["hours_per_month"])  # cached: parsing prices.json takes ~15 ms
+    return int(library_split.table_meta("prices.json")["hours_per_month"])
 
 
 class PrebuiltImage(PrebuiltModel):

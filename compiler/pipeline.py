@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -24,9 +24,11 @@ from infracc.compiler.build import build, parse_value
 from infracc.compiler.diagnostics import Diagnostic, Path, Severity, has_errors, note
 from infracc.compiler.ir import OutputRef, StackIR
 from infracc.compiler.loader import Loaded, load_file, load_text
-from infracc.compiler.schema_errors import Pruned, diagnostics_from, prune
 from infracc.compiler.sourcemap import SourceMap
 from infracc.schema.stack import Stack
+
+if TYPE_CHECKING:
+    from infracc.compiler.schema_errors import Pruned
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ def analyze(file: str | FsPath | None = None, *, text: str | None = None, name: 
     try:
         stack = Stack.model_validate(data)
     except ValidationError as exc:
+        from infracc.compiler.schema_errors import diagnostics_from, prune  # errors only
+
         result.diagnostics += diagnostics_from(exc, data, Stack)
         pruned = prune(exc, data)
         if pruned is None:  # not reached in practice: every pruning round removes something
@@ -182,6 +186,8 @@ def _rebuild(work: dict[str, Any], how: _Build, remap: _Remap,
     try:
         stack = Stack.model_validate(work)
     except ValidationError as exc:
+        from infracc.compiler.schema_errors import prune
+
         again = prune(exc, work)
         if again is None:
             return None

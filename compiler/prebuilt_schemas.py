@@ -15,7 +15,7 @@ SOURCES = {
     'compiler/corecache.py': '8a39f937e86e99b8a42ab956a5d9685d22c3c149ebd4eec54842d06d30cba59b',
     'compiler/decisions.py': 'ed904895fb00292bb432ec72d164a39dc40d970d09920438e4ac9707f830bf9c',
     'compiler/ir.py': '33be8ceb73dbba9683671fbc057f8bf40ec2820e72dfbefe92eb45935b042412',
-    'compiler/library_data.py': '915d195d34091bfa2e8324c09be6a1b62bf61cb03eca6aa6d1f85e61a5073909',
+    'compiler/library_data.py': 'a2749c0b69aa94372331164b444ec0e1f5fca2b68c825b1deba3f823447c94fd',
     'compiler/resolved.py': '96d8c970a157db178f3e5b8c07baf8c04e70cc3fbd8448773ade6028a165f0d2',
     'schema/components.py': '1ce6cb65deb8a19c044d5fde16e88855476708b59e86c4fe510686268af01854',
     'schema/models.py': 'ced68553b3f6241e958d7c551094a1cf5f15e23ebdceb0e5436f98ee77913f6d',

@@ -407,11 +407,13 @@ def test_every_example_environment_is_30_percent_below_its_naive_baseline(exampl
 
 def test_every_reserved_row_is_a_valid_price_under_its_key() -> None:
     """Lookups validate only the row they return (levers._reserved); every row is validated here."""
+    from infracc.compiler import library_split
     from infracc.compiler.passes import levers
 
     rows = levers.table()["reserved"]
-    assert len(levers._reserved_rows()) == len(rows) > 1000
-    for key in levers._reserved_rows():
+    keys = [key for region in library_split.regions("levers.json") for key in levers._reserved_rows(region)]
+    assert len(keys) == len(set(keys)) == len(rows) > 1000
+    for key in keys:
         price = levers._reserved(key)
         assert price is not None and (price.item, str(price.engine), str(price.deployment), price.region) == key
         assert price.usd > 0 and price.unit == "hour" and price.item.endswith("-reserved-1y-no-upfront")

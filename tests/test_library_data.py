@@ -7,6 +7,8 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from infracc.compiler import library_data as lib
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,3 +128,52 @@ def test_nlb_rows_are_the_shared_tables() -> None:
         theirs = {(r["item"], r["region"]): r for r in json.loads(shared.read_text(encoding="utf-8"))["prices"]
                   if r["service"] == "elb" and r["item"].startswith("nlb")}
         assert mine == theirs
+
+
+def test_split_price_tables_are_up_to_date() -> None:
+    """library/split/ is what `python -m infracc.compiler.library_split` writes (make schema)."""
+    from infracc.compiler import library_split
+
+    fresh = library_split.build()
+    root = ROOT / "library"
+    committed = {f"{library_split.DIR}/{p.name}": p.read_text(encoding="utf-8")
+                 for p in (root / library_split.DIR).glob("*.json")}
+    assert committed == fresh, "library/split/ is stale: run `make schema` and commit it"
+    assert library_split.in_use()
+
+
+def test_split_rows_equal_the_source_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infracc.compiler import library_split
+
+    split = {(name, key, region): list(library_split.region_rows(name, key, region))
+             for name, keys in library_split.SPLIT.items() for key in keys
+             for region in library_split.regions(name)}
+    meta = {name: library_split.table_meta(name) for name in library_split.SPLIT}
+    monkeypatch.setattr(library_split, "_meta", lambda: None)  # as with a stale split: the sources
+    source = {(name, key, region): library_split.region_rows(name, key, region)
+              for name, keys in library_split.SPLIT.items() for key in keys
+              for region in library_split.regions(name)}
+    assert split == source
+    assert sum(len(rows) for rows in source.values()) > 5000
+    assert meta == {name: library_split.table_meta(name) for name in library_split.SPLIT}
+    assert library_split.region_rows("prices.json", "prices", "../../etc/passwd") == []
+
+
+def test_a_stale_split_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infracc.compiler import library_split
+
+    lib = tmp_path / "library"
+    (lib / library_split.DIR).mkdir(parents=True)
+    for name in library_split.SPLIT:
+        (lib / name).write_bytes((ROOT / "library" / name).read_bytes())
+    for p in (ROOT / "library" / library_split.DIR).glob("*.json"):
+        (lib / library_split.DIR / p.name).write_bytes(p.read_bytes())
+    monkeypatch.setattr(library_split, "_library", lambda: lib)
+    library_split._meta.cache_clear()
+    try:
+        assert library_split.in_use()
+        (lib / "prices.json").write_text((ROOT / "library" / "prices.json").read_text(encoding="utf-8") + " ")
+        library_split._meta.cache_clear()
+        assert not library_split.in_use()
+    finally:
+        library_split._meta.cache_clear()

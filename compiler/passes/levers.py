@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from infracc.compiler import library_data as lib
-from infracc.compiler import resolved
+from infracc.compiler import library_split, resolved
 from infracc.compiler.decisions import EnvLevers, Recommendation, Schedule
 from infracc.compiler.diagnostics import Diagnostic, error, warning
 from infracc.compiler.ir import EnvIR, StackIR
@@ -38,23 +38,28 @@ _ACTIVE = re.compile(r"^(\w{3})(?:-(\w{3}))? (\d\d):(\d\d)-(\d\d):(\d\d)$")
 
 @lru_cache(maxsize=1)
 def table() -> dict[str, Any]:
-    """library/levers.json: reserved RDS rows, Savings Plans facts, region time zones."""
+    """library/levers.json, whole (tests and tools; a run reads `_meta` and its regions' rows)."""
     data: dict[str, Any] = lib._json("levers.json")
     return data
 
 
-@lru_cache(maxsize=1)
-def _reserved_rows() -> dict[tuple[str, str, str, str], dict[str, Any]]:
-    """The reserved rows by (item, engine, deployment, region), as parsed: validating all 1,312
-    with `Price` took ~10 ms of every run, so a row is validated when a lookup returns it
-    (`_reserved`); tests/test_cost_levers.py validates them all."""
+def _meta() -> dict[str, Any]:
+    """library/levers.json but its rows: Savings Plans facts, schedules, region time zones."""
+    return library_split.table_meta("levers.json")
+
+
+@cache
+def _reserved_rows(region: str) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """A region's reserved RDS rows by (item, engine, deployment, region), as parsed: a row is
+    validated with `Price` when a lookup returns it (`_reserved`); tests/test_cost_levers.py
+    validates them all."""
     return {(row["item"], str(row.get("engine")), str(row.get("deployment")), row["region"]): row
-            for row in table()["reserved"]}
+            for row in library_split.region_rows("levers.json", "reserved", region)}
 
 
 @lru_cache(maxsize=256)
 def _reserved(key: tuple[str, str, str, str]) -> lib.Price | None:
-    row = _reserved_rows().get(key)
+    row = _reserved_rows(key[3]).get(key)
     return lib.Price.model_validate(row) if row is not None else None
 
 
@@ -63,10 +68,10 @@ def reserved_price(instance_class: str, engine: str, deployment: str, region: st
     return _reserved((f"{instance_class}-reserved-1y-no-upfront", engine, deployment, region))
 
 
-@lru_cache(maxsize=1)
-def _node_index() -> dict[tuple[str, str, str], lib.Price]:
+@cache
+def _node_index(region: str) -> dict[tuple[str, str, str], lib.Price]:
     out: dict[tuple[str, str, str], lib.Price] = {}
-    for row in table()["reserved_nodes"]:
+    for row in library_split.region_rows("levers.json", "reserved_nodes", region):
         price = lib.Price.model_validate(row)
         out[(price.service, price.item, price.region)] = price
     return out
@@ -75,11 +80,11 @@ def _node_index() -> dict[tuple[str, str, str], lib.Price]:
 def reserved_node_price(service: str, node_type: str, region: str) -> lib.Price | None:
     """The 1-year No Upfront reserved hourly rate of an EC2 instance type (`ec2`, Standard, Linux)
     or an ElastiCache node type (`elasticache`, priced for Redis OSS), or None (never zero)."""
-    return _node_index().get((service, f"{node_type}-reserved-1y-no-upfront", region))
+    return _node_index(region).get((service, f"{node_type}-reserved-1y-no-upfront", region))
 
 
 def default_timezone(region: str) -> str:
-    zones: dict[str, str] = table()["timezones"]["zones"]
+    zones: dict[str, str] = _meta()["timezones"]["zones"]
     return zones.get(region, "UTC")
 
 
@@ -158,7 +163,7 @@ def _schedule(ir: StackIR, env: EnvIR, databases: str, reserved_nodes: str) -> t
             env.graph.components("database") or env.nodes is not None) else ""
         return None, f"always on: nothing in the environment can be stopped{reserved}", []
     weekly = len(days) * _minutes(stop) - len(days) * _minutes(start)
-    hours = round(weekly / 60 * lib.hours_per_month() / int(table()["schedule"]["hours_per_week"]), 2)
+    hours = round(weekly / 60 * lib.hours_per_month() / int(_meta()["schedule"]["hours_per_week"]), 2)
     dow = ",".join(days) if len(days) < 3 or not _consecutive(days) else f"{days[0]}-{days[-1]}"
     why = "default for non-production environments" if written is None else "set in the spec"
     if databases != "on-demand" and env.graph.components("database"):
@@ -290,7 +295,7 @@ def is_zone(name: str) -> bool:
 def _recommendations(ir: StackIR, env: EnvIR, schedule: Schedule | None, compute: str, caches: str,
                      nodes: str) -> list[Recommendation]:
     out: list[Recommendation] = []
-    plans = table()["savings_plans"]
+    plans = _meta()["savings_plans"]
     always_on_compute = ((ir.platform == "ecs" and env.graph.components("service"))
                          or (env.nodes is not None and nodes == "on-demand"))
     if always_on_compute and schedule is None:
