@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
-from infracc.compiler import pipeline
+from infracc.compiler import schema_errors
 from infracc.compiler.cli import main
 from infracc.compiler.pipeline import analyze
 from infracc.compiler.render import position
@@ -226,7 +226,8 @@ def test_cli_validate_prints_all_of_them() -> None:
 def test_schema_only_fallback_when_nothing_prunes(monkeypatch) -> None:
     # The fallback for a spec pruning cannot repair (the property test below shows pruning
     # always succeeds): the schema diagnostics alone, still ordered.
-    monkeypatch.setattr(pipeline, "prune", lambda exc, data: None)
+    # (pipeline imports `prune` from schema_errors on the first schema error)
+    monkeypatch.setattr(schema_errors, "prune", lambda exc, data: None)
     result = analyze(STUB_REFERENCE, skip=frozenset({"cost"}))
     assert {c for c, *_ in _found(result)} == {"IC-SCHEMA-001", "IC-SCHEMA-003"}
     assert result.ir is None
