@@ -60,29 +60,41 @@ print(json.dumps({"results": out, "built": built}))
 GENERATED = 60
 
 
+_GENERATE = """
+import sys
+from pathlib import Path
+from hypothesis import HealthCheck, given, settings
+import specgen
+root, made = Path(sys.argv[1]), []
+
+@settings(max_examples=COUNT, database=None, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(specgen.stacks())
+def collect(gen):
+    if len(made) >= COUNT:
+        return
+    where = root / f"g{len(made)}"
+    where.mkdir(parents=True)
+    for rel, text in specgen.source_tree(gen.spec, gen.variants).items():
+        (where / rel).parent.mkdir(parents=True, exist_ok=True)
+        (where / rel).write_text(text, encoding="utf-8")
+    (where / "stack.yaml").write_text(gen.yaml(), encoding="utf-8")
+    made.append(where / "stack.yaml")
+
+collect()
+print("\\n".join(map(str, made)))
+"""
+
+
 def _generated(root: Path) -> list[Path]:
-    """GENERATED valid specs from the schema's space (tests/specgen.py), the same every run."""
-    import specgen
-    from hypothesis import HealthCheck, given, settings
-
-    made: list[Path] = []
-
-    @settings(max_examples=GENERATED, database=None, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(specgen.stacks())
-    def collect(gen: specgen.Generated) -> None:
-        if len(made) >= GENERATED:
-            return
-        where = root / f"g{len(made)}"
-        for rel, text in specgen.source_tree(gen.spec, gen.variants).items():
-            (where / rel).parent.mkdir(parents=True, exist_ok=True)
-            (where / rel).write_text(text, encoding="utf-8")
-        where.mkdir(parents=True, exist_ok=True)
-        (where / "stack.yaml").write_text(gen.yaml(), encoding="utf-8")
-        made.append(where / "stack.yaml")
-
-    collect()
-    return made
+    """GENERATED valid specs from the schema's space (tests/specgen.py), the same every run; drawn
+    in a process of its own, so that this test leaves no Hypothesis state in the test worker."""
+    code = _GENERATE.replace("COUNT", str(GENERATED)).replace("sys.argv[1]", repr(str(root)))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                              [str(ROOT / "tests"), *filter(None, [os.environ.get("PYTHONPATH")])])})
+    assert done.returncode == 0, done.stderr
+    return [Path(line) for line in done.stdout.splitlines()]
 
 
 @pytest.fixture(scope="module")
