@@ -139,8 +139,8 @@ def _prebuilt() -> Any:
             return None
         try:
             found = importlib.import_module(GENERATED)
-        except ImportError:
-            pass
+        except Exception:  # noqa: BLE001 - missing or unreadable: pydantic builds, as without it
+            found = False
         else:
             if (getattr(found, "VERSIONS", None) != _versions()
                     or any(_sha(f) != digest for f, digest in getattr(found, "SOURCES", {"": ""}).items())):

@@ -21,7 +21,8 @@ Two costs of a cold process that are not infracc's work, both measured on `valid
 - CDKTF's Node process starts ~0.5 s before Terraform can be synthesized. `compile` used to
   start it when its command body ran, after the CLI and the models were imported (~0.2 s in);
   `infracc compile` that will synthesize Terraform starts it here, before anything else is
-  imported, so Node starts while Python imports and runs the passes (`_prewarm`).
+  imported, so Node starts while Python imports and runs the passes (`_synthesizes` decides;
+  `backends/cdk_warm.py` starts it).
 
 `cli.run()` itself is unchanged for programs and tests that call it: it raises SystemExit.
 """

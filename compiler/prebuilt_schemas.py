@@ -14,7 +14,7 @@ VERSIONS = ('2.14.4', '2.50.5')  # pydantic, pydantic-core
 
 SOURCES = {
     'backends/ci/pins.py': '37deeae7b6984bebb346c0414b00eb75d8d2057fd626a3739cb6f728ed54fae6',
-    'compiler/corecache.py': '396d0755d4987d39cce7321ec00aba20bfb51311d68fbf2e3baee94d8b5289d5',
+    'compiler/corecache.py': '599adfb91728323aacd1a7337dffab8509178a9e67f088886d50991028762b74',
     'compiler/decisions.py': 'ed904895fb00292bb432ec72d164a39dc40d970d09920438e4ac9707f830bf9c',
     'compiler/ir.py': '33be8ceb73dbba9683671fbc057f8bf40ec2820e72dfbefe92eb45935b042412',
     'compiler/library_data.py': 'a2749c0b69aa94372331164b444ec0e1f5fca2b68c825b1deba3f823447c94fd',
