@@ -245,9 +245,9 @@ def _prewarm_terraform(targets: tuple[str, ...]) -> bool:
     other core); False when `--target` leaves Terraform out."""
     if targets and "terraform" not in targets:
         return False
-    from infracc.backends.terraform import synth
+    from infracc.backends import cdk_warm
 
-    synth.prewarm()
+    cdk_warm.prewarm()
     return True
 
 
@@ -292,9 +292,9 @@ def compile_(stack: str, base_dir: str | None, out: str, targets: tuple[str, ...
         if result.ok and refused is None:
             emit(result, list(targets) or None, progress=lambda name: progress.step(f"generating {name}"))
         if warming:  # done already when Terraform was synthesized; else do not exit mid-import
-            from infracc.backends.terraform import synth
+            from infracc.backends import cdk_warm
 
-            synth.settle()
+            cdk_warm.settle()
         if refused is not None:
             raise click.BadParameter(refused, param_hint="--target")
         if result.ok and not check:

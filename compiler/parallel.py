@@ -54,9 +54,9 @@ def run(ir: StackIR, names: Sequence[str], backends: dict[str, Backend],
         done = {n: _one(n, ir, backends, progress) for n in ordered}
         return {n: done[n] for n in names}
     if "terraform" in names:
-        from infracc.backends.terraform import synth
+        from infracc.backends import cdk_warm
 
-        synth.settle()  # no thread may be mid-import when the child is forked
+        cdk_warm.settle()  # no thread may be mid-import when the child is forked
     return _split(ir, here, child, backends, progress)
 
 

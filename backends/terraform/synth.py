@@ -12,7 +12,7 @@ temporary directory that is removed; the result is read back and stripped of CDK
 metadata (paths, versions), keeping only checkov suppressions.
 
 Cold-start cost (issue #14): importing cdktn starts its Node process and loads the assemblies
-(~0.5 s, nearly all of it in Node, not Python), so `compile` calls `prewarm()` before the passes
+(~0.5 s, nearly all of it in Node, not Python), so `compile` calls `cdk_warm.prewarm()` first thing
 and that runs on the other core meanwhile. The settings (S3 lockfile, required providers,
 provider, variables, outputs) are plain data too: they were one `add_override` each (was ~20
 before that: one construct per output) and are now merged here like the blocks (`_settings`).
@@ -28,18 +28,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from infracc.backends import cdk_warm
-from infracc.backends.cdk_warm import SILENCE, node_available, prewarm, settle
+from infracc.backends.cdk_warm import cdk, node_available
 from infracc.backends.terraform.model import Document
 
-# Node's start and the prewarm live in `backends.cdk_warm` (started by `infracc compile` first).
-_cdk = cdk_warm.cdk
-__all__ = ["SILENCE", "node_available", "prewarm", "settle", "synthesize"]
+# Node's start and the prewarm live in `backends.cdk_warm` (started by `infracc compile` first);
+# `node_available` is looked up here by the backend (and replaced by tests).
+__all__ = ["node_available", "synthesize"]
 
 
 def synthesize(stacks: dict[str, tuple[dict[str, Any], Document]]) -> dict[str, dict[str, Any]]:
     """``{env: (terraform settings, document)}`` → ``{env: Terraform JSON}``."""
-    cdktf = _cdk()
+    cdktf = cdk()
 
     outdir = tempfile.mkdtemp(prefix="infracc-cdktn-")
     try:
