@@ -71,10 +71,9 @@ def constraint_wrap(value: Any, handler: Callable[[Any], Any]) -> Any:
 
 
 class _Lazy:
-    """`__pydantic_validator__` / `__pydantic_serializer__` of a model until first used. Then the
-    model and every model its schema can create instances of get a real validator and serializer
-    built from their stored schemas (pydantic-core asks an instance's own class for its serializer
-    when a field is typed `Any`, so a nested model must have one as soon as it can exist)."""
+    """`__pydantic_validator__` of a model until first used; then the model's validator is built
+    from its stored schema (only this model's: a model nested in it is validated by the outer
+    schema, which holds the nested one's, so its own validator is built only if it is used)."""
 
     __slots__ = ("_cls",)
 
@@ -82,30 +81,62 @@ class _Lazy:
         self._cls = cls
 
     def __getattr__(self, item: str) -> Any:
-        _build(self._cls)
+        _build_validator(self._cls)
         return getattr(self._cls.__dict__["__pydantic_validator__"], item)
 
 
 class _LazySerializer(_Lazy):
+    """`__pydantic_serializer__` of a model until the first dump of any model; then every model
+    with a stored schema gets its serializer. All at once, because pydantic-core asks an
+    instance's own class for its serializer when it sits in a field typed `Any`, so the
+    serializer of any model that may have instances must be real before anything is dumped."""
+
     __slots__ = ()
 
     def __getattr__(self, item: str) -> Any:
-        _build(self._cls)
+        _build_serializers()
         return getattr(self._cls.__dict__["__pydantic_serializer__"], item)
 
 
-def _build(cls: type[BaseModel]) -> None:
-    from pydantic_core import SchemaSerializer, SchemaValidator
+def _build_validator(cls: type[BaseModel]) -> None:
+    from pydantic_core import SchemaValidator
 
     mod = _prebuilt()
     assert mod is not None  # a _Lazy is attached only when the stored module is in use
-    for path in mod.CLOSURE[_path(cls)]:
-        target = resolve(path)
-        if not isinstance(target.__dict__.get("__pydantic_validator__"), _Lazy):
-            continue  # built already (by this function or by pydantic)
-        schema, config = mod.SCHEMAS[path](resolve, _model)
-        type.__setattr__(target, "__pydantic_validator__", SchemaValidator(schema, config))
-        type.__setattr__(target, "__pydantic_serializer__", SchemaSerializer(schema, config))
+    if isinstance(cls.__dict__.get("__pydantic_validator__"), _Lazy):
+        schema, config = mod.SCHEMAS[_path(cls)](resolve, _model)
+        type.__setattr__(cls, "__pydantic_validator__", SchemaValidator(schema, config))
+        if _SERIALIZING:  # instances may appear after the first dump: their serializer first
+            _build_serializer(cls)
+
+
+_SERIALIZING = False  # set by the first dump
+
+
+def _build_serializers() -> None:
+    """Serializers for every model defined so far. A model whose module is not imported yet has
+    no instances; once something was dumped, a model gets its serializer as soon as an instance
+    can exist (its validator is built, or a stored schema constructs one: `_model`)."""
+    global _SERIALIZING
+    _SERIALIZING = True
+    mod = _prebuilt()
+    assert mod is not None
+    for path in mod.SCHEMAS:
+        if path.partition(":")[0] in sys.modules:
+            try:
+                cls = resolve(path)
+            except AttributeError:  # its module is still being imported: not defined yet
+                continue
+            _build_serializer(cls)
+
+
+def _build_serializer(cls: type[BaseModel]) -> None:
+    from pydantic_core import SchemaSerializer
+
+    mod = _prebuilt()
+    if mod is not None and isinstance(cls.__dict__.get("__pydantic_serializer__"), _LazySerializer):
+        schema, config = mod.SCHEMAS[_path(cls)](resolve, _model)
+        type.__setattr__(cls, "__pydantic_serializer__", SchemaSerializer(schema, config))
 
 
 def _path(cls: type) -> str:
@@ -123,6 +154,8 @@ def resolve(path: str) -> Any:
 
 def _model(path: str, fields: dict[str, Any], fields_set: Iterable[str]) -> BaseModel:
     cls: type[BaseModel] = resolve(path)
+    if _SERIALIZING:
+        _build_serializer(cls)
     return cls.model_construct(_fields_set=set(fields_set), **fields)
 
 
@@ -213,7 +246,6 @@ class _Emitter:
         self.shared: dict[str, str] = {}  # source → function name
         self.functions: list[str] = []
         self.modules: set[str] = set()
-        self.classes: set[str] = set()  # models the current schema can create instances of
 
     def ref(self, value: str) -> str:
         if value not in self.refs:
@@ -223,13 +255,9 @@ class _Emitter:
     def obj(self, value: Any, key: str) -> str:
         if isinstance(value, BaseModel):
             fields = {k: getattr(value, k) for k in type(value).model_fields}
-            self.classes.add(self.path(type(value)))
             return (f"M({self.path(type(value))!r}, {self.emit(fields)}, "
                     f"{sorted(value.model_fields_set)!r})")
-        path = self.path(value)
-        if key == "cls" and isinstance(value, type) and issubclass(value, BaseModel):
-            self.classes.add(path)
-        return f"R({path!r})"
+        return f"R({self.path(value)!r})"
 
     def path(self, value: Any) -> str:
         func = getattr(value, "__func__", None)
@@ -290,18 +318,14 @@ def generate() -> str:
 
     em = _Emitter()
     schemas: dict[str, str] = {}
-    creates: dict[str, set[str]] = {}
     for module in MODEL_MODULES:
         em.modules.add(module)
         for cls in model_classes(module):
             if not cls.__pydantic_complete__:
                 cls.model_rebuild(force=True)
-            em.classes = {_path(cls)}
             schema = em.emit(cls.__pydantic_core_schema__)
             config = em.emit(ConfigWrapper(cls.model_config).core_config(title=cls.__name__))
             schemas[_path(cls)] = f"({schema}, {config})"
-            creates[_path(cls)] = em.classes
-    closure = {path: _closure(path, creates) for path in schemas}
     files = sorted({_source_file(m) for m in em.modules if m.startswith("infracc.")})
     root = _root()
     out = ['"""Stored pydantic core schemas of infracc\'s models (generated by',
@@ -327,18 +351,8 @@ def generate() -> str:
            "# Each model's (core schema, core config).",
            "SCHEMAS = {"]
     out += [f"    {path!r}: lambda R, M: {text}," for path, text in schemas.items()]
-    out += ["}", "", "# The models whose validators are built with each one's: itself and every model",
-            "# its validator can create an instance of.", "CLOSURE = {"]
-    out += [f"    {path!r}: {paths!r}," for path, paths in closure.items()]
     out.append("}")
     return "\n".join(out) + "\n"
-
-
-def _closure(path: str, creates: dict[str, set[str]]) -> tuple[str, ...]:
-    seen = [path]
-    for item in seen:
-        seen += sorted(p for p in creates.get(item, ()) if p not in seen and p in creates)
-    return tuple(seen)
 
 
 def _source_file(module: str) -> str:
