@@ -5,19 +5,19 @@ The library holds facts (with their sources), never logic; this module is the on
 
 import json
 from functools import cache, lru_cache
-from importlib import resources
 from typing import Any
 
 from pydantic import ConfigDict
 
 from infracc.compiler import library_split
 from infracc.compiler.corecache import PrebuiltModel
+from infracc.library import FOLDER
 
 
 @cache
 def _json(name: str) -> Any:
     """A library file, parsed once per process (callers copy what they hand out)."""
-    return json.loads((resources.files("infracc.library") / name).read_text(encoding="utf-8"))
+    return json.loads((FOLDER / name).read_text(encoding="utf-8"))
 
 
 class Region(PrebuiltModel):

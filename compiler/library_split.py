@@ -14,17 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from importlib import resources
-from importlib.abc import Traversable
+from pathlib import Path
 from typing import Any
+
+from infracc.library import FOLDER
 
 # Source file → the keys of its row lists (each row has a `region`).
 SPLIT: dict[str, tuple[str, ...]] = {"prices.json": ("prices",), "levers.json": ("reserved", "reserved_nodes")}
 DIR = "split"
 
 
-def _library() -> Traversable:
-    return resources.files("infracc.library")
+def _library() -> Path:
+    return FOLDER
 
 
 @cache
@@ -120,9 +121,7 @@ def build() -> dict[str, str]:
 
 
 def main() -> None:
-    from pathlib import Path
-
-    root = Path(str(_library()))
+    root = _library()
     target = root / DIR
     target.mkdir(exist_ok=True)
     files = build()

@@ -13,11 +13,11 @@ from typing import Any
 VERSIONS = ('2.14.4', '2.50.5')  # pydantic, pydantic-core
 
 SOURCES = {
-    'backends/ci/pins.py': '37deeae7b6984bebb346c0414b00eb75d8d2057fd626a3739cb6f728ed54fae6',
+    'backends/ci/pins.py': '448c93d23b720965a4b3b6c2084fc7898fb75b572102bf5818a49cc5440ddeba',
     'compiler/corecache.py': '2b0e30be9e3d6bf4b0673ef84fc267853ce658344f79fa17ab45e1901ad972fd',
     'compiler/decisions.py': 'ed904895fb00292bb432ec72d164a39dc40d970d09920438e4ac9707f830bf9c',
     'compiler/ir.py': '33be8ceb73dbba9683671fbc057f8bf40ec2820e72dfbefe92eb45935b042412',
-    'compiler/library_data.py': 'a2749c0b69aa94372331164b444ec0e1f5fca2b68c825b1deba3f823447c94fd',
+    'compiler/library_data.py': 'c076d1a1869775e48c1add40a5b8df0eb482a992d3a184a03359625c3412f623',
     'compiler/resolved.py': '96d8c970a157db178f3e5b8c07baf8c04e70cc3fbd8448773ade6028a165f0d2',
     'schema/components.py': '1ce6cb65deb8a19c044d5fde16e88855476708b59e86c4fe510686268af01854',
     'schema/models.py': 'ced68553b3f6241e958d7c551094a1cf5f15e23ebdceb0e5436f98ee77913f6d',

@@ -9,11 +9,11 @@
 import json
 import re
 from functools import lru_cache
-from importlib import resources
 
 from pydantic import ConfigDict, Field
 
 from infracc.compiler.corecache import PrebuiltModel
+from infracc.library import FOLDER
 
 _USES = re.compile(r"^(?P<head>\s*(?:- )?uses: (?P<action>[\w./-]+)@(?P<sha>[0-9a-f]{40}))$")
 
@@ -27,7 +27,7 @@ class Pin(PrebuiltModel):
 
 @lru_cache(maxsize=1)
 def pins() -> dict[str, Pin]:
-    text = (resources.files("infracc.library") / "actions.json").read_text(encoding="utf-8")
+    text = (FOLDER / "actions.json").read_text(encoding="utf-8")
     return {name: Pin.model_validate(row) for name, row in json.loads(text)["actions"].items()}
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any, TypedDict
 
@@ -18,6 +17,7 @@ from infracc.compiler.build_detect import Detected, detect
 from infracc.compiler.decisions import BuildPlan, ImageSize
 from infracc.compiler.diagnostics import Diagnostic, note, warning
 from infracc.compiler.ir import WORKLOAD_KINDS, Component, StackIR
+from infracc.library import FOLDER
 
 REQUIRES = frozenset({"security"})
 PROVIDES = frozenset({"build"})
@@ -122,7 +122,7 @@ class ImageRow(TypedDict):
 
 @lru_cache(maxsize=1)
 def _image_table() -> dict[str, ImageRow]:
-    text = (resources.files("infracc.library") / "images.json").read_text(encoding="utf-8")
+    text = (FOLDER / "images.json").read_text(encoding="utf-8")
     table: dict[str, ImageRow] = {}
     for pattern, row in json.loads(text)["images"].items():
         mb, version, basis = row["mb"], row["version"], row["basis"]

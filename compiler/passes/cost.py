@@ -44,17 +44,46 @@ LEVER_TEXT = {
 X86_EQUIVALENT = {"t4g": "t3", "m7g": "m6i", "c7g": "m6i", "r7g": "r7g"}
 
 
+# (component id or "env", naive) → the pricings made so far: the levers each consulted (with
+# their answers), its line items and the prices it found missing.
+Memo = dict[tuple[str, bool], list[tuple[tuple[tuple[str, bool], ...], list[LineItem], list[str]]]]
+
+
 @dataclass
 class Estimator:
-    """Prices line items for one environment, remembering which prices are missing."""
+    """Prices line items for one environment, remembering which prices are missing.
+
+    With a `memo` shared by the estimators of one environment, a component priced once is not
+    priced again under another set of levers when the levers its pricing consulted (`on`) have
+    the same answers: the lever attribution prices each environment seven times, and most
+    components consult one lever or none."""
 
     env: EnvIR
     hours: int = field(default_factory=lib.hours_per_month)
     missing: list[str] = field(default_factory=list)
     levers: frozenset[str] = frozenset(LEVERS)
+    memo: Memo | None = None
+    consulted: dict[str, bool] = field(default_factory=dict)
 
     def on(self, lever: str) -> bool:
+        self.consulted[lever] = lever in self.levers
         return lever in self.levers
+
+    def memoized(self, key: str, naive: bool, price: Callable[..., list[LineItem]], *args: Any) -> list[LineItem]:
+        """`price(*args)`, or the items of an earlier pricing of `key` whose levers answer alike."""
+        if self.memo is None:
+            return price(*args)
+        entries = self.memo.setdefault((key, naive), [])
+        for answers, items, missing in entries:
+            if all((lever in self.levers) == answer for lever, answer in answers):
+                self.missing += missing
+                return items
+        outer, self.consulted = self.consulted, {}
+        start = len(self.missing)
+        items = price(*args)
+        entries.append((tuple(self.consulted.items()), items, self.missing[start:]))
+        self.consulted = outer | self.consulted
+        return items
 
     def active_hours(self, kind: str, name: str = "") -> float:
         """Hours a month the thing runs: the schedule's active hours when the off-hours lever is on."""
@@ -103,7 +132,8 @@ def cost(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
     for env in ir.envs.values():
         if env.nodes is not None and env.settings.spot:
             env.nodes = env.nodes.model_copy(update={"capacity": "spot"})  # IC-COST-003
-        est, base = Estimator(env), Estimator(env, levers=frozenset())
+        memo: Memo = {}
+        est, base = Estimator(env, memo=memo), Estimator(env, levers=frozenset(), memo=memo)
         items: list[LineItem] = []
         baseline: list[LineItem] = []
         for comp in env.graph:
@@ -113,13 +143,13 @@ def cost(ir: StackIR, data: dict[str, Any]) -> list[Diagnostic]:
             comp.cost = ComponentCost(items=mine, monthly=_total(mine), baseline_monthly=_total(theirs))
             items += mine
             baseline += theirs
-        items += env_items(ir, env, est, naive=False)
-        baseline += env_items(ir, env, base, naive=True)
+        items += est.memoized("env", False, env_items, ir, env, est, False)
+        baseline += base.memoized("env", True, env_items, ir, env, base, True)
         total, naive = _total(items), _total(baseline)
         missing = sorted(set(est.missing + base.missing))
         env.cost = EnvCost(monthly=total, baseline_monthly=naive,
                            savings_percent=round(100 * (naive - total) / naive, 1) if naive else 0.0,
-                           items=items, missing_prices=missing, levers=lever_savings(ir, env, naive),
+                           items=items, missing_prices=missing, levers=lever_savings(ir, env, naive, memo),
                            recommendations=list(env.levers.recommendations) if env.levers else [])
         for what in missing:
             diags.append(warning("IC-COST-006", f"no price for {what} (environment `{env.name}`); left out of the estimate",
@@ -176,21 +206,21 @@ def lifecycle_warnings(ir: StackIR) -> list[Diagnostic]:
     return out
 
 
-def priced_with(ir: StackIR, env: EnvIR, levers: frozenset[str], naive: bool = False) -> float:
+def priced_with(ir: StackIR, env: EnvIR, levers: frozenset[str], naive: bool = False, memo: Memo | None = None) -> float:
     """The environment's monthly total with only `levers` on (the cost pass's decisions kept)."""
-    est = Estimator(env, levers=levers)
+    est = Estimator(env, levers=levers, memo=memo)
     items = [i for comp in env.graph for i in component_items(ir, env, comp, est, naive=naive)]
-    return _total(items + env_items(ir, env, est, naive=naive))
+    return _total(items + est.memoized("env", naive, env_items, ir, env, est, naive))
 
 
-def lever_savings(ir: StackIR, env: EnvIR, baseline: float) -> list[LeverSaving]:
+def lever_savings(ir: StackIR, env: EnvIR, baseline: float, memo: Memo | None = None) -> list[LeverSaving]:
     """Each lever's saving, attributed in `LEVERS` order; with `other` they add up to baseline − estimate."""
     out: list[LeverSaving] = []
-    previous = priced_with(ir, env, frozenset())
+    previous = priced_with(ir, env, frozenset(), memo=memo)
     if round(baseline - previous, 2):
         out.append(LeverSaving(lever="other", monthly_saving=round(baseline - previous, 2), detail=LEVER_TEXT["other"]))
     for i, lever in enumerate(LEVERS):
-        current = priced_with(ir, env, frozenset(LEVERS[:i + 1]))
+        current = priced_with(ir, env, frozenset(LEVERS[:i + 1]), memo=memo)
         saving = round(previous - current, 2)
         if saving:
             out.append(LeverSaving(lever=lever, monthly_saving=saving, detail=_lever_detail(env, lever)))
@@ -265,7 +295,9 @@ def _x86(instance: str) -> str:
 
 def component_items(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
     pricer = _PRICERS.get(comp.kind)
-    return pricer(ir, env, comp, est, naive) if pricer is not None else []
+    if pricer is None:
+        return []
+    return est.memoized(comp.id, naive, pricer, ir, env, comp, est, naive)
 
 
 def _workload(ir: StackIR, env: EnvIR, comp: Component, est: Estimator, naive: bool) -> list[LineItem]:
