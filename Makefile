@@ -51,7 +51,7 @@ schema: $(STAMP_RUN)
 	$(BIN)/infracc schema > schema/stack.schema.json
 	$(BIN)/python -m infracc.compiler.library_split
 	$(BIN)/python -m infracc.compiler.corecache
-	$(BIN)/python -m infracc.compiler.recache
+	$(BIN)/python -m infracc.compiler.precompiled
 
 golden: $(STAMP_DEV)
 	$(ORACLE_ENV) $(BIN)/python -m pytest tests/test_golden.py --update-golden

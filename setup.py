@@ -38,6 +38,6 @@ PACKAGES, PACKAGE_DIR = _packages()
 setup(
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
-    package_data={name: ["*.json", "*.yaml", "*.j2", "*.md", "**/*.j2", "**/*.json", "**/*.yaml"] for name in PACKAGES},
+    package_data={name: ["*.bin", "*.json", "*.yaml", "*.j2", "*.md", "**/*.j2", "**/*.json", "**/*.yaml"] for name in PACKAGES},
     include_package_data=True,
 )
