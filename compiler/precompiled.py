@@ -97,10 +97,14 @@ def _install_dataclasses() -> int:
         return 0
 
     def stored_exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
-        code = functions.get(source) if type(source) is str else None
-        if code is not None:
-            with contextlib.suppress(EOFError, ValueError, TypeError):  # unreadable: compile the text
-                source = marshal.loads(code)
+        if type(source) is str:
+            stored = functions.get(source)
+            code = None
+            if stored is not None:
+                with contextlib.suppress(EOFError, ValueError, TypeError):  # unreadable: compile it
+                    code = marshal.loads(stored)
+            # exec() of a text compiles it with its caller's `__future__` flags: dataclasses has none
+            source = code if code is not None else compile(source, "<string>", "exec", dont_inherit=True)
         builtins.exec(source, globals, locals)
 
     dataclasses.exec = stored_exec  # type: ignore[attr-defined]  # shadows the builtin there only
@@ -158,8 +162,10 @@ def _record(out_file: str, argv: list[str]) -> None:
         return original(pattern, flags)
 
     def recording_exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
-        if type(source) is str and _importing(sys._getframe(1)):
-            sources.setdefault(source, None)
+        if type(source) is str:
+            if _importing(sys._getframe(1)):
+                sources.setdefault(source, None)
+            source = compile(source, "<string>", "exec", dont_inherit=True)  # as dataclasses' exec would
         builtins.exec(source, globals, locals)
 
     re._compile = recording  # type: ignore[attr-defined]
