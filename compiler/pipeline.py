@@ -343,6 +343,12 @@ _TOP_READS: dict[str, frozenset[str]] = {
     "IC-K8S-001": frozenset({"platform", "targets"}),
     "IC-TF-002": frozenset({"platform", "targets"}),
 }
+# Diagnostics that compare environments, and the environment fields they read: pruned from any
+# environment, the comparison saw a default in its place (e.g. a mistyped `account_id` read as
+# none pinned: "both create an AWS Config recorder and pin no account_id").
+_ENV_READS: dict[str, frozenset[str]] = {
+    "IC-ENV-007": frozenset({"account_id", "region", "aws_config"}),
+}
 
 
 @dataclass(frozen=True)
@@ -393,6 +399,9 @@ class _Gaps:
         if pruned & reads or pruned and reads == _ANY or "*" in pruned and diag.code in _READS:
             return True
         if self.top & _TOP_READS.get(diag.code, frozenset()):
+            return True
+        env_reads = _ENV_READS.get(diag.code, frozenset())
+        if env_reads and any(len(p) >= 3 and p[0] == "environments" and str(p[2]) in env_reads for p in self.removed):
             return True
         if diag.code == "IC-REF-001":
             return self.opaque or bool(_names_at(data, origin) & self.unknown)

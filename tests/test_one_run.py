@@ -142,6 +142,16 @@ def test_no_follow_on_errors_from_pruned_fields(yaml, schema_error) -> None:
     assert _found(result) == [schema_error], result.diagnostics
 
 
+def test_no_follow_on_note_about_environments_when_an_account_id_is_pruned() -> None:
+    # prod's account_id is refused and pruned: "dev and prod both create a recorder and pin no
+    # `account_id`" (IC-ENV-007, comparing environments) would be a consequence of that.
+    data = copy.deepcopy(_EXAMPLES["three-tier"])
+    data["environments"]["prod"]["account_id"] = True
+    result = analyze(text=_dump(data), source_dir=str(ROOT / "examples" / "three-tier"))
+    assert "IC-ENV-007" not in {d.code for d in result.diagnostics}
+    assert ("IC-SCHEMA-003", ("environments", "prod", "account_id")) in {(d.code, d.origin) for d in result.diagnostics}
+
+
 def test_no_follow_on_warning_about_a_component_that_lost_a_field() -> None:
     # peer's port is refused and pruned: "`${peer.host}` has no address inside the cluster"
     # (the targets pass) would be a consequence of that, not a finding about api.
