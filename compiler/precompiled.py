@@ -65,11 +65,12 @@ def _interpreter() -> tuple[Any, ...]:
     return (sys.implementation.name, tuple(sys.version_info), _sre.MAGIC, _sre.CODESIZE)
 
 
-def install() -> tuple[int, int]:
-    """Install the stored patterns and dataclass code: how many of each (0: none for this Python)."""
+def install(dataclasses: bool = True) -> tuple[int, int]:
+    """Install the stored patterns and (unless told not to) the dataclass code: how many of each
+    (0: none for this Python)."""
     if os.environ.get("INFRACC_PREBUILT") == "0":
         return 0, 0
-    return _install_patterns(), _install_dataclasses()
+    return _install_patterns(), _install_dataclasses() if dataclasses else 0
 
 
 def _install_patterns() -> int:

@@ -84,6 +84,22 @@ def test_console_script_keeps_exit_codes_output_and_atexit() -> None:
     assert _entry("compile", "--help").stdout.startswith("Usage:")
 
 
+def test_console_script_installs_the_precompiled_code_a_command_uses() -> None:
+    """compiler/precompiled.py: the stored patterns always, the dataclass code only for a command
+    (`--version` and help define no dataclass, and would pay for importing `dataclasses`)."""
+    hook = ("import atexit, sys\natexit.register(lambda: print('dataclasses' in sys.modules, "
+            "type(vars(sys.modules.get('dataclasses', sys)).get('exec')).__name__, flush=True))")
+    assert _entry("--version", before=hook).stdout.splitlines()[-1] == "False NoneType"
+    assert _entry("validate", "--help", before=hook).stdout.splitlines()[-1] == "False NoneType"
+    from infracc.compiler import entry, prebuilt_regex, precompiled
+
+    same_python = precompiled._interpreter() == prebuilt_regex.INTERPRETER
+    assert _entry("validate", str(EXAMPLE), before=hook).stdout.splitlines()[-1] == \
+        f"True {'function' if same_python else 'NoneType'}"
+    assert [entry._runs_command(a) for a in (["--version"], ["-q", "validate", "x"], ["cost", "-h"], [])] == \
+        [False, True, False, False]
+
+
 def test_console_script_runs_the_entry_that_tunes_the_process() -> None:
     import tomllib
 
