@@ -5,6 +5,7 @@ imports the whole Terraform backend), so that `infracc compile` can start it bef
 else is imported (`compiler/entry.py`)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -20,6 +21,10 @@ def node_available() -> bool:
 
 
 def cdk() -> ModuleType:
+    """The cdktn module (its Node process started): after the prewarm, if one runs, so that
+    one thread starts Node (jsii's provider starts it unlocked on first use)."""
+    if threading.current_thread() not in _warming:
+        settle()
     for key, value in SILENCE.items():
         os.environ.setdefault(key, value)
     import cdktn  # the archived `cdktf` package's API, maintained (issue #15)
@@ -31,15 +36,48 @@ _jsii_imported = threading.Event()
 
 
 def _warm() -> None:
+    starting: threading.Thread | None = None
     try:
-        import jsii  # noqa: F401 - the Python half of the bridge, before Node is started
+        import jsii  # the Python half of the bridge, before Node is started
 
         _jsii_imported.set()
+        starting = _start_node(jsii)
+        # While Node boots (~0.25 s to its hello, no Python), import what cdktn imports before
+        # its first request to Node: typeguard alone is ~40 ms (it imports unittest.mock, and
+        # that asyncio). Then wait for the start, so that only this thread talks to jsii.
+        with contextlib.suppress(ImportError):  # (cdktn's dependencies: it reports their absence)
+            import publication  # type: ignore[import-untyped]  # noqa: F401
+            import typeguard  # noqa: F401
+        if starting is not None:
+            starting.join()
         cdk()
     except BaseException:  # noqa: BLE001 - `synthesize` imports again and reports the real error
         return
     finally:
+        if starting is not None:
+            starting.join()  # (settle() joins this thread: the start is over when it returns)
         _jsii_imported.set()
+
+
+def _start_node(jsii: ModuleType) -> threading.Thread | None:
+    """Start jsii's Node process on a thread of its own: the first request would start it
+    (`ProcessProvider._process`, memoized, not locked: nothing else may touch the kernel until
+    this thread is joined). None when this jsii has no such provider: cdktn starts it then."""
+    provider = getattr(getattr(jsii, "kernel", None), "provider", None)
+    if provider is None or not hasattr(type(provider), "_process"):
+        return None
+    for key, value in SILENCE.items():
+        os.environ.setdefault(key, value)
+
+    def start() -> None:
+        # the memoized property starts Node and reads its hello; on failure cdktn's first
+        # request starts it again (and reports)
+        with contextlib.suppress(BaseException):
+            provider._process  # noqa: B018
+
+    thread = threading.Thread(target=start, name="infracc-node-start", daemon=True)
+    thread.start()
+    return thread
 
 
 _warming: list[threading.Thread] = []

@@ -6,6 +6,7 @@ the cause instead: which modules a command imports.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,6 +141,37 @@ def test_terraform_synthesis_crosses_to_node_only_for_constructs(tmp_path: Path)
     assert envs >= 2
     assert seen == {"LoadRequest:": 2, "CreateRequest:cdktn.App": 1, "CreateRequest:cdktn.TerraformStack": envs,
                     "CreateRequest:cdktn.S3Backend": envs, "InvokeRequest:synth": 1}, seen
+
+
+START_PROBE = """
+import sys, threading
+from jsii._kernel.providers import process
+starts = []
+start = process._NodeProcess.start
+def counting(self):
+    starts.append(threading.current_thread().name)
+    return start(self)
+process._NodeProcess.start = counting
+from infracc.compiler.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print("\\nSTARTS " + ",".join(starts))
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_compile_starts_node_once_while_the_prewarm_imports(tmp_path: Path) -> None:
+    """backends/cdk_warm.py: jsii's Node process is started on a thread of its own while the
+    prewarm imports cdktn's dependencies, and cdktn then uses that process (no second start)."""
+    stack = ROOT / "examples" / "serverless" / "stack.yaml"
+    proc = subprocess.run([sys.executable, "-c", START_PROBE, "compile", str(stack), "-o", str(tmp_path / "out"),
+                           "--target", "terraform"], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("STARTS "))
+    assert line.removeprefix("STARTS ").split(",") == ["infracc-node-start"]
+    assert any((tmp_path / "out" / "terraform").rglob("*.tf.json"))
 
 
 @pytest.mark.parametrize("args", [("--version",), ("--help",), ("validate", str(EXAMPLE))])
