@@ -106,28 +106,36 @@ def _build_validator(cls: type[BaseModel]) -> None:
     if isinstance(cls.__dict__.get("__pydantic_validator__"), _Lazy):
         schema, config = mod.SCHEMAS[_path(cls)](resolve, _model)
         type.__setattr__(cls, "__pydantic_validator__", SchemaValidator(schema, config))
-        if _SERIALIZING:  # instances may appear after the first dump: their serializer first
-            _build_serializer(cls)
+        if _SERIALIZING:  # instances of it and of the models nested in it may appear now
+            _build_serializers()
 
 
 _SERIALIZING = False  # set by the first dump
+_BUILDING: list[bool] = []  # non-empty while `_build_serializers` runs
 
 
 def _build_serializers() -> None:
     """Serializers for every model defined so far. A model whose module is not imported yet has
-    no instances; once something was dumped, a model gets its serializer as soon as an instance
-    can exist (its validator is built, or a stored schema constructs one: `_model`)."""
+    no instances; once something was dumped, this runs again whenever instances of a model
+    defined since can appear: a validator is built (it creates its own model and those nested in
+    it), or a stored schema constructs a default (`_model`)."""
     global _SERIALIZING
+    if _BUILDING:  # called from a stored schema (`_model`) while serializers are being built
+        return
     _SERIALIZING = True
-    mod = _prebuilt()
-    assert mod is not None
-    for path in mod.SCHEMAS:
-        if path.partition(":")[0] in sys.modules:
-            try:
-                cls = resolve(path)
-            except AttributeError:  # its module is still being imported: not defined yet
-                continue
-            _build_serializer(cls)
+    _BUILDING.append(True)
+    try:
+        mod = _prebuilt()
+        assert mod is not None
+        for path in mod.SCHEMAS:
+            if path.partition(":")[0] in sys.modules:
+                try:
+                    cls = resolve(path)
+                except AttributeError:  # its module is still being imported: not defined yet
+                    continue
+                _build_serializer(cls)
+    finally:
+        _BUILDING.clear()
 
 
 def _build_serializer(cls: type[BaseModel]) -> None:
@@ -155,7 +163,7 @@ def resolve(path: str) -> Any:
 def _model(path: str, fields: dict[str, Any], fields_set: Iterable[str]) -> BaseModel:
     cls: type[BaseModel] = resolve(path)
     if _SERIALIZING:
-        _build_serializer(cls)
+        _build_serializers()
     return cls.model_construct(_fields_set=set(fields_set), **fields)
 
 

@@ -14,7 +14,7 @@ VERSIONS = ('2.14.4', '2.50.5')  # pydantic, pydantic-core
 
 SOURCES = {
     'backends/ci/pins.py': '448c93d23b720965a4b3b6c2084fc7898fb75b572102bf5818a49cc5440ddeba',
-    'compiler/corecache.py': '2b0e30be9e3d6bf4b0673ef84fc267853ce658344f79fa17ab45e1901ad972fd',
+    'compiler/corecache.py': '10cb70de48cc494e00de83921a3087dd70a20554ebbc8c2bc1bcea8ae68bb8ac',
     'compiler/decisions.py': 'ed904895fb00292bb432ec72d164a39dc40d970d09920438e4ac9707f830bf9c',
     'compiler/ir.py': '33be8ceb73dbba9683671fbc057f8bf40ec2820e72dfbefe92eb45935b042412',
     'compiler/library_data.py': 'c076d1a1869775e48c1add40a5b8df0eb482a992d3a184a03359625c3412f623',

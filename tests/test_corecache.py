@@ -153,3 +153,22 @@ def test_every_model_class_has_a_stored_schema() -> None:
     missing = [f"{m}:{c.__qualname__}" for m in corecache.MODEL_MODULES for c in corecache.model_classes(m)
                if f"{m}:{c.__qualname__}" not in mod.SCHEMAS]
     assert not missing
+
+
+def test_models_defined_after_the_first_dump_get_serializers_before_they_have_instances() -> None:
+    """Serializers are built for every defined model at the first dump; a model module imported
+    after that gets its serializers as soon as one of its validators is built (an instance of it
+    may then sit in a field typed `Any` of something dumped)."""
+    code = """
+import sys
+from infracc.compiler import corecache
+from infracc.schema.models import Usage
+assert corecache._prebuilt() is not None
+Usage(storage_gb=1).model_dump()                     # the first dump
+assert "infracc.backends.ci.pins" not in sys.modules
+from infracc.backends.ci import pins
+assert type(vars(pins.Pin)["__pydantic_serializer__"]).__name__ == "_LazySerializer"
+pin = pins.Pin(sha="a" * 40, version="v1", source="https://example.com/x")
+print(type(vars(pins.Pin)["__pydantic_serializer__"]).__name__, pin.model_dump()["version"])
+"""
+    assert _python(code).split() == ["SchemaSerializer", "v1"]
