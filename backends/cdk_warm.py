@@ -85,7 +85,7 @@ _warming: list[threading.Thread] = []
 
 def prewarm() -> None:
     """Start importing cdktn (and so its Node process) in the background; idempotent, and a
-    no-op without Node. The import lock makes `synthesize` wait for it rather than start twice.
+    no-op without Node. `cdk()` (synthesis) waits for it rather than start Node twice.
 
     Returns once the thread has imported `jsii` (~0.05 s of Python): until then it would share
     the interpreter with this thread's imports and start Node later (measured: three-tier
