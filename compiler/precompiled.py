@@ -81,11 +81,16 @@ def _install_patterns() -> int:
     if getattr(stored, "INTERPRETER", None) != _interpreter() or not isinstance(getattr(re, "_cache", None), dict):
         return 0
     cache: dict[Any, Any] = re._cache  # type: ignore[attr-defined]
-    for pattern, flags, compiled_flags, code, groups, groupindex, indexgroup in stored.PATTERNS:
-        key = (type(pattern), pattern, flags)
-        if key not in cache:
-            cache[key] = _sre.compile(pattern, compiled_flags, list(code), groups, groupindex, indexgroup)
-    return len(stored.PATTERNS)
+    installed = 0
+    try:
+        for pattern, flags, compiled_flags, code, groups, groupindex, indexgroup in stored.PATTERNS:
+            key = (type(pattern), pattern, flags)
+            if key not in cache:
+                cache[key] = _sre.compile(pattern, compiled_flags, list(code), groups, groupindex, indexgroup)
+            installed += 1
+    except (TypeError, ValueError, RuntimeError):  # a damaged entry: `re` compiles the rest itself
+        pass
+    return installed
 
 
 def _install_dataclasses() -> int:

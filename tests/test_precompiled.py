@@ -127,3 +127,13 @@ def test_validate_compiles_nothing_at_import_that_is_not_stored(tmp_path: Path) 
 def test_generated_patterns_are_in_a_stable_order() -> None:
     keys = [precompiled._pattern_order((p[0], p[1])) for p in prebuilt_regex.PATTERNS]  # type: ignore[arg-type]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+@needs_same_python
+def test_a_damaged_stored_pattern_stops_the_install_not_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    good = prebuilt_regex.PATTERNS[0]
+    damaged = (good[0] + "-damaged", good[1], good[2], ("not", "a", "program"), good[4], good[5], good[6])
+    monkeypatch.setattr(re, "_cache", {})
+    monkeypatch.setattr(prebuilt_regex, "PATTERNS", (good, damaged))
+    assert precompiled._install_patterns() == 1
+    assert re.compile(good[0], good[1]) is re._cache[type(good[0]), good[0], good[1]]  # type: ignore[attr-defined]
