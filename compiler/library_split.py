@@ -25,6 +25,7 @@ DIR = "split"
 
 
 def _library() -> Path:
+    """The library folder (a function: tests point it at a copy)."""
     return FOLDER
 
 

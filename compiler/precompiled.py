@@ -120,7 +120,7 @@ def _install_dataclasses() -> int:
 def stored_functions() -> dict[str, bytes]:
     """Source → marshalled code object, when the stored file is this interpreter's; else {}."""
     try:
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), DATACLASS_FILE), "rb") as f:
+        with open(targets()[1], "rb") as f:
             data = marshal.load(f)
     except (OSError, EOFError, ValueError, TypeError):
         return {}
